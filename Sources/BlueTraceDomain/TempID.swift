@@ -1,0 +1,131 @@
+/// A temporary identifier a phone broadcasts instead of its phone number.
+///
+/// The assignment's scheme is 20 decimal digits; other schemes (sealed, base64) use longer tokens. A TempID is always
+/// 1–256 printable, non-space ASCII characters, so it can stand as one field in every text file and message.
+public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
+    /// The number of digits in the assignment's TempIDs.
+    public static let decimalLength = 20
+    /// The longest TempID accepted anywhere.
+    public static let maximumLength = 256
+
+    /// The identifier as it is written and sent.
+    public let rawValue: String
+
+    /// Accepts `text` when it is 1–256 printable ASCII characters without spaces; `nil` otherwise.
+    public init?<S: StringProtocol>(_ text: S) {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= Self.maximumLength,
+            utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: ";") })
+        else { return nil }
+        self.rawValue = String(text)
+    }
+
+    /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.
+    public var isDecimal: Bool {
+        rawValue.utf8.count == Self.decimalLength
+            && rawValue.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    /// A fresh 20-digit TempID drawn uniformly from `generator` (use a cryptographically secure one).
+    public static func randomDecimal<G: RandomNumberGenerator>(using generator: inout G) -> TempID {
+        var digits = ""
+        digits.reserveCapacity(decimalLength)
+        for _ in 0..<decimalLength {
+            digits.append(Character(Unicode.Scalar(UInt8(ascii: "0") + UInt8.random(in: 0...9, using: &generator))))
+        }
+        return TempID(digits)!
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: TempID, rhs: TempID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = TempID(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "not a TempID (1–256 printable ASCII characters without spaces)")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// The record that ties a TempID to the user it was issued to, and when it is valid.
+public struct TempIDGrant: Hashable, Sendable {
+    /// The user (phone number) the TempID was issued to.
+    public var user: String
+    /// The TempID itself.
+    public var tempID: TempID
+    /// When the TempID is valid.
+    public var validity: ValidityWindow
+
+    /// Creates a grant.
+    public init(user: String, tempID: TempID, validity: ValidityWindow) {
+        self.user = user
+        self.tempID = tempID
+        self.validity = validity
+    }
+}
+
+/// How long TempIDs live: the one place the assignment's 15-minute rule is written down.
+public struct TempIDPolicy: Sendable, Hashable {
+    /// BlueTrace's and the assignment's TempID lifetime: 15 minutes.
+    public static let standardLifetime: Int64 = 900
+
+    /// Seconds from the first valid second to one past the last.
+    public var lifetime: Int64
+
+    /// Creates a policy; `lifetime` must be at least one second.
+    public init(lifetime: Int64 = TempIDPolicy.standardLifetime) {
+        precondition(lifetime >= 1, "a TempID must live at least one second")
+        self.lifetime = lifetime
+    }
+
+    /// The validity of a TempID issued at `time`: from `time` to `time + lifetime − 1 s`, as the sample files show
+    /// (issued 17:45:06, expires 18:00:05).
+    public func validity(issuedAt time: Timestamp) -> ValidityWindow {
+        ValidityWindow(start: time, expiry: time + (lifetime - 1))
+    }
+}
+
+/// Every TempID ever issued, and the rule that a new one is never a repeat.
+public struct TempIDRegistry: Sendable {
+    private var grants: [TempID: TempIDGrant] = [:]
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// How many TempIDs are known.
+    public var count: Int { grants.count }
+
+    /// The grant for `tempID`, if it was ever issued.
+    public func grant(for tempID: TempID) -> TempIDGrant? {
+        grants[tempID]
+    }
+
+    /// Records an existing grant (loaded from a file). Returns `false`, changing nothing, when the TempID is already
+    /// known: the first mapping of a TempID wins.
+    @discardableResult
+    public mutating func record(_ grant: TempIDGrant) -> Bool {
+        guard grants[grant.tempID] == nil else { return false }
+        grants[grant.tempID] = grant
+        return true
+    }
+
+    /// Issues a fresh 20-digit TempID to `user` at `time`, unique among all TempIDs in the registry.
+    public mutating func issueDecimal<G: RandomNumberGenerator>(
+        to user: String, at time: Timestamp, policy: TempIDPolicy, using generator: inout G
+    ) -> TempIDGrant {
+        var tempID = TempID.randomDecimal(using: &generator)
+        while grants[tempID] != nil { tempID = TempID.randomDecimal(using: &generator) }
+        let grant = TempIDGrant(user: user, tempID: tempID, validity: policy.validity(issuedAt: time))
+        grants[tempID] = grant
+        return grant
+    }
+}
