@@ -22,6 +22,7 @@ let package = Package(
             dependencies: [
                 "BlueTraceDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
         // The health-authority server.

@@ -18,13 +18,14 @@ public struct LineProblem: Hashable, Sendable, CustomStringConvertible {
 public func numberedLines(of text: String) -> [(number: Int, text: Substring)] {
     var result: [(Int, Substring)] = []
     var number = 0
-    for var line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // "\r\n" is one Character in Swift, so both endings are named.
+    for var line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
         number += 1
         if line.hasSuffix("\r") { line = line.dropLast() }
         result.append((number, line))
     }
     // A final newline leaves one empty piece after it that is not a line.
-    if let last = result.last, last.1.isEmpty, text.hasSuffix("\n") { result.removeLast() }
+    if let last = result.last, last.1.isEmpty, text.hasSuffix("\n") || text.hasSuffix("\r\n") { result.removeLast() }
     return result
 }
 

@@ -1,0 +1,154 @@
+import ArgumentParser
+import BlueTraceClient
+import BlueTraceDomain
+import BlueTraceServer
+import Logging
+import ServiceLifecycle
+
+/// The `bluetrace` command: server, client and demo of the BlueTrace contact-tracing simulator.
+public struct BlueTraceCommand: AsyncParsableCommand {
+    /// Parses the process arguments and runs the chosen subcommand, exiting with its status.
+    public static func main() async {
+        await (Self.self as any AsyncParsableCommand.Type).main()
+    }
+
+    public static let configuration = CommandConfiguration(
+        commandName: "bluetrace",
+        abstract: "A BlueTrace (TraceTogether / COVIDSafe) contact-tracing simulator.",
+        subcommands: [ServerCommand.self, ClientCommand.self, DemoCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Options every subcommand shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Diagnostics on standard error at this level and above (trace, debug, info, notice, warning, error).")
+    var logLevel: Logger.Level = .warning
+}
+
+/// `bluetrace server <server_port> <block_duration>`.
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "Run the health-authority server.",
+        discussion: """
+            Authenticates clients from the credentials file, issues TempIDs (appended to the TempID file) and \
+            traces uploaded contact logs. Stop it with Ctrl-C.
+            """
+    )
+
+    @Argument(help: "The TCP port to listen on.")
+    var serverPort: Int
+
+    @Argument(help: "Seconds a user stays blocked after 3 failed logins.")
+    var blockDuration: Int64
+
+    @Option(help: "The address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(help: "The credentials file: one `username password` per line.")
+    var credentials = "credentials.txt"
+
+    @Option(name: .customLong("tempids"), help: "The TempID file, read at start and appended to.")
+    var tempIDs = "tempIDs.txt"
+
+    @Option(name: .customLong("tempid-lifetime"), help: "Seconds a TempID is valid.")
+    var tempIDLifetime: Int64 = 900
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (0...65_535).contains(serverPort) else {
+            throw ValidationError("server_port must be a port number from 0 to 65535, not \(serverPort).")
+        }
+        guard blockDuration >= 0 else {
+            throw ValidationError("block_duration must be a number of seconds, 0 or more, not \(blockDuration).")
+        }
+        guard tempIDLifetime >= 1 else {
+            throw ValidationError("--tempid-lifetime must be at least 1 second.")
+        }
+    }
+
+    func run() async throws {
+        Logs.bootstrap(level: common.logLevel)
+        let logger = Logger(label: "bluetrace.server")
+        let configuration = ServerConfiguration(
+            host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
+            credentialsPath: credentials, tempIDsPath: tempIDs)
+        let authority = try HealthAuthority(
+            configuration: configuration, transcript: StandardOutputTranscript(), logger: logger)
+        let server = BlueTraceServer(configuration: configuration, authority: authority, logger: logger)
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// `bluetrace client <server_IP> <server_port> <client_udp_port>`.
+struct ClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Run a phone client.",
+        discussion: """
+            Commands after login: Download_tempID, Upload_contact_log, Beacon <dest IP> <dest port>, logout. \
+            Reads one command per line, from a terminal or piped input.
+            """
+    )
+
+    @Argument(help: "The server's IP address or host name.")
+    var serverIP: String
+
+    @Argument(help: "The server's TCP port.")
+    var serverPort: Int
+
+    @Argument(help: "The UDP port to listen on for beacons.")
+    var clientUDPPort: Int
+
+    @Option(help: "Seconds a received beacon stays in the contact log.")
+    var contactRetention: Int64 = 180
+
+    @Option(help: "The directory for <username>_contactlog.txt.")
+    var logDir = "."
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (1...65_535).contains(serverPort) else {
+            throw ValidationError("server_port must be a port number from 1 to 65535, not \(serverPort).")
+        }
+        guard (0...65_535).contains(clientUDPPort) else {
+            throw ValidationError("client_udp_port must be a port number from 0 to 65535, not \(clientUDPPort).")
+        }
+        guard contactRetention >= 0 else {
+            throw ValidationError("--contact-retention must be 0 seconds or more.")
+        }
+    }
+
+    func run() async throws {
+        Logs.bootstrap(level: common.logLevel)
+        let transcript = StandardOutputTranscript()
+        let client = BlueTraceClient(
+            configuration: ClientConfiguration(
+                serverHost: serverIP, serverPort: serverPort, udpPort: clientUDPPort,
+                contactRetention: contactRetention, logDirectory: logDir),
+            transcript: transcript, logger: Logger(label: "bluetrace.client"))
+        let outcome = try await client.run(input: StandardInput(transcript: transcript))
+        if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
+    }
+}
+
+/// `bluetrace demo`.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Show the whole system working: a server and three phones in one process, on loopback."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        Logs.bootstrap(level: common.logLevel)
+        try await Demo(sink: StandardOutputTranscript(), logger: Logger(label: "bluetrace.demo")).run()
+    }
+}

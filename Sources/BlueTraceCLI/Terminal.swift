@@ -1,0 +1,74 @@
+import ArgumentParser
+import BlueTraceDomain
+import Foundation
+import Logging
+import Synchronization
+
+/// The process's standard output as a transcript: the lines a person at the terminal reads.
+public final class StandardOutputTranscript: Transcript {
+    private let lock = Mutex(())
+
+    /// Creates the transcript.
+    public init() {}
+
+    public func write(_ lines: [String]) {
+        var text = ""
+        for line in lines {
+            text += line
+            text += "\n"
+        }
+        emit(text)
+    }
+
+    public func prompt(_ text: String) {
+        emit(text)
+    }
+
+    private func emit(_ text: String) {
+        lock.withLock { _ in
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
+
+/// A transcript that prefixes every line with a party's label (`server   | …`), for the demo.
+public struct LabelledTranscript: Transcript {
+    private let label: String
+    private let sink: any Transcript
+    /// The party's lines without the label, to wait on.
+    public let recording = RecordingTranscript()
+
+    /// Creates a transcript labelled `label` that writes to `sink`.
+    public init(label: String, width: Int = 8, sink: any Transcript) {
+        self.label = label.padding(toLength: max(width, label.count), withPad: " ", startingAt: 0)
+        self.sink = sink
+    }
+
+    public func write(_ lines: [String]) {
+        recording.write(lines)
+        sink.write(lines.map { "\(label) | \($0)" })
+    }
+
+    public func prompt(_ text: String) {
+        write([text])
+    }
+}
+
+/// Sets up swift-log once per process: to standard error, at `level`.
+enum Logs {
+    private static let configured = Mutex(false)
+
+    static func bootstrap(level: Logger.Level) {
+        configured.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,213 @@
+import BlueTraceDomain
+import BlueTraceWire
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A phone: one TCP session with the server, a UDP socket that sends and hears beacons, and a contact log.
+public struct BlueTraceClient: Sendable {
+    private typealias ServerChannel = NIOAsyncChannel<Inbound<ServerFrame>, ClientFrame>
+    private typealias BeaconChannel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+
+    private let configuration: ClientConfiguration
+    private let clock: any WallClock
+    private let transcript: any Transcript
+    private let logger: Logger
+    private let eventLoopGroup: any EventLoopGroup
+    private let onBeaconSocket: @Sendable (SocketAddress) async -> Void
+
+    /// Creates a client; `onBeaconSocket` is told the bound UDP address (useful when `udpPort` is 0).
+    public init(
+        configuration: ClientConfiguration,
+        clock: any WallClock = SystemWallClock(),
+        transcript: any Transcript,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onBeaconSocket: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.transcript = transcript
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        self.onBeaconSocket = onBeaconSocket
+    }
+
+    /// Runs the whole session: binds the beacon socket, connects, logs in, and executes commands from `input` until
+    /// logout, end of input, or a lost connection.
+    public func run(input: some LineInput) async throws -> ClientOutcome {
+        let beaconChannel = try await bindBeaconSocket()
+        await onBeaconSocket(beaconChannel.channel.localAddress!)
+        let serverChannel: ServerChannel
+        do {
+            serverChannel = try await ClientBootstrap(group: eventLoopGroup)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(10))
+                .connect(host: configuration.serverHost, port: configuration.serverPort) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try MessagePipeline.configure(channel, inbound: ServerFrame.self, outbound: ClientFrame.self)
+                        return try ServerChannel(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            try? await beaconChannel.channel.close()
+            throw ClientStartupError.serverUnreachable(
+                host: configuration.serverHost, port: configuration.serverPort, reason: "\(error)")
+        }
+        let book = ContactLogBook(
+            policy: RetentionPolicy(retention: configuration.contactRetention), clock: clock,
+            format: configuration.timeFormat, logger: logger)
+
+        return try await beaconChannel.executeThenClose { beaconsIn, beaconsOut in
+            try await serverChannel.executeThenClose { serverIn, serverOut in
+                let (replies, repliesContinuation) = AsyncStream<ServerFrame>.makeStream()
+                let leaving = Flag()
+                let outcome = await withTaskGroup(of: ClientOutcome?.self) { group in
+                    group.addTask {
+                        await receiveBeacons(beaconsIn, into: book)
+                        return nil
+                    }
+                    group.addTask {
+                        await book.pruneContinuously()
+                        return nil
+                    }
+                    group.addTask {
+                        let wentAway = await forwardReplies(serverIn, to: repliesContinuation)
+                        if leaving.isSet { return nil }
+                        return wentAway ? .serverWentAway : .connectionLost
+                    }
+                    group.addTask {
+                        var session = CommandSession(
+                            configuration: configuration, clock: clock, transcript: transcript, logger: logger,
+                            book: book, server: serverOut, replies: replies, beacons: beaconsOut,
+                            onLeaving: { leaving.set() })
+                        return await session.run(input: input)
+                    }
+                    var outcome: ClientOutcome = .connectionLost
+                    for await result in group {
+                        if let result {
+                            outcome = result
+                            break
+                        }
+                    }
+                    group.cancelAll()
+                    return outcome
+                }
+                switch outcome {
+                case .connectionLost:
+                    transcript.write("> Lost the connection to the server. Exiting.")
+                case .serverWentAway:
+                    transcript.write("> The server has shut down. Exiting.")
+                default:
+                    break
+                }
+                return outcome
+            }
+        }
+    }
+
+    private func bindBeaconSocket() async throws -> BeaconChannel {
+        do {
+            return try await DatagramBootstrap(group: eventLoopGroup)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: configuration.udpHost, port: configuration.udpPort) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try BeaconChannel(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ClientStartupError.udpPortUnavailable(
+                host: configuration.udpHost, port: configuration.udpPort, reason: "\(error)")
+        }
+    }
+
+    /// Hands every frame to the command session. Returns whether the server announced it was going away.
+    private func forwardReplies(
+        _ inbound: NIOAsyncChannelInboundStream<Inbound<ServerFrame>>,
+        to continuation: AsyncStream<ServerFrame>.Continuation
+    ) async -> Bool {
+        defer { continuation.finish() }
+        var wentAway = false
+        do {
+            for try await item in inbound {
+                switch item {
+                case .message(let frame):
+                    if case .goingAway = frame.message {
+                        wentAway = true
+                    } else {
+                        continuation.yield(frame)
+                    }
+                case .malformed(let error):
+                    logger.warning("ignored an unreadable message from the server", metadata: ["error": "\(error)"])
+                }
+            }
+        } catch {
+            logger.debug("server connection ended", metadata: ["error": "\(error)"])
+        }
+        return wentAway
+    }
+
+    private func receiveBeacons(
+        _ inbound: NIOAsyncChannelInboundStream<AddressedEnvelope<ByteBuffer>>, into book: ContactLogBook
+    ) async {
+        let format = configuration.timeFormat
+        do {
+            for try await envelope in inbound {
+                let now = clock.now()
+                let beacon: Beacon
+                do {
+                    beacon = try Beacon.parse(envelope.data.readableBytesView, format: format)
+                } catch {
+                    logger.info("ignored a datagram that is not a beacon",
+                        metadata: ["from": "\(envelope.remoteAddress)", "reason": "\(error)"])
+                    transcript.write([
+                        "> received an invalid beacon from \(envelope.remoteAddress.ipAddress ?? "?"):"
+                            + "\(envelope.remoteAddress.port ?? 0) (\(error)); ignored.",
+                        ClientText.beaconInvalid,
+                    ])
+                    continue
+                }
+                let valid = beacon.validity.contains(now)
+                transcript.write(
+                    ["> received beacon:"] + ClientText.fields(of: beacon, format: format)
+                        + ["Current time is:", format.string(from: now),
+                            valid ? ClientText.beaconValid : ClientText.beaconInvalid])
+                guard valid else { continue }
+                do {
+                    try await book.record(beacon)
+                } catch {
+                    logger.error("could not write the contact log", metadata: ["error": "\(error)"])
+                    transcript.write("> Could not save the beacon to the contact log: \(error)")
+                }
+            }
+        } catch {
+            logger.debug("beacon socket closed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// The client's user-facing sentences, exactly as the assignment prints them.
+public enum ClientText {
+    /// Printed for a command the client does not know.
+    public static let invalidCommand = "> Error. Invalid command"
+    /// The verdict for a beacon inside its validity window.
+    public static let beaconValid = "The beacon is valid."
+    /// The verdict for any other beacon or datagram.
+    public static let beaconInvalid = "The beacon is invalid."
+
+    static func fields(of beacon: Beacon, format: TimestampFormat) -> [String] {
+        encounterLines(tempID: beacon.tempID, validity: beacon.validity, format: format)
+    }
+}
+
+/// A flag one task raises and others read.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+
+    /// Whether the flag has been raised.
+    var isSet: Bool { value.withLock { $0 } }
+
+    /// Raises the flag.
+    func set() { value.withLock { $0 = true } }
+}

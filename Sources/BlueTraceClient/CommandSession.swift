@@ -1,0 +1,214 @@
+import BlueTraceDomain
+import BlueTraceWire
+import Logging
+import NIOCore
+
+/// The client's conversation: log in, then run the user's commands one by one.
+struct CommandSession {
+    let configuration: ClientConfiguration
+    let clock: any WallClock
+    let transcript: any Transcript
+    let logger: Logger
+    let book: ContactLogBook
+    let server: NIOAsyncChannelOutboundWriter<ClientFrame>
+    let replies: AsyncStream<ServerFrame>
+    let beacons: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
+    /// Called just before the session ends the connection on purpose, so its closing is not taken for a failure.
+    let onLeaving: @Sendable () -> Void
+
+    private var nextRequestID: UInt64 = 1
+    private var ownTempID: (TempID, ValidityWindow)?
+    private lazy var replyIterator = replies.makeAsyncIterator()
+
+    init(
+        configuration: ClientConfiguration, clock: any WallClock, transcript: any Transcript, logger: Logger,
+        book: ContactLogBook, server: NIOAsyncChannelOutboundWriter<ClientFrame>, replies: AsyncStream<ServerFrame>,
+        beacons: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>, onLeaving: @escaping @Sendable () -> Void
+    ) {
+        self.configuration = configuration
+        self.clock = clock
+        self.transcript = transcript
+        self.logger = logger
+        self.book = book
+        self.server = server
+        self.replies = replies
+        self.beacons = beacons
+        self.onLeaving = onLeaving
+    }
+
+    /// Runs login and then commands until the session ends.
+    mutating func run(input: some LineInput) async -> ClientOutcome {
+        let user: String
+        switch await login(input: input) {
+        case .loggedIn(let name): user = name
+        case .ended(let outcome): return outcome
+        }
+        do {
+            try await book.attach(to: ContactLogBook.path(for: user, in: configuration.logDirectory))
+        } catch {
+            transcript.write("> Cannot use the contact log file: \(error). Beacons will be kept in memory only.")
+        }
+        while true {
+            guard let line = await input.readLine(prompt: "> ", secret: false) else {
+                return await logout(becauseInputEnded: true)
+            }
+            let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            guard let command = words.first else { continue }
+            let outcome: ClientOutcome?
+            switch command {
+            case "Download_tempID" where words.count == 1: outcome = await downloadTempID()
+            case "Upload_contact_log" where words.count == 1: outcome = await uploadContactLog()
+            case "Beacon": outcome = await beacon(arguments: Array(words.dropFirst()))
+            case "logout" where words.count == 1: return await logout(becauseInputEnded: false)
+            default:
+                transcript.write(ClientText.invalidCommand)
+                outcome = nil
+            }
+            if let outcome { return outcome }
+        }
+    }
+
+    // MARK: Login
+
+    private enum LoginResult {
+        case loggedIn(String)
+        case ended(ClientOutcome)
+    }
+
+    private mutating func login(input: some LineInput) async -> LoginResult {
+        guard let username = await input.readLine(prompt: "> Username: ", secret: false) else {
+            return .ended(.endOfInputBeforeLogin)
+        }
+        while true {
+            guard let password = await input.readLine(prompt: "> Password: ", secret: true) else {
+                return .ended(.endOfInputBeforeLogin)
+            }
+            guard let reply = await request(.login(username: username, password: password)) else {
+                return .ended(.connectionLost)
+            }
+            switch reply {
+            case .welcome(let message):
+                transcript.write("> \(message)")
+                return .loggedIn(username)
+            case .error(.invalidPassword, let message):
+                transcript.write("> \(message)")
+            case .error(.accountBlockedNow, let message), .error(.accountBlocked, let message):
+                transcript.write("> \(message)")
+                onLeaving()
+                return .ended(.loginRefused)
+            default:
+                transcript.write("> The server refused the login: \(Self.describe(reply))")
+                onLeaving()
+                return .ended(.loginRefused)
+            }
+        }
+    }
+
+    // MARK: Commands
+
+    private mutating func downloadTempID() async -> ClientOutcome? {
+        guard let reply = await request(.downloadTempID) else { return .connectionLost }
+        guard case .tempID(let tempID, let validity) = reply else {
+            transcript.write("> Could not download a TempID: \(Self.describe(reply))")
+            return nil
+        }
+        ownTempID = (tempID, validity)
+        transcript.write(["> TempID:", tempID.rawValue])
+        return nil
+    }
+
+    private mutating func uploadContactLog() async -> ClientOutcome? {
+        let entries: [ContactLogEntry]
+        do {
+            entries = try await book.currentEntries()
+        } catch {
+            transcript.write("> Could not read the contact log: \(error)")
+            return nil
+        }
+        guard !entries.isEmpty else {
+            transcript.write("> Your contact log is empty: there is nothing to upload.")
+            return nil
+        }
+        transcript.write(
+            entries.flatMap {
+                encounterLines(tempID: $0.tempID, validity: $0.validity, format: configuration.timeFormat)
+            })
+        let upload = entries.map { UploadEntry.encounter(ReportedEncounter($0)) }
+        guard let reply = await request(.uploadContactLog(upload)) else { return .connectionLost }
+        guard case .uploadReceipt(let receipt) = reply else {
+            transcript.write("> The upload failed: \(Self.describe(reply))")
+            return nil
+        }
+        transcript.write(
+            "> Contact log uploaded: the server received \(receipt.received) "
+                + "\(receipt.received == 1 ? "entry" : "entries") and traced \(receipt.matched).")
+        return nil
+    }
+
+    private func beacon(arguments: [String]) async -> ClientOutcome? {
+        guard arguments.count == 2, let port = Int(arguments[1]), (1...65_535).contains(port),
+            let destination = try? SocketAddress(ipAddress: arguments[0], port: port)
+        else {
+            transcript.write(
+                "> Usage: Beacon <dest IP> <dest port>, e.g. Beacon 127.0.0.1 6000 (an IP address and a port "
+                    + "from 1 to 65535)")
+            return nil
+        }
+        guard let (tempID, validity) = ownTempID else {
+            transcript.write("> You have no TempID yet: run Download_tempID first.")
+            return nil
+        }
+        let format = configuration.timeFormat
+        if !validity.contains(clock.now()) {
+            transcript.write(
+                "> Warning: your TempID expired at \(format.string(from: validity.expiry)); sending it anyway "
+                    + "(the receiver will find it invalid). Run Download_tempID for a fresh one.")
+        }
+        let beacon = Beacon(tempID: tempID, validity: validity)
+        guard let datagram = beacon.assignmentDatagram(format: format) else {
+            transcript.write("> This TempID does not fit the 59-byte beacon format.")
+            return nil
+        }
+        transcript.write(ClientText.fields(of: beacon, format: format))
+        do {
+            try await beacons.write(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: datagram)))
+        } catch {
+            transcript.write("> Could not send the beacon: \(error)")
+        }
+        return nil
+    }
+
+    private mutating func logout(becauseInputEnded: Bool) async -> ClientOutcome {
+        onLeaving()
+        guard let reply = await request(.logout) else { return .connectionLost }
+        if case .loggedOut = reply {
+        } else {
+            logger.warning("unexpected reply to logout", metadata: ["reply": "\(Self.describe(reply))"])
+        }
+        return becauseInputEnded ? .endOfInput : .loggedOut
+    }
+
+    // MARK: Requests
+
+    /// Sends `message` and waits for its reply; `nil` when the connection is gone.
+    private mutating func request(_ message: ClientMessage) async -> ServerMessage? {
+        let id = nextRequestID
+        nextRequestID += 1
+        do {
+            try await server.write(ClientFrame(id: id, message: message))
+        } catch {
+            logger.debug("could not send a request", metadata: ["error": "\(error)"])
+            return nil
+        }
+        while let frame = await replyIterator.next() {
+            if frame.id == id || frame.id == nil { return frame.message }
+            logger.debug("ignored a reply to another request", metadata: ["id": "\(frame.id ?? 0)"])
+        }
+        return nil
+    }
+
+    private static func describe(_ message: ServerMessage) -> String {
+        if case .error(_, let text) = message { return text }
+        return "unexpected \(message.type) reply"
+    }
+}

@@ -1,0 +1,107 @@
+import BlueTraceDomain
+
+/// A BlueTrace beacon: the TempID a phone broadcasts with its validity window.
+public struct Beacon: Hashable, Sendable {
+    /// The protocol version of the assignment's beacons (the character `1`).
+    public static let assignmentVersion: UInt8 = 1
+    /// The size of an assignment beacon: TempID (20) + start (19) + expiry (19) + version (1).
+    public static let assignmentSize = TempID.decimalLength + 2 * TimestampFormat.length + 1
+
+    /// The sender's TempID.
+    public var tempID: TempID
+    /// When the TempID is valid, as the sender declares.
+    public var validity: ValidityWindow
+    /// The beacon protocol version.
+    public var version: UInt8
+
+    /// Creates a beacon.
+    public init(tempID: TempID, validity: ValidityWindow, version: UInt8 = Beacon.assignmentVersion) {
+        self.tempID = tempID
+        self.validity = validity
+        self.version = version
+    }
+
+    /// The assignment's 59-byte datagram: TempID, start and expiry as `DD/MM/YYYY HH:MM:SS`, and `1`, with no
+    /// separators. Only 20-digit TempIDs fit this layout; returns `nil` for any other.
+    public func assignmentDatagram(format: TimestampFormat) -> [UInt8]? {
+        guard tempID.isDecimal, version == Self.assignmentVersion else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.assignmentSize)
+        bytes += tempID.rawValue.utf8
+        bytes += format.string(from: validity.start).utf8
+        bytes += format.string(from: validity.expiry).utf8
+        bytes.append(UInt8(ascii: "0") + version)
+        return bytes
+    }
+
+    /// Reads a beacon datagram: the exact 59-byte layout, or the same four fields as text separated by commas and/or
+    /// spaces (a trailing newline, `;` or `.` tolerated). Throws, saying why, for anything else.
+    public static func parse(_ datagram: some Collection<UInt8>, format: TimestampFormat) throws(BeaconParseError)
+        -> Beacon
+    {
+        let bytes = Array(datagram)
+        if bytes.count == assignmentSize, let beacon = parseFixed(bytes[...], format: format) {
+            return beacon
+        }
+        return try parseText(bytes, format: format)
+    }
+
+    private static func parseFixed(_ bytes: ArraySlice<UInt8>, format: TimestampFormat) -> Beacon? {
+        let b = bytes.startIndex
+        let idEnd = b + TempID.decimalLength
+        let startEnd = idEnd + TimestampFormat.length
+        let expiryEnd = startEnd + TimestampFormat.length
+        guard let tempID = TempID(String(decoding: bytes[b..<idEnd], as: UTF8.self)), tempID.isDecimal,
+            let start = format.timestamp(fromASCII: bytes[idEnd..<startEnd]),
+            let expiry = format.timestamp(fromASCII: bytes[startEnd..<expiryEnd]),
+            bytes[expiryEnd] == UInt8(ascii: "1")
+        else { return nil }
+        return Beacon(tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry))
+    }
+
+    private static func parseText(_ bytes: [UInt8], format: TimestampFormat) throws(BeaconParseError) -> Beacon {
+        guard bytes.count <= 1024 else { throw .tooLong(bytes.count) }
+        guard bytes.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else {
+            throw .notText(bytes.count)
+        }
+        var text = String(decoding: bytes, as: UTF8.self)
+        while let last = text.last, "\r\n\t ;.".contains(last) { text.removeLast() }
+        let tokens = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
+        guard tokens.count == 6 else { throw .wrongLayout(bytes.count) }
+        guard let tempID = TempID(tokens[0]) else { throw .invalidTempID }
+        guard let start = format.timestamp(from: "\(tokens[1]) \(tokens[2])"),
+            let expiry = format.timestamp(from: "\(tokens[3]) \(tokens[4])")
+        else { throw .invalidTime }
+        guard tokens[5] == "1" else { throw .unsupportedVersion(String(tokens[5].prefix(8))) }
+        return Beacon(tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry))
+    }
+}
+
+/// Why a datagram is not a beacon.
+public enum BeaconParseError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// Longer than any beacon could be.
+    case tooLong(Int)
+    /// Contains bytes that are not printable ASCII.
+    case notText(Int)
+    /// Neither the 59-byte layout nor four separated fields.
+    case wrongLayout(Int)
+    /// The TempID field is not a TempID.
+    case invalidTempID
+    /// A time field is not `DD/MM/YYYY HH:MM:SS`.
+    case invalidTime
+    /// The version field is not `1`.
+    case unsupportedVersion(String)
+
+    public var description: String {
+        switch self {
+        case .tooLong(let count): "\(count) bytes is too long for a beacon"
+        case .notText(let count): "\(count) bytes that are not a text beacon"
+        case .wrongLayout(let count):
+            "\(count) bytes: expected 59 bytes (TempID + start + expiry + version) or the four fields separated "
+                + "by commas or spaces"
+        case .invalidTempID: "the TempID field is not a TempID"
+        case .invalidTime: "a time field is not DD/MM/YYYY HH:MM:SS"
+        case .unsupportedVersion(let version): "unsupported beacon version \"\(version)\""
+        }
+    }
+}

@@ -1,0 +1,266 @@
+import BlueTraceDomain
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+// The JSON form of the protocol's messages (docs/PROTOCOL.md). Every message is one object with `v` (protocol
+// version), `type` and `id`; unknown fields are ignored so later versions can add fields without breaking this one.
+
+private enum Field: String, CodingKey {
+    case v, type, id, username, password, entries, message, tempID, start, expiry, received, matched, unmatched
+    case code, index, reason, detail
+}
+
+extension ClientFrame: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Field.self)
+        let id = try container.decode(UInt64.self, forKey: .id)
+        let version = try container.decodeIfPresent(Int.self, forKey: .v) ?? ProtocolVersion.current
+        guard version == ProtocolVersion.current else {
+            throw MessageDecodingError(
+                code: .unsupportedVersion,
+                message: "protocol version \(version) is not supported; this server speaks version "
+                    + "\(ProtocolVersion.current)",
+                requestID: id)
+        }
+        let type = try container.decode(String.self, forKey: .type)
+        switch type {
+        case "login":
+            self.init(
+                id: id,
+                message: .login(
+                    username: try container.decode(String.self, forKey: .username),
+                    password: try container.decode(String.self, forKey: .password)))
+        case "download_tempid":
+            self.init(id: id, message: .downloadTempID)
+        case "upload_contact_log":
+            let entries = try container.decode([LenientUploadEntry].self, forKey: .entries)
+            self.init(id: id, message: .uploadContactLog(entries.map(\.entry)))
+        case "logout":
+            self.init(id: id, message: .logout)
+        default:
+            throw MessageDecodingError(
+                code: .unknownType,
+                message: "unknown message type \"\(type)\"; expected login, download_tempid, upload_contact_log "
+                    + "or logout",
+                requestID: id)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Field.self)
+        try container.encode(ProtocolVersion.current, forKey: .v)
+        try container.encode(message.type, forKey: .type)
+        try container.encode(id, forKey: .id)
+        switch message {
+        case .login(let username, let password):
+            try container.encode(username, forKey: .username)
+            try container.encode(password, forKey: .password)
+        case .uploadContactLog(let entries):
+            try container.encode(entries.map(LenientUploadEntry.init), forKey: .entries)
+        case .downloadTempID, .logout:
+            break
+        }
+    }
+}
+
+/// Decodes one upload entry without failing the whole upload: a bad entry becomes `.malformed` with the reason.
+private struct LenientUploadEntry: Codable {
+    var entry: UploadEntry
+
+    init(_ entry: UploadEntry) { self.entry = entry }
+
+    init(from decoder: any Decoder) throws {
+        guard let container = try? decoder.container(keyedBy: Field.self) else {
+            entry = .malformed(tempID: nil, reason: "entry is not a JSON object")
+            return
+        }
+        let rawTempID = try? container.decodeIfPresent(String.self, forKey: .tempID)
+        guard let rawTempID, let tempID = TempID(rawTempID) else {
+            entry = .malformed(
+                tempID: rawTempID, reason: "tempID must be 1–256 printable ASCII characters without spaces")
+            return
+        }
+        guard let start = try? container.decode(Int64.self, forKey: .start),
+            let expiry = try? container.decode(Int64.self, forKey: .expiry)
+        else {
+            entry = .malformed(tempID: rawTempID, reason: "start and expiry must be Unix times in seconds")
+            return
+        }
+        guard start <= expiry else {
+            entry = .malformed(tempID: rawTempID, reason: "expiry is before start")
+            return
+        }
+        let received: Int64?
+        do {
+            received = try container.decodeIfPresent(Int64.self, forKey: .received)
+        } catch {
+            entry = .malformed(tempID: rawTempID, reason: "received must be a Unix time in seconds")
+            return
+        }
+        entry = .encounter(
+            ReportedEncounter(
+                tempID: tempID,
+                validity: ValidityWindow(
+                    start: Timestamp(secondsSinceEpoch: start), expiry: Timestamp(secondsSinceEpoch: expiry)),
+                receivedAt: received.map(Timestamp.init(secondsSinceEpoch:))))
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Field.self)
+        switch entry {
+        case .encounter(let encounter):
+            try container.encode(encounter.tempID, forKey: .tempID)
+            try container.encode(encounter.validity.start, forKey: .start)
+            try container.encode(encounter.validity.expiry, forKey: .expiry)
+            try container.encodeIfPresent(encounter.receivedAt, forKey: .received)
+        case .malformed(let tempID, _):
+            try container.encodeIfPresent(tempID, forKey: .tempID)
+        }
+    }
+}
+
+extension ServerFrame: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Field.self)
+        let id = try container.decodeIfPresent(UInt64.self, forKey: .id)
+        let type = try container.decode(String.self, forKey: .type)
+        let message: ServerMessage
+        switch type {
+        case "welcome":
+            message = .welcome(message: try container.decode(String.self, forKey: .message))
+        case "tempid":
+            message = .tempID(
+                try container.decode(TempID.self, forKey: .tempID),
+                ValidityWindow(
+                    start: try container.decode(Timestamp.self, forKey: .start),
+                    expiry: try container.decode(Timestamp.self, forKey: .expiry)))
+        case "upload_receipt":
+            message = .uploadReceipt(
+                UploadReceipt(
+                    received: try container.decode(Int.self, forKey: .received),
+                    matched: try container.decode(Int.self, forKey: .matched),
+                    unmatched: try container.decode([UnmatchedEntry].self, forKey: .unmatched)))
+        case "logged_out":
+            message = .loggedOut
+        case "error":
+            message = .error(
+                try container.decode(WireErrorCode.self, forKey: .code),
+                message: try container.decode(String.self, forKey: .message))
+        case "going_away":
+            message = .goingAway(message: try container.decode(String.self, forKey: .message))
+        default:
+            throw MessageDecodingError(
+                code: .unknownType, message: "unknown message type \"\(type)\"", requestID: id)
+        }
+        self.init(id: id, message: message)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Field.self)
+        try container.encode(ProtocolVersion.current, forKey: .v)
+        try container.encode(message.type, forKey: .type)
+        try container.encodeIfPresent(id, forKey: .id)
+        switch message {
+        case .welcome(let text), .goingAway(let text):
+            try container.encode(text, forKey: .message)
+        case .tempID(let tempID, let validity):
+            try container.encode(tempID, forKey: .tempID)
+            try container.encode(validity.start, forKey: .start)
+            try container.encode(validity.expiry, forKey: .expiry)
+        case .uploadReceipt(let receipt):
+            try container.encode(receipt.received, forKey: .received)
+            try container.encode(receipt.matched, forKey: .matched)
+            try container.encode(receipt.unmatched, forKey: .unmatched)
+        case .loggedOut:
+            break
+        case .error(let code, let text):
+            try container.encode(code, forKey: .code)
+            try container.encode(text, forKey: .message)
+        }
+    }
+}
+
+extension UnmatchedEntry: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Field.self)
+        self.init(
+            index: try container.decode(Int.self, forKey: .index),
+            tempID: try container.decodeIfPresent(String.self, forKey: .tempID),
+            reason: try container.decode(UnmatchedReason.self, forKey: .reason),
+            detail: try container.decodeIfPresent(String.self, forKey: .detail))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Field.self)
+        try container.encode(index, forKey: .index)
+        try container.encodeIfPresent(tempID, forKey: .tempID)
+        try container.encode(reason, forKey: .reason)
+        try container.encodeIfPresent(detail, forKey: .detail)
+    }
+}
+
+/// Converts messages to and from the JSON payload of a frame.
+public struct MessageCoder {
+    private let decoder = JSONDecoder()
+    private let encoder = JSONEncoder()
+
+    /// Creates a coder.
+    public init() {}
+
+    /// Reads a message from a frame's payload, or says precisely why it cannot.
+    public func decode<Message: Decodable>(_ type: Message.Type, from payload: ByteBuffer) throws(MessageDecodingError)
+        -> Message
+    {
+        do {
+            return try decoder.decode(Message.self, from: payload)
+        } catch let error as MessageDecodingError {
+            throw error
+        } catch let error as DecodingError {
+            throw MessageDecodingError(
+                code: .badRequest, message: Self.explain(error), requestID: requestID(in: payload))
+        } catch {
+            throw MessageDecodingError(code: .badRequest, message: "invalid JSON", requestID: nil)
+        }
+    }
+
+    /// Writes a message as a frame payload.
+    public func encode<Message: Encodable>(_ message: Message, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        try encoder.encodeAsByteBuffer(message, allocator: allocator)
+    }
+
+    private struct RequestIDOnly: Decodable {
+        var id: UInt64?
+    }
+
+    private func requestID(in payload: ByteBuffer) -> UInt64? {
+        (try? decoder.decode(RequestIDOnly.self, from: payload))?.id
+    }
+
+    private static func explain(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "message" : keys.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = context.codingPath.isEmpty ? "" : " in \(path(context))"
+            return "missing field \"\(key.stringValue)\"\(parent)"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "field \(path(context)) must be \(Self.name(of: type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "invalid JSON" : "invalid value at \(path(context))"
+        @unknown default:
+            return "invalid message"
+        }
+    }
+
+    private static func name(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is UInt64.Type, is Int.Type, is Int64.Type: "an integer"
+        case is [Any].Type: "an array"
+        default: "of type \(type)"
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import BlueTraceDomain
+
+/// The version of the client–server protocol this build speaks (the `v` field of every message).
+public enum ProtocolVersion {
+    /// The current version.
+    public static let current = 1
+}
+
+/// A request from a client, as carried in one frame.
+public struct ClientFrame: Hashable, Sendable {
+    /// The client's request id; the reply carries the same one.
+    public var id: UInt64
+    /// The request.
+    public var message: ClientMessage
+
+    /// Creates a frame.
+    public init(id: UInt64, message: ClientMessage) {
+        self.id = id
+        self.message = message
+    }
+}
+
+/// What a client can ask of the server.
+public enum ClientMessage: Hashable, Sendable {
+    /// Authenticate this connection as `username`.
+    case login(username: String, password: String)
+    /// Issue a fresh TempID to the logged-in user.
+    case downloadTempID
+    /// Upload the logged-in user's contact log for tracing.
+    case uploadContactLog([UploadEntry])
+    /// End the session.
+    case logout
+
+    /// The `type` field naming this message.
+    public var type: String {
+        switch self {
+        case .login: "login"
+        case .downloadTempID: "download_tempid"
+        case .uploadContactLog: "upload_contact_log"
+        case .logout: "logout"
+        }
+    }
+}
+
+/// One contact-log entry inside an upload: a well-formed encounter, or the reason it could not be read.
+///
+/// Entries are decoded one by one, so a bad entry is reported back as malformed while the others are still traced.
+public enum UploadEntry: Hashable, Sendable {
+    /// A well-formed encounter.
+    case encounter(ReportedEncounter)
+    /// An entry that is not a well-formed encounter, and why.
+    case malformed(tempID: String?, reason: String)
+}
+
+/// A reply or notice from the server, as carried in one frame.
+public struct ServerFrame: Hashable, Sendable {
+    /// The id of the request this answers; `nil` for notices the server sends on its own.
+    public var id: UInt64?
+    /// The reply or notice.
+    public var message: ServerMessage
+
+    /// Creates a frame.
+    public init(id: UInt64?, message: ServerMessage) {
+        self.id = id
+        self.message = message
+    }
+}
+
+/// What the server can say to a client.
+public enum ServerMessage: Hashable, Sendable {
+    /// Login accepted; `message` is the welcome line.
+    case welcome(message: String)
+    /// A TempID issued to the logged-in user.
+    case tempID(TempID, ValidityWindow)
+    /// An upload was stored and traced.
+    case uploadReceipt(UploadReceipt)
+    /// The session has ended.
+    case loggedOut
+    /// The request failed; `message` is meant for the user.
+    case error(WireErrorCode, message: String)
+    /// The server is shutting down and will close the connection.
+    case goingAway(message: String)
+
+    /// The `type` field naming this message.
+    public var type: String {
+        switch self {
+        case .welcome: "welcome"
+        case .tempID: "tempid"
+        case .uploadReceipt: "upload_receipt"
+        case .loggedOut: "logged_out"
+        case .error: "error"
+        case .goingAway: "going_away"
+        }
+    }
+}
+
+/// The server's acknowledgement of an upload: how many entries arrived, how many were traced, and why the rest were not.
+public struct UploadReceipt: Hashable, Sendable {
+    /// Entries received.
+    public var received: Int
+    /// Entries traced to a user.
+    public var matched: Int
+    /// The entries that were not traced, by position in the upload.
+    public var unmatched: [UnmatchedEntry]
+
+    /// Creates a receipt.
+    public init(received: Int, matched: Int, unmatched: [UnmatchedEntry]) {
+        self.received = received
+        self.matched = matched
+        self.unmatched = unmatched
+    }
+}
+
+/// An uploaded entry that could not be traced.
+public struct UnmatchedEntry: Hashable, Sendable {
+    /// Its 0-based position in the upload.
+    public var index: Int
+    /// Its TempID, when one could be read.
+    public var tempID: String?
+    /// Why it was not traced.
+    public var reason: UnmatchedReason
+    /// Details, for malformed entries.
+    public var detail: String?
+
+    /// Creates an unmatched-entry report.
+    public init(index: Int, tempID: String?, reason: UnmatchedReason, detail: String? = nil) {
+        self.index = index
+        self.tempID = tempID
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+/// The machine-readable reason of an `error` reply.
+public enum WireErrorCode: String, Hashable, Sendable, Codable {
+    /// Wrong password or unknown username.
+    case invalidPassword = "invalid_password"
+    /// This failure blocked the account.
+    case accountBlockedNow = "account_blocked_now"
+    /// The account is blocked.
+    case accountBlocked = "account_blocked"
+    /// The request needs a logged-in session.
+    case notLoggedIn = "not_logged_in"
+    /// The connection is already logged in.
+    case alreadyLoggedIn = "already_logged_in"
+    /// The message could not be read (invalid JSON, missing or invalid field).
+    case badRequest = "bad_request"
+    /// The message type is not one this server knows.
+    case unknownType = "unknown_type"
+    /// The protocol version is not one this server speaks.
+    case unsupportedVersion = "unsupported_version"
+    /// The frame is larger than the server accepts.
+    case frameTooLarge = "frame_too_large"
+    /// The server failed; the request may be retried.
+    case internalError = "internal_error"
+    /// A code this build does not know (sent by a newer server).
+    case unknown = "unknown"
+
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        self = WireErrorCode(rawValue: raw) ?? .unknown
+    }
+}
+
+/// Why a frame could not be read as a message.
+public struct MessageDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The machine-readable category, as sent back to the peer.
+    public var code: WireErrorCode
+    /// What was wrong, for the peer's user.
+    public var message: String
+    /// The request id, when it could be read, so the reply can carry it.
+    public var requestID: UInt64?
+
+    /// Creates a decoding error.
+    public init(code: WireErrorCode, message: String, requestID: UInt64? = nil) {
+        self.code = code
+        self.message = message
+        self.requestID = requestID
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
