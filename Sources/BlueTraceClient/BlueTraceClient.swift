@@ -159,7 +159,8 @@ public struct BlueTraceClient: Sendable {
                 do {
                     beacon = try Beacon.parse(envelope.data.readableBytesView, format: format)
                 } catch {
-                    logger.info("ignored a datagram that is not a beacon",
+                    logger.info(
+                        "ignored a datagram that is not a beacon",
                         metadata: ["from": "\(envelope.remoteAddress)", "reason": "\(error)"])
                     transcript.write([
                         "> received an invalid beacon from \(envelope.remoteAddress.ipAddress ?? "?"):"
@@ -171,8 +172,10 @@ public struct BlueTraceClient: Sendable {
                 let valid = beacon.validity.contains(now)
                 transcript.write(
                     ["> received beacon:"] + ClientText.fields(of: beacon, format: format)
-                        + ["Current time is:", format.string(from: now),
-                            valid ? ClientText.beaconValid : ClientText.beaconInvalid])
+                        + [
+                            "Current time is:", format.string(from: now),
+                            valid ? ClientText.beaconValid : ClientText.beaconInvalid,
+                        ])
                 guard valid else { continue }
                 do {
                     try await book.record(beacon)

@@ -33,10 +33,15 @@ public actor ContactLogBook {
     public func attach(to path: String) throws {
         let now = clock.now()
         if let data = FileManager.default.contents(atPath: path) {
-            let (stored, problems) = ContactLog.parse(String(decoding: data, as: UTF8.self), format: format, readAt: now)
+            let (stored, problems) = ContactLog.parse(
+                String(decoding: data, as: UTF8.self), format: format, readAt: now)
             for problem in problems {
-                logger.warning("skipped a contact log line", metadata: ["file": "\(path)", "line": "\(problem.line)",
-                    "reason": "\(problem.reason)"])
+                logger.warning(
+                    "skipped a contact log line",
+                    metadata: [
+                        "file": "\(path)", "line": "\(problem.line)",
+                        "reason": "\(problem.reason)",
+                    ])
             }
             var merged = stored
             for entry in log.entries { merged.append(entry) }
@@ -99,7 +104,9 @@ enum AtomicFile {
         var offset = 0
         var failure: Int32?
         while offset < bytes.count {
-            let written = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let written = bytes.withUnsafeMutableBytes {
+                Foundation.write(fd, $0.baseAddress! + offset, $0.count - offset)
+            }
             if written < 0 {
                 if errno == EINTR { continue }
                 failure = errno

@@ -89,7 +89,9 @@ public struct ContactLog: Sendable, Hashable {
     }
 
     /// Parses a contact log file. Lines that are not entries are reported with their number and skipped.
-    public static func parse(_ text: String, format: TimestampFormat, readAt time: Timestamp)
+    public static func parse(
+        _ text: String, format: TimestampFormat, readAt time: Timestamp
+    )
         -> (log: ContactLog, problems: [LineProblem])
     {
         var log = ContactLog()
@@ -108,7 +110,9 @@ public struct ContactLog: Sendable, Hashable {
         return (log, problems)
     }
 
-    private static func parseLine(_ line: Substring, format: TimestampFormat, readAt time: Timestamp)
+    private static func parseLine(
+        _ line: Substring, format: TimestampFormat, readAt time: Timestamp
+    )
         -> ContactLogEntry?
     {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == ";" })

@@ -98,6 +98,7 @@ public struct TempIDFile: Sendable {
         else { return .failure(Problem(reason: "times must be DD/MM/YYYY HH:MM:SS")) }
         guard start <= expiry else { return .failure(Problem(reason: "expiry is before start")) }
         return .success(
-            TempIDGrant(user: String(fields[0]), tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry)))
+            TempIDGrant(user: String(fields[0]), tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry))
+        )
     }
 }

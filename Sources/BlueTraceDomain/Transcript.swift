@@ -69,7 +69,9 @@ public final class RecordingTranscript: Transcript {
     /// Waits until a line at index `from` or later contains `text`, and returns its index.
     ///
     /// Throws `TranscriptWaitTimeout` (listing the lines so far) when none appears within `timeout`.
-    public func waitForLine(containing text: String, from: Int = 0, timeout: Duration = .seconds(10)) async throws
+    public func waitForLine(
+        containing text: String, from: Int = 0, timeout: Duration = .seconds(10)
+    ) async throws
         -> Int
     {
         let found = try await withThrowingTaskGroup(of: Int?.self) { group in

@@ -39,8 +39,12 @@ public actor HealthAuthority {
         }
         let credentials = CredentialsFile(parsing: credentialsText)
         for problem in credentials.problems {
-            logger.warning("skipped a credentials line", metadata: ["file": "\(configuration.credentialsPath)",
-                "line": "\(problem.line)", "reason": "\(problem.reason)"])
+            logger.warning(
+                "skipped a credentials line",
+                metadata: [
+                    "file": "\(configuration.credentialsPath)",
+                    "line": "\(problem.line)", "reason": "\(problem.reason)",
+                ])
         }
         guard !credentials.passwords.isEmpty else { throw .noAccounts(path: configuration.credentialsPath) }
 
@@ -49,11 +53,16 @@ public actor HealthAuthority {
             if let text = try TextFile.readAll(configuration.tempIDsPath) {
                 let file = TempIDFile(parsing: text, format: configuration.timeFormat)
                 for problem in file.problems {
-                    logger.warning("skipped a TempID line", metadata: ["file": "\(configuration.tempIDsPath)",
-                        "line": "\(problem.line)", "reason": "\(problem.reason)"])
+                    logger.warning(
+                        "skipped a TempID line",
+                        metadata: [
+                            "file": "\(configuration.tempIDsPath)",
+                            "line": "\(problem.line)", "reason": "\(problem.reason)",
+                        ])
                 }
                 for grant in file.grants where !registry.record(grant) {
-                    logger.warning("duplicate TempID in the TempID file; the first mapping wins",
+                    logger.warning(
+                        "duplicate TempID in the TempID file; the first mapping wins",
                         metadata: ["tempID": "\(grant.tempID)"])
                 }
             }
@@ -61,8 +70,12 @@ public actor HealthAuthority {
         } catch {
             throw .tempIDsUnusable(path: configuration.tempIDsPath, reason: error.description)
         }
-        logger.info("loaded accounts and TempIDs", metadata: ["accounts": "\(credentials.passwords.count)",
-            "tempIDs": "\(registry.count)"])
+        logger.info(
+            "loaded accounts and TempIDs",
+            metadata: [
+                "accounts": "\(credentials.passwords.count)",
+                "tempIDs": "\(registry.count)",
+            ])
 
         self.passwords = credentials.passwords
         self.registry = registry
@@ -83,7 +96,8 @@ public actor HealthAuthority {
         switch decision {
         case .accepted: logger.info("login", metadata: ["user": "\(username)"])
         case .blockedNow(let until):
-            logger.notice("user blocked after repeated login failures",
+            logger.notice(
+                "user blocked after repeated login failures",
                 metadata: ["user": "\(username)", "until": "\(format.string(from: until))"])
         case .rejected, .blocked: logger.info("login refused", metadata: ["user": "\(username)"])
         }
@@ -130,8 +144,12 @@ public actor HealthAuthority {
             lines.append("> unmatched: \(entry.tempID ?? "?") (\(entry.reason.explanation))")
         }
         transcript.write(lines)
-        logger.info("traced upload", metadata: ["user": "\(user)", "received": "\(entries.count)",
-            "matched": "\(matched)"])
+        logger.info(
+            "traced upload",
+            metadata: [
+                "user": "\(user)", "received": "\(entries.count)",
+                "matched": "\(matched)",
+            ])
         return UploadReceipt(received: entries.count, matched: matched, unmatched: unmatched)
     }
 

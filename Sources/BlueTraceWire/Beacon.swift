@@ -36,7 +36,9 @@ public struct Beacon: Hashable, Sendable {
 
     /// Reads a beacon datagram: the exact 59-byte layout, or the same four fields as text separated by commas and/or
     /// spaces (a trailing newline, `;` or `.` tolerated). Throws, saying why, for anything else.
-    public static func parse(_ datagram: some Collection<UInt8>, format: TimestampFormat) throws(BeaconParseError)
+    public static func parse(
+        _ datagram: some Collection<UInt8>, format: TimestampFormat
+    ) throws(BeaconParseError)
         -> Beacon
     {
         let bytes = Array(datagram)

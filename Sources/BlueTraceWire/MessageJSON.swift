@@ -209,7 +209,9 @@ public struct MessageCoder {
     public init() {}
 
     /// Reads a message from a frame's payload, or says precisely why it cannot.
-    public func decode<Message: Decodable>(_ type: Message.Type, from payload: ByteBuffer) throws(MessageDecodingError)
+    public func decode<Message: Decodable>(
+        _ type: Message.Type, from payload: ByteBuffer
+    ) throws(MessageDecodingError)
         -> Message
     {
         do {
