@@ -32,20 +32,17 @@ public final class StandardOutputTranscript: Transcript {
 }
 
 /// A transcript that prefixes every line with a party's label (`server   | …`), for the demo.
-public struct LabelledTranscript: Transcript {
+public struct PrefixedTranscript: Transcript {
     private let label: String
     private let sink: any Transcript
-    /// The party's lines without the label, to wait on.
-    public let recording = RecordingTranscript()
 
-    /// Creates a transcript labelled `label` that writes to `sink`.
+    /// Creates a transcript labelled `label`, padded to `width`, that writes to `sink`.
     public init(label: String, width: Int = 8, sink: any Transcript) {
         self.label = label.padding(toLength: max(width, label.count), withPad: " ", startingAt: 0)
         self.sink = sink
     }
 
     public func write(_ lines: [String]) {
-        recording.write(lines)
         sink.write(lines.map { "\(label) | \($0)" })
     }
 

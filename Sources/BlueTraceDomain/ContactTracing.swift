@@ -26,8 +26,6 @@ public enum UnmatchedReason: String, Hashable, Sendable, Codable, CaseIterable {
     case unknownTempID = "unknown_tempid"
     /// The TempID was issued, but with other start or expiry times than the entry claims.
     case timeMismatch = "time_mismatch"
-    /// The encounter was heard outside the TempID's validity window.
-    case outsideValidity = "outside_validity"
     /// The entry itself is not a well-formed encounter.
     case malformed = "malformed"
 
@@ -36,7 +34,6 @@ public enum UnmatchedReason: String, Hashable, Sendable, Codable, CaseIterable {
         switch self {
         case .unknownTempID: "unknown TempID"
         case .timeMismatch: "times disagree with the issued TempID"
-        case .outsideValidity: "heard outside the TempID's validity"
         case .malformed: "malformed entry"
         }
     }
@@ -53,12 +50,13 @@ public enum TraceVerdict: Hashable, Sendable {
 /// The contact-tracing rule: which user an uploaded encounter points to, if any. The one place it is written down.
 public enum ContactTracer {
     /// Traces `encounter` with `grant`, the mapping of its TempID if one was issued.
+    ///
+    /// As in the assignment, an encounter traces when its TempID was issued with the same start and expiry it
+    /// claims. When it was heard is kept but not judged here: the client only logs beacons valid when heard, and the
+    /// assignment's sample logs hold encounters from other days.
     public static func verdict(for encounter: ReportedEncounter, grant: TempIDGrant?) -> TraceVerdict {
         guard let grant else { return .unmatched(.unknownTempID) }
         guard grant.validity == encounter.validity else { return .unmatched(.timeMismatch) }
-        if let heard = encounter.receivedAt, !grant.validity.contains(heard) {
-            return .unmatched(.outsideValidity)
-        }
         return .traced(grant)
     }
 }

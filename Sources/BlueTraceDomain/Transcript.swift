@@ -37,9 +37,12 @@ public final class RecordingTranscript: Transcript {
     }
 
     private let state = Mutex(State())
+    private let forward: (any Transcript)?
 
-    /// Creates an empty transcript.
-    public init() {}
+    /// Creates an empty transcript; every block written is also passed on to `forward`, if given.
+    public init(forward: (any Transcript)? = nil) {
+        self.forward = forward
+    }
 
     /// Every line written so far (prompts included, as lines).
     public var lines: [String] { state.withLock { $0.lines } }
@@ -59,6 +62,7 @@ public final class RecordingTranscript: Transcript {
             }
             return ready
         }
+        forward?.write(lines)
         for (continuation, index) in ready { continuation.resume(returning: index) }
     }
 
@@ -69,6 +73,7 @@ public final class RecordingTranscript: Transcript {
     /// Waits until a line at index `from` or later contains `text`, and returns its index.
     ///
     /// Throws `TranscriptWaitTimeout` (listing the lines so far) when none appears within `timeout`.
+    @discardableResult
     public func waitForLine(
         containing text: String, from: Int = 0, timeout: Duration = .seconds(10)
     ) async throws
