@@ -68,7 +68,9 @@ public struct Demo: Sendable {
         narrator.write("Demo finished: every step behaved as the assignment describes.")
     }
 
-    private func play(port: Int, directory: String, narrator: PrefixedTranscript, server: RecordingTranscript)
+    private func play(
+        port: Int, directory: String, narrator: PrefixedTranscript, server: RecordingTranscript
+    )
         async throws
     {
         func phone(_ label: String) async throws -> ScriptedClient {

@@ -17,7 +17,8 @@ public struct BlueTraceClient: Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let onBeaconSocket: @Sendable (SocketAddress) async -> Void
 
-    /// Creates a client; `onBeaconSocket` is told the bound UDP address (useful when `udpPort` is 0).
+    /// Creates a client; `onBeaconSocket` is told the bound UDP address once the client is connected and listening
+    /// (useful when `udpPort` is 0).
     public init(
         configuration: ClientConfiguration,
         clock: any WallClock = SystemWallClock(),
@@ -34,11 +35,9 @@ public struct BlueTraceClient: Sendable {
         self.onBeaconSocket = onBeaconSocket
     }
 
-    /// Runs the whole session: binds the beacon socket, connects, logs in, and executes commands from `input` until
+    /// Runs the whole session: connects, binds the beacon socket, logs in, and executes commands from `input` until
     /// logout, end of input, or a lost connection.
     public func run(input: some LineInput) async throws -> ClientOutcome {
-        let beaconChannel = try await bindBeaconSocket()
-        await onBeaconSocket(beaconChannel.channel.localAddress!)
         let serverChannel: ServerChannel
         do {
             serverChannel = try await ClientBootstrap(group: eventLoopGroup)
@@ -51,10 +50,17 @@ public struct BlueTraceClient: Sendable {
                     }
                 }
         } catch {
-            try? await beaconChannel.channel.close()
             throw ClientStartupError.serverUnreachable(
                 host: configuration.serverHost, port: configuration.serverPort, reason: "\(error)")
         }
+        let beaconChannel: BeaconChannel
+        do {
+            beaconChannel = try await bindBeaconSocket()
+        } catch {
+            try? await serverChannel.channel.close()
+            throw error
+        }
+        await onBeaconSocket(beaconChannel.channel.localAddress!)
         let book = ContactLogBook(
             policy: RetentionPolicy(retention: configuration.contactRetention), clock: clock,
             format: configuration.timeFormat, logger: logger)
@@ -170,19 +176,21 @@ public struct BlueTraceClient: Sendable {
                     continue
                 }
                 let valid = beacon.validity.contains(now)
+                if valid {
+                    // Saved before it is shown, so a beacon reported valid is already in the contact log.
+                    do {
+                        try await book.record(beacon)
+                    } catch {
+                        logger.error("could not write the contact log", metadata: ["error": "\(error)"])
+                        transcript.write("> Could not save the beacon to the contact log: \(error)")
+                    }
+                }
                 transcript.write(
                     ["> received beacon:"] + ClientText.fields(of: beacon, format: format)
                         + [
                             "Current time is:", format.string(from: now),
                             valid ? ClientText.beaconValid : ClientText.beaconInvalid,
                         ])
-                guard valid else { continue }
-                do {
-                    try await book.record(beacon)
-                } catch {
-                    logger.error("could not write the contact log", metadata: ["error": "\(error)"])
-                    transcript.write("> Could not save the beacon to the contact log: \(error)")
-                }
             }
         } catch {
             logger.debug("beacon socket closed", metadata: ["error": "\(error)"])
