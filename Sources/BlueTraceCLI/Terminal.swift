@@ -5,29 +5,40 @@ import Logging
 import Synchronization
 
 /// The process's standard output as a transcript: the lines a person at the terminal reads.
+///
+/// When a block arrives while a prompt waits for the person (a beacon heard at the `> ` prompt), the block starts on
+/// a fresh line and the prompt is shown again after it.
 public final class StandardOutputTranscript: Transcript {
-    private let lock = Mutex(())
+    private let pendingPrompt = Mutex<String?>(nil)
 
     /// Creates the transcript.
     public init() {}
 
     public func write(_ lines: [String]) {
-        var text = ""
-        for line in lines {
-            text += line
-            text += "\n"
+        pendingPrompt.withLock { pending in
+            var text = pending == nil ? "" : "\n"
+            for line in lines {
+                text += line
+                text += "\n"
+            }
+            if let pending { text += pending }
+            emit(text)
         }
-        emit(text)
     }
 
     public func prompt(_ text: String) {
-        emit(text)
+        pendingPrompt.withLock { pending in
+            pending = text
+            emit(text)
+        }
+    }
+
+    public func promptAnswered() {
+        pendingPrompt.withLock { $0 = nil }
     }
 
     private func emit(_ text: String) {
-        lock.withLock { _ in
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }
 

@@ -50,8 +50,12 @@ public struct BlueTraceClient: Sendable {
                     }
                 }
         } catch {
+            let underlying =
+                (error as? NIOConnectionError)?.connectionErrors.last?.error
+                ?? (error as? NIOConnectionError)?.dnsAError ?? error
             throw ClientStartupError.serverUnreachable(
-                host: configuration.serverHost, port: configuration.serverPort, reason: "\(error)")
+                host: configuration.serverHost, port: configuration.serverPort,
+                reason: SocketErrorText.describe(underlying))
         }
         let beaconChannel: BeaconChannel
         do {
@@ -124,7 +128,7 @@ public struct BlueTraceClient: Sendable {
                 }
         } catch {
             throw ClientStartupError.udpPortUnavailable(
-                host: configuration.udpHost, port: configuration.udpPort, reason: "\(error)")
+                host: configuration.udpHost, port: configuration.udpPort, reason: SocketErrorText.describe(error))
         }
     }
 

@@ -77,11 +77,11 @@ struct CommandSession {
 
     private mutating func login(input: some LineInput) async -> LoginResult {
         guard let username = await input.readLine(prompt: "> Username: ", secret: false) else {
-            return .ended(.endOfInputBeforeLogin)
+            return inputEndedBeforeLogin()
         }
         while true {
             guard let password = await input.readLine(prompt: "> Password: ", secret: true) else {
-                return .ended(.endOfInputBeforeLogin)
+                return inputEndedBeforeLogin()
             }
             guard let reply = await request(.login(username: username, password: password)) else {
                 return .ended(.connectionLost)
@@ -102,6 +102,12 @@ struct CommandSession {
                 return .ended(.loginRefused)
             }
         }
+    }
+
+    private func inputEndedBeforeLogin() -> LoginResult {
+        transcript.write("> Input ended before a successful login. Exiting.")
+        onLeaving()
+        return .ended(.endOfInputBeforeLogin)
     }
 
     // MARK: Commands

@@ -48,9 +48,10 @@ public actor StandardInput: LineInput {
             var iterator = lines
             let line = await iterator.next(isolation: self)
             lines = iterator
+            transcript.promptAnswered()
             if let echo {
                 Self.restore(echo)
-                transcript.write("")
+                transcript.write("")  // The line ending the person typed was not echoed either.
             }
             return line
         }

@@ -9,11 +9,16 @@ public protocol Transcript: Sendable {
     func write(_ lines: [String])
     /// Writes `text` with no newline (an interactive prompt).
     func prompt(_ text: String)
+    /// Says the person answered the last prompt (their line ending is on the screen), so no prompt is pending.
+    func promptAnswered()
 }
 
 extension Transcript {
     /// Writes one line.
     public func write(_ line: String) { write([line]) }
+
+    /// Does nothing: only terminals track pending prompts.
+    public func promptAnswered() {}
 }
 
 /// The assignment's way of printing an encounter: TempID, start and expiry one per line (`TempID,` `start,`

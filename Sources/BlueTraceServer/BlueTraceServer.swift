@@ -113,6 +113,7 @@ public struct ServerBindError: Error, CustomStringConvertible {
     public var underlying: any Error
 
     public var description: String {
-        "cannot listen on \(host):\(port): \(underlying). Is another server using the port? Choose another port."
+        "cannot listen on \(host):\(port): \(SocketErrorText.describe(underlying)). Is another server using the "
+            + "port? Choose another port."
     }
 }
