@@ -67,7 +67,10 @@ public struct Beacon: Hashable, Sendable {
             throw .notText(bytes.count)
         }
         var text = String(decoding: bytes, as: UTF8.self)
-        while let last = text.last, "\r\n\t ;.".contains(last) { text.removeLast() }
+        // Trim by Unicode scalar: as Characters, "\r\n" is one grapheme, so a lone "\n" would not match it.
+        while let last = text.unicodeScalars.last, "\r\n\t ;.".unicodeScalars.contains(last) {
+            text.unicodeScalars.removeLast()
+        }
         let tokens = text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" })
         guard tokens.count == 6 else { throw .wrongLayout(bytes.count) }
         guard let tempID = TempID(tokens[0]) else { throw .invalidTempID }

@@ -11,11 +11,28 @@ private enum Field: String, CodingKey {
     case code, index, reason, detail
 }
 
+/// Runs `decode` for the integer field `key`. `JSONDecoder` reports a number that does not fit the type (`-1` or `1.5`
+/// for a `UInt64`) as "not valid JSON" without a coding path; this reports it as an invalid value of that field.
+private func integerField<T>(
+    _ key: Field, in container: KeyedDecodingContainer<Field>, _ decode: () throws -> T
+) throws -> T {
+    do {
+        return try decode()
+    } catch let error as DecodingError {
+        throw error
+    } catch {
+        throw DecodingError.dataCorruptedError(
+            forKey: key, in: container, debugDescription: "\(key.stringValue) is not an integer in range")
+    }
+}
+
 extension ClientFrame: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Field.self)
-        let id = try container.decode(UInt64.self, forKey: .id)
-        let version = try container.decodeIfPresent(Int.self, forKey: .v) ?? ProtocolVersion.current
+        let id = try integerField(.id, in: container) { try container.decode(UInt64.self, forKey: .id) }
+        let version =
+            try integerField(.v, in: container) { try container.decodeIfPresent(Int.self, forKey: .v) }
+            ?? ProtocolVersion.current
         guard version == ProtocolVersion.current else {
             throw MessageDecodingError(
                 code: .unsupportedVersion,
