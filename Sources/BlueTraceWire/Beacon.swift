@@ -34,7 +34,7 @@ public struct Beacon: Hashable, Sendable {
         return bytes
     }
 
-    /// Reads a beacon datagram: the exact 59-byte layout, or the same four fields as text separated by commas and/or
+    /// Reads a beacon datagram: the exact 59-byte layout (a trailing line ending tolerated), or the same four fields as text separated by commas and/or
     /// spaces (a trailing newline, `;` or `.` tolerated). Throws, saying why, for anything else.
     public static func parse(
         _ datagram: some Collection<UInt8>, format: TimestampFormat
@@ -42,7 +42,10 @@ public struct Beacon: Hashable, Sendable {
         -> Beacon
     {
         let bytes = Array(datagram)
-        if bytes.count == assignmentSize, let beacon = parseFixed(bytes[...], format: format) {
+        // The exact layout, also when a sender added a line ending after it.
+        var fixed = bytes[...]
+        while fixed.count > assignmentSize, let last = fixed.last, last == 0x0A || last == 0x0D { fixed.removeLast() }
+        if fixed.count == assignmentSize, let beacon = parseFixed(fixed, format: format) {
             return beacon
         }
         return try parseText(bytes, format: format)

@@ -64,6 +64,12 @@ struct BeaconEncodingTests {
         #expect(try Beacon.parse(datagram, format: utc) == beacon)
     }
 
+    @Test("The exact layout is still read when the sender added a line ending", arguments: ["\n", "\r\n", "\n\n"])
+    func exactLayoutWithLineEnding(ending: String) throws {
+        let datagram = try #require(sample.assignmentDatagram(format: utc)) + Array(ending.utf8)
+        #expect(try Beacon.parse(datagram, format: utc) == sample)
+    }
+
     @Test("The datagram is written in the format's time zone")
     func otherTimeZone() throws {
         let singapore = TimestampFormat(timeZone: try #require(TimeZone(identifier: "Asia/Singapore")))

@@ -94,7 +94,7 @@ struct MessageRoundTripTests {
                         UnmatchedEntry(index: 0, tempID: "11111111111111111111", reason: .unknownTempID),
                         UnmatchedEntry(
                             index: 2, tempID: "22222222222222222222", reason: .timeMismatch, detail: "times differ"),
-                        UnmatchedEntry(index: 3, tempID: nil, reason: .outsideValidity, detail: nil),
+                        UnmatchedEntry(index: 3, tempID: nil, reason: .malformed, detail: nil),
                     ]
                         + UnmatchedReason.allCases.enumerated().map { offset, reason in
                             UnmatchedEntry(index: 10 + offset, tempID: "x\(offset)", reason: reason, detail: "d")
