@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // Domain rules: pure values, an injectable clock, no I/O.
@@ -25,12 +27,31 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
+        // Persistence: the store interface and its embedded SQLite implementation.
+        .target(
+            name: "BlueTraceStore",
+            dependencies: [
+                "BlueTraceDomain",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Security: scrypt password hashes, the server key ring and file, sealed TempIDs.
+        .target(
+            name: "BlueTraceSecurity",
+            dependencies: [
+                "BlueTraceDomain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // The health-authority server.
         .target(
             name: "BlueTraceServer",
             dependencies: [
                 "BlueTraceDomain",
                 "BlueTraceWire",
+                "BlueTraceStore",
+                "BlueTraceSecurity",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -54,6 +75,8 @@ let package = Package(
             dependencies: [
                 "BlueTraceDomain",
                 "BlueTraceWire",
+                "BlueTraceStore",
+                "BlueTraceSecurity",
                 "BlueTraceServer",
                 "BlueTraceClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,6 +87,22 @@ let package = Package(
         ),
         .executableTarget(name: "bluetrace", dependencies: ["BlueTraceCLI"]),
         .testTarget(name: "BlueTraceDomainTests", dependencies: ["BlueTraceDomain"]),
+        .testTarget(
+            name: "BlueTraceSecurityTests",
+            dependencies: [
+                "BlueTraceDomain",
+                "BlueTraceSecurity",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "BlueTraceStoreTests",
+            dependencies: [
+                "BlueTraceDomain",
+                "BlueTraceStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "BlueTraceWireTests",
             dependencies: [
@@ -78,6 +117,8 @@ let package = Package(
             dependencies: [
                 "BlueTraceDomain",
                 "BlueTraceWire",
+                "BlueTraceStore",
+                "BlueTraceSecurity",
                 "BlueTraceServer",
                 "BlueTraceClient",
                 "BlueTraceCLI",

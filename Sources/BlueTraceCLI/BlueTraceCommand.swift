@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlueTraceClient
 import BlueTraceDomain
+import BlueTraceSecurity
 import BlueTraceServer
 import Logging
 import ServiceLifecycle
@@ -15,7 +16,9 @@ public struct BlueTraceCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bluetrace",
         abstract: "A BlueTrace (TraceTogether / COVIDSafe) contact-tracing simulator.",
-        subcommands: [ServerCommand.self, ClientCommand.self, DemoCommand.self]
+        subcommands: [
+            ServerCommand.self, ClientCommand.self, DemoCommand.self, TraceCommand.self, KeysCommand.self,
+        ]
     )
 
     public init() {}
@@ -56,6 +59,23 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("tempid-lifetime"), help: "Seconds a TempID is valid.")
     var tempIDLifetime: Int64 = 900
 
+    @Option(help: "The SQLite database holding accounts, TempIDs and uploads.")
+    var database = "bluetrace.sqlite"
+
+    @Option(
+        name: .customLong("tempid-scheme"),
+        help: "decimal: the assignment's 20-digit TempIDs; sealed: OpenTrace-style encrypted TempIDs, in batches.")
+    var tempIDScheme: TempIDScheme = .decimal
+
+    @Option(help: "The server key file (created on first start, owner-only), for sealed TempIDs.")
+    var keyFile = "bluetrace-keys.json"
+
+    @Option(help: "Days uploads, encounters and TempID mappings are kept.")
+    var retentionDays = 21
+
+    @Option(help: "scrypt cost of new password hashes, as log2 of the rounds (10 is fast, 15 the default).")
+    var passwordCost = PasswordHasher.Parameters.standard.logRounds
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -68,6 +88,18 @@ struct ServerCommand: AsyncParsableCommand {
         guard tempIDLifetime >= 1 else {
             throw ValidationError("--tempid-lifetime must be at least 1 second.")
         }
+        guard retentionDays >= 1 else {
+            throw ValidationError("--retention-days must be at least 1.")
+        }
+        guard passwordParameters.isSupported else {
+            throw ValidationError("--password-cost must be from 1 to \(PasswordHasher.Parameters.maximumLogRounds).")
+        }
+    }
+
+    private var passwordParameters: PasswordHasher.Parameters {
+        var parameters = PasswordHasher.Parameters.standard
+        parameters.logRounds = passwordCost
+        return parameters
     }
 
     func run() async throws {
@@ -75,12 +107,14 @@ struct ServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "bluetrace.server")
         let configuration = ServerConfiguration(
             host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
-            credentialsPath: credentials, tempIDsPath: tempIDs)
-        let authority = try HealthAuthority(
+            credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
+            keyFilePath: keyFile, retentionDays: retentionDays, passwordParameters: passwordParameters)
+        let authority = try await HealthAuthority.open(
             configuration: configuration, transcript: StandardOutputTranscript(), logger: logger)
         let server = BlueTraceServer(configuration: configuration, authority: authority, logger: logger)
+        let retention = RetentionService(authority: authority, logger: logger)
         let group = ServiceGroup(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: [server, retention], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }
@@ -111,6 +145,9 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(help: "The directory for <username>_contactlog.txt.")
     var logDir = "."
 
+    @Flag(help: "Create an account (phone number and password) before logging in.")
+    var register = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -131,7 +168,7 @@ struct ClientCommand: AsyncParsableCommand {
         let client = BlueTraceClient(
             configuration: ClientConfiguration(
                 serverHost: serverIP, serverPort: serverPort, udpPort: clientUDPPort,
-                contactRetention: contactRetention, logDirectory: logDir),
+                contactRetention: contactRetention, logDirectory: logDir, register: register),
             transcript: transcript, logger: Logger(label: "bluetrace.client"))
         let outcome = try await client.run(input: StandardInput(transcript: transcript))
         if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }

@@ -50,8 +50,10 @@ public struct Demo: Sendable {
         ])
         let configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, blockDuration: Self.blockDuration, tempIDLifetime: Self.tempIDLifetime,
-            credentialsPath: "\(directory)/credentials.txt", tempIDsPath: "\(directory)/tempIDs.txt")
-        let authority = try HealthAuthority(configuration: configuration, transcript: serverOutput, logger: logger)
+            credentialsPath: "\(directory)/credentials.txt", tempIDsPath: "\(directory)/tempIDs.txt",
+            databasePath: "\(directory)/bluetrace.sqlite", passwordParameters: .fast)
+        let authority = try await HealthAuthority.open(
+            configuration: configuration, transcript: serverOutput, logger: logger)
         let (addresses, addressContinuation) = AsyncStream<SocketAddress>.makeStream()
         let server = BlueTraceServer(
             configuration: configuration, authority: authority, logger: logger,

@@ -16,6 +16,8 @@ public struct ClientConfiguration: Sendable {
     public var logDirectory: String
     /// The zone in which times are printed and written.
     public var timeFormat: TimestampFormat
+    /// Whether to create an account before logging in.
+    public var register: Bool
 
     /// Creates a configuration with the assignment's defaults.
     public init(
@@ -25,7 +27,8 @@ public struct ClientConfiguration: Sendable {
         udpHost: String = "0.0.0.0",
         contactRetention: Int64 = RetentionPolicy.assignmentRetention,
         logDirectory: String = ".",
-        timeFormat: TimestampFormat = TimestampFormat()
+        timeFormat: TimestampFormat = TimestampFormat(),
+        register: Bool = false
     ) {
         self.serverHost = serverHost
         self.serverPort = serverPort
@@ -34,6 +37,7 @@ public struct ClientConfiguration: Sendable {
         self.contactRetention = contactRetention
         self.logDirectory = logDirectory
         self.timeFormat = timeFormat
+        self.register = register
     }
 }
 

@@ -17,7 +17,7 @@ struct CommandSession {
     let onLeaving: @Sendable () -> Void
 
     private var nextRequestID: UInt64 = 1
-    private var ownTempID: (TempID, ValidityWindow)?
+    private var wallet = TempIDWallet()
     private lazy var replyIterator = replies.makeAsyncIterator()
 
     init(
@@ -76,13 +76,61 @@ struct CommandSession {
     }
 
     private mutating func login(input: some LineInput) async -> LoginResult {
+        if configuration.register {
+            switch await register(input: input) {
+            case .registered(let username, let password):
+                return await login(username: username, knownPassword: password, input: input)
+            case .ended(let outcome): return .ended(outcome)
+            }
+        }
         guard let username = await input.readLine(prompt: "> Username: ", secret: false) else {
             return inputEndedBeforeLogin()
         }
+        return await login(username: username, knownPassword: nil, input: input)
+    }
+
+    private enum RegistrationResult {
+        case registered(username: String, password: String)
+        case ended(ClientOutcome)
+    }
+
+    /// Creates an account, asking again until the server accepts one; returns the new username.
+    private mutating func register(input: some LineInput) async -> RegistrationResult {
+        transcript.write(
+            "> Create an account: your username is your phone number (+ and 8 to 15 digits); "
+                + "the password needs at least \(RegistrationRules.minimumPasswordLength) characters.")
         while true {
-            guard let password = await input.readLine(prompt: "> Password: ", secret: true) else {
-                return inputEndedBeforeLogin()
+            guard let username = await input.readLine(prompt: "> Username: ", secret: false),
+                let password = await input.readLine(prompt: "> Password: ", secret: true)
+            else {
+                _ = inputEndedBeforeLogin()
+                return .ended(.endOfInputBeforeLogin)
             }
+            guard let reply = await request(.register(username: username, password: password)) else {
+                return .ended(.connectionLost)
+            }
+            switch reply {
+            case .registered(let message):
+                transcript.write("> \(message)")
+                return .registered(username: username, password: password)
+            default:
+                transcript.write("> \(Self.describe(reply))")
+            }
+        }
+    }
+
+    /// Logs in as `username`, with `knownPassword` first if given, then asking for the password until accepted.
+    private mutating func login(username: String, knownPassword: String?, input: some LineInput) async -> LoginResult {
+        var pending = knownPassword
+        while true {
+            let typed: String?
+            if let known = pending {
+                typed = known
+                pending = nil
+            } else {
+                typed = await input.readLine(prompt: "> Password: ", secret: true)
+            }
+            guard let password = typed else { return inputEndedBeforeLogin() }
             guard let reply = await request(.login(username: username, password: password)) else {
                 return .ended(.connectionLost)
             }
@@ -114,12 +162,17 @@ struct CommandSession {
 
     private mutating func downloadTempID() async -> ClientOutcome? {
         guard let reply = await request(.downloadTempID) else { return .connectionLost }
-        guard case .tempID(let tempID, let validity) = reply else {
+        guard case .tempID(let tempID, let validity, let following) = reply else {
             transcript.write("> Could not download a TempID: \(Self.describe(reply))")
             return nil
         }
-        ownTempID = (tempID, validity)
+        wallet.fill(with: [(tempID, validity)] + following.map { ($0.tempID, $0.validity) })
         transcript.write(["> TempID:", tempID.rawValue])
+        if let last = following.last {
+            transcript.write(
+                "> and \(following.count) more, valid until \(configuration.timeFormat.string(from: last.validity.expiry)); "
+                    + "the phone switches to each in turn.")
+        }
         return nil
     }
 
@@ -151,7 +204,7 @@ struct CommandSession {
         return nil
     }
 
-    private func beacon(arguments: [String]) async -> ClientOutcome? {
+    private mutating func beacon(arguments: [String]) async -> ClientOutcome? {
         guard arguments.count == 2, let port = Int(arguments[1]), (1...65_535).contains(port),
             let destination = try? SocketAddress(ipAddress: arguments[0], port: port)
         else {
@@ -160,21 +213,24 @@ struct CommandSession {
                     + "from 1 to 65535)")
             return nil
         }
-        guard let (tempID, validity) = ownTempID else {
+        if wallet.needsRenewal(at: clock.now()) {
+            transcript.write("> Your TempIDs have all expired; downloading new ones.")
+            if let outcome = await downloadTempID() { return outcome }
+        }
+        let now = clock.now()
+        guard let (tempID, validity, isValid) = wallet.tempID(at: now) else {
             transcript.write("> You have no TempID yet: run Download_tempID first.")
             return nil
         }
         let format = configuration.timeFormat
-        if !validity.contains(clock.now()) {
+        if !isValid {
+            let when = now > validity.expiry ? "expired at" : "is not valid before"
             transcript.write(
-                "> Warning: your TempID expired at \(format.string(from: validity.expiry)); sending it anyway "
-                    + "(the receiver will find it invalid). Run Download_tempID for a fresh one.")
+                "> Warning: your TempID \(when) \(format.string(from: validity.expiry < now ? validity.expiry : validity.start)); "
+                    + "sending it anyway (the receiver will find it invalid). Run Download_tempID for a fresh one.")
         }
         let beacon = Beacon(tempID: tempID, validity: validity)
-        guard let datagram = beacon.assignmentDatagram(format: format) else {
-            transcript.write("> This TempID does not fit the 59-byte beacon format.")
-            return nil
-        }
+        let datagram = beacon.datagram(format: format)
         transcript.write(ClientText.fields(of: beacon, format: format))
         do {
             try await beacons.write(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: datagram)))

@@ -25,20 +25,58 @@ public enum LoginDecision: Hashable, Sendable {
     case blocked(until: Timestamp)
 }
 
-/// Counts consecutive login failures per username, across all connections, and blocks as the policy says.
+/// One username's login record: consecutive failures and any block. The blocking rule is written here, once.
 ///
-/// A pure value: the caller supplies the time of each attempt and whether the password matched, so the rules are
-/// tested without sockets or sleeping. Unknown usernames are counted like known ones, so the answers never reveal
-/// whether an account exists.
-public struct LoginGuard: Sendable {
-    private struct Account: Sendable {
-        var failures = 0
-        var blockedUntil: Timestamp?
+/// A pure value: the caller supplies the time of each attempt and whether the password matched, so the rule is tested
+/// without sockets or sleeping, and a store can apply it inside a transaction shared by several servers.
+public struct LoginState: Hashable, Sendable {
+    /// Consecutive failures since the last success or block.
+    public var failures: Int
+    /// When the current block ends, if the username is or was blocked.
+    public var blockedUntil: Timestamp?
+
+    /// Creates a record; the default is a username with no history.
+    public init(failures: Int = 0, blockedUntil: Timestamp? = nil) {
+        self.failures = failures
+        self.blockedUntil = blockedUntil
     }
 
+    /// Whether the record says nothing (no failures, no block) and need not be kept.
+    public var isEmpty: Bool { failures == 0 && blockedUntil == nil }
+
+    /// When the block in force at `time` ends, or `nil` when the username is not blocked then.
+    public func blockEnd(at time: Timestamp) -> Timestamp? {
+        guard let until = blockedUntil, time < until else { return nil }
+        return until
+    }
+
+    /// Decides one attempt at `time` whose password did (or did not) match, and records it.
+    public mutating func attempt(passwordMatches: Bool, at time: Timestamp, policy: LoginPolicy) -> LoginDecision {
+        if let until = blockedUntil {
+            if time < until { return .blocked(until: until) }
+            self = LoginState()  // The block is over: the counter starts again.
+        }
+        if passwordMatches {
+            self = LoginState()
+            return .accepted
+        }
+        failures += 1
+        if failures >= policy.maximumFailures {
+            let until = time + policy.blockDuration
+            self = LoginState(failures: 0, blockedUntil: until)
+            return .blockedNow(until: until)
+        }
+        return .rejected(remainingAttempts: policy.maximumFailures - failures)
+    }
+}
+
+/// The login records of many usernames in memory, across all connections.
+///
+/// Unknown usernames are counted like known ones, so the answers never reveal whether an account exists.
+public struct LoginGuard: Sendable {
     /// The rules applied.
     public let policy: LoginPolicy
-    private var accounts: [String: Account] = [:]
+    private var states: [String: LoginState] = [:]
 
     /// Creates a guard with no failures recorded.
     public init(policy: LoginPolicy) {
@@ -47,35 +85,21 @@ public struct LoginGuard: Sendable {
 
     /// Whether `user` is blocked at `time`, and until when.
     public func blockEnd(for user: String, at time: Timestamp) -> Timestamp? {
-        guard let until = accounts[user]?.blockedUntil, time < until else { return nil }
-        return until
+        states[user]?.blockEnd(at: time)
     }
 
     /// Decides one attempt by `user` at `time` whose password did (or did not) match, and records it.
     public mutating func attempt(user: String, passwordMatches: Bool, at time: Timestamp) -> LoginDecision {
-        var account = accounts[user] ?? Account()
-        if let until = account.blockedUntil {
-            if time < until { return .blocked(until: until) }
-            account = Account()  // The block is over: the counter starts again.
-        }
-        if passwordMatches {
-            accounts[user] = nil
-            return .accepted
-        }
-        account.failures += 1
-        if account.failures >= policy.maximumFailures {
-            let until = time + policy.blockDuration
-            accounts[user] = Account(failures: 0, blockedUntil: until)
-            return .blockedNow(until: until)
-        }
-        accounts[user] = account
-        return .rejected(remainingAttempts: policy.maximumFailures - account.failures)
+        var state = states[user] ?? LoginState()
+        let decision = state.attempt(passwordMatches: passwordMatches, at: time, policy: policy)
+        states[user] = state.isEmpty ? nil : state
+        return decision
     }
 
     /// Forgets blocks that have ended by `time`, so the table does not grow without bound.
     public mutating func forgetExpiredBlocks(at time: Timestamp) {
-        accounts = accounts.filter { _, account in
-            guard let until = account.blockedUntil else { return true }
+        states = states.filter { _, state in
+            guard let until = state.blockedUntil else { return true }
             return time < until
         }
     }

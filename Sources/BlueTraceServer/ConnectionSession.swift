@@ -35,12 +35,21 @@ struct ConnectionSession {
     }
 
     private mutating func handle(_ message: ClientMessage) async -> (ServerMessage, Next) {
+        do {
+            return try await handleOrThrow(message)
+        } catch {
+            logger.error("request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
+            return (.error(.internalError, message: "The server could not complete the request; try again."), .keepOpen)
+        }
+    }
+
+    private mutating func handleOrThrow(_ message: ClientMessage) async throws -> (ServerMessage, Next) {
         switch message {
         case .login(let username, let password):
             if let user {
                 return (.error(.alreadyLoggedIn, message: "Already logged in as \(user)."), .keepOpen)
             }
-            switch await authority.login(username: username, password: password) {
+            switch try await authority.login(username: username, password: password) {
             case .accepted:
                 user = username
                 return (.welcome(message: ServerText.welcome), .keepOpen)
@@ -51,33 +60,45 @@ struct ConnectionSession {
             case .blocked:
                 return (.error(.accountBlocked, message: ServerText.blocked), .keepOpen)
             }
+        case .register(let username, let password):
+            switch try await authority.register(username: username, password: password) {
+            case .created:
+                return (.registered(message: "Account \(username) created."), .keepOpen)
+            case .taken:
+                return (
+                    .error(.usernameTaken, message: "The username \(username) is taken; log in, or choose another."),
+                    .keepOpen
+                )
+            case .refused(let problem):
+                return (.error(.registrationRefused, message: problem), .keepOpen)
+            }
         case .downloadTempID, .uploadContactLog, .logout:
             guard let user else {
                 return (.error(.notLoggedIn, message: "Please log in first: send a login message."), .keepOpen)
             }
-            return await handleAuthenticated(message, user: user)
+            return try await handleAuthenticated(message, user: user)
         }
     }
 
-    private mutating func handleAuthenticated(_ message: ClientMessage, user: String) async -> (ServerMessage, Next) {
+    private mutating func handleAuthenticated(
+        _ message: ClientMessage, user: String
+    ) async throws
+        -> (ServerMessage, Next)
+    {
         switch message {
         case .downloadTempID:
-            do {
-                let grant = try await authority.issueTempID(to: user)
-                return (.tempID(grant.tempID, grant.validity), .keepOpen)
-            } catch {
-                logger.error("could not record a TempID; none was issued", metadata: ["error": "\(error)"])
-                return (.error(.internalError, message: "The server could not record a TempID; try again."), .keepOpen)
-            }
+            let grants = try await authority.issueTempIDs(to: user)
+            let following = grants.dropFirst().map { IssuedTempID(tempID: $0.tempID, validity: $0.validity) }
+            return (.tempID(grants[0].tempID, grants[0].validity, following: following), .keepOpen)
         case .uploadContactLog(let entries):
-            let receipt = await authority.traceUpload(from: user, entries: entries)
+            let receipt = try await authority.traceUpload(from: user, entries: entries)
             return (.uploadReceipt(receipt), .keepOpen)
         case .logout:
-            await authority.logout(user)
+            authority.logout(user)
             self.user = nil
             return (.loggedOut, .close)
-        case .login:
-            preconditionFailure("login is handled before authentication")
+        case .login, .register:
+            preconditionFailure("login and register are handled before authentication")
         }
     }
 }

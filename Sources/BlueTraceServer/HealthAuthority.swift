@@ -1,98 +1,163 @@
 import BlueTraceDomain
+import BlueTraceSecurity
+import BlueTraceStore
 import BlueTraceWire
 import Logging
+import NIOPosix
+import Synchronization
 
-/// The health authority's state: accounts, login failures, every TempID issued, and contact tracing.
+/// The health authority: accounts and logins, TempIDs, contact tracing and retention, over a durable store.
 ///
-/// An actor, so every rule sees one consistent state whichever connection asks. The rules themselves are the domain's
-/// pure values (`LoginGuard`, `TempIDRegistry`, `ContactTracer`); this type adds the files and the transcript.
-public actor HealthAuthority {
-    private let passwords: [String: String]
-    private var loginGuard: LoginGuard
-    private var registry: TempIDRegistry
-    private let tempIDPolicy: TempIDPolicy
-    private let journal: AppendOnlyFile
+/// Holds no mutable state of its own: everything lives in the `AuthorityStore` (so several servers could share one
+/// database), and the rules are the domain's (`LoginState`, `TempIDPolicy`, `ContactTracer`, `RegistrationRules`).
+/// Password hashing runs on NIO's thread pool, bounded by its threads, never on an event loop.
+public final class HealthAuthority: Sendable {
+    private let store: any AuthorityStore
+    private let hasher: PasswordHasher
+    private let dummyHash: String
+    private let loginPolicy: LoginPolicy
+    private let issuer: TempIDIssuer
+    private let journal: TempIDJournal
+    private let retentionDays: Int
     private let clock: any WallClock
     private let format: TimestampFormat
     private let transcript: any Transcript
     private let logger: Logger
-    private var generator = SystemRandomNumberGenerator()
 
-    /// Loads credentials.txt and tempIDs.txt as `configuration` names them.
-    ///
-    /// Malformed lines are logged with their line number and skipped; a missing tempIDs.txt is created on the first
-    /// download. Throws when credentials.txt is missing or empty, or tempIDs.txt cannot be opened for appending.
-    public init(
+    /// Opens the store, imports credentials.txt and tempIDs.txt (idempotently), and loads the key file when the
+    /// sealed scheme is used. Malformed lines are logged with their line number and skipped.
+    public static func open(
         configuration: ServerConfiguration,
         clock: any WallClock = SystemWallClock(),
         transcript: any Transcript,
         logger: Logger
-    ) throws(ServerStartupError) {
-        let credentialsText: String?
-        do {
-            credentialsText = try TextFile.readAll(configuration.credentialsPath)
-        } catch {
-            throw .credentialsUnreadable(path: configuration.credentialsPath, reason: error.description)
-        }
-        guard let credentialsText else {
-            throw .credentialsUnreadable(path: configuration.credentialsPath, reason: "no such file")
-        }
-        let credentials = CredentialsFile(parsing: credentialsText)
-        for problem in credentials.problems {
-            logger.warning(
-                "skipped a credentials line",
-                metadata: [
-                    "file": "\(configuration.credentialsPath)",
-                    "line": "\(problem.line)", "reason": "\(problem.reason)",
-                ])
-        }
-        guard !credentials.passwords.isEmpty else { throw .noAccounts(path: configuration.credentialsPath) }
-
-        var registry = TempIDRegistry()
-        do {
-            if let text = try TextFile.readAll(configuration.tempIDsPath) {
-                let file = TempIDFile(parsing: text, format: configuration.timeFormat)
-                for problem in file.problems {
-                    logger.warning(
-                        "skipped a TempID line",
-                        metadata: [
-                            "file": "\(configuration.tempIDsPath)",
-                            "line": "\(problem.line)", "reason": "\(problem.reason)",
-                        ])
-                }
-                for grant in file.grants where !registry.record(grant) {
-                    logger.warning(
-                        "duplicate TempID in the TempID file; the first mapping wins",
-                        metadata: ["tempID": "\(grant.tempID)"])
-                }
+    ) async throws -> HealthAuthority {
+        let store: any AuthorityStore =
+            try configuration.databasePath.map { try SQLiteStore(path: $0) } ?? SQLiteStore()
+        let now = clock.now()
+        let keys: KeyRingHolder?
+        if configuration.tempIDScheme == .sealed {
+            let (ring, created) = try KeyFile.loadOrCreate(path: configuration.keyFilePath, now: now)
+            if created {
+                logger.notice("created the server key file", metadata: ["path": "\(configuration.keyFilePath)"])
             }
-            journal = try AppendOnlyFile(path: configuration.tempIDsPath)
-        } catch {
-            throw .tempIDsUnusable(path: configuration.tempIDsPath, reason: error.description)
+            keys = KeyRingHolder(ring: ring, path: configuration.keyFilePath)
+        } else {
+            keys = nil
         }
-        logger.info(
-            "loaded accounts and TempIDs",
-            metadata: [
-                "accounts": "\(credentials.passwords.count)",
-                "tempIDs": "\(registry.count)",
-            ])
+        let hasher = PasswordHasher(parameters: configuration.passwordParameters)
+        let authority = HealthAuthority(
+            store: store, hasher: hasher, dummyHash: try await Self.offloaded { try hasher.hash("not a password") },
+            loginPolicy: LoginPolicy(blockDuration: configuration.blockDuration),
+            issuer: TempIDIssuer(
+                scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
+                sealedBatchSize: configuration.sealedBatchSize, store: store, keys: keys),
+            journal: try TempIDJournal(path: configuration.tempIDsPath),
+            retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
+            transcript: transcript, logger: logger)
+        try await authority.importCredentials(from: configuration.credentialsPath)
+        try await authority.importTempIDs(from: configuration.tempIDsPath)
+        return authority
+    }
 
-        self.passwords = credentials.passwords
-        self.registry = registry
-        self.loginGuard = LoginGuard(policy: LoginPolicy(blockDuration: configuration.blockDuration))
-        self.tempIDPolicy = TempIDPolicy(lifetime: configuration.tempIDLifetime)
+    private init(
+        store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
+        issuer: TempIDIssuer, journal: TempIDJournal, retentionDays: Int, clock: any WallClock,
+        format: TimestampFormat, transcript: any Transcript, logger: Logger
+    ) {
+        self.store = store
+        self.hasher = hasher
+        self.dummyHash = dummyHash
+        self.loginPolicy = loginPolicy
+        self.issuer = issuer
+        self.journal = journal
+        self.retentionDays = retentionDays
         self.clock = clock
-        self.format = configuration.timeFormat
+        self.format = format
         self.transcript = transcript
         self.logger = logger
     }
 
-    /// Decides a login attempt. Unknown usernames get the same answers as wrong passwords.
-    public func login(username: String, password: String) -> LoginDecision {
+    // MARK: Start-up imports
+
+    private func importCredentials(from path: String) async throws {
+        let text: String?
+        do {
+            text = try TextFile.readAll(path)
+        } catch {
+            throw ServerStartupError.credentialsUnreadable(path: path, reason: error.description)
+        }
+        guard let text else {
+            logger.warning(
+                "no credentials file; only accounts already in the database (or registered) can log in",
+                metadata: ["path": "\(path)"])
+            return
+        }
+        let credentials = CredentialsFile(parsing: text)
+        for problem in credentials.problems {
+            logger.warning(
+                "skipped a credentials line",
+                metadata: ["file": "\(path)", "line": "\(problem.line)", "reason": "\(problem.reason)"])
+        }
         let now = clock.now()
-        if let until = loginGuard.blockEnd(for: username, at: now) { return .blocked(until: until) }
-        let matches = constantTimeEquals(passwords[username] ?? "", password) && passwords[username] != nil
-        let decision = loginGuard.attempt(user: username, passwordMatches: matches, at: now)
+        var created = 0
+        var updated = 0
+        for username in credentials.usernames {
+            let password = credentials.passwords[username]!
+            if let account = try await store.account(named: username) {
+                let hash = account.passwordHash
+                let current = await Self.offloaded { [hasher] in
+                    hasher.verify(password, against: hash) && !hasher.needsRehash(hash)
+                }
+                guard !current else { continue }
+                let fresh = try await Self.offloaded { [hasher] in try hasher.hash(password) }
+                try await store.updatePasswordHash(username: username, passwordHash: fresh, at: now)
+                updated += 1
+            } else {
+                let hash = try await Self.offloaded { [hasher] in try hasher.hash(password) }
+                if try await store.createAccount(username: username, passwordHash: hash, at: now) { created += 1 }
+            }
+        }
+        logger.info(
+            "imported credentials",
+            metadata: ["file": "\(path)", "created": "\(created)", "updated": "\(updated)"])
+    }
+
+    private func importTempIDs(from path: String) async throws {
+        let text: String?
+        do {
+            text = try TextFile.readAll(path)
+        } catch {
+            throw ServerStartupError.tempIDsUnusable(path: path, reason: error.description)
+        }
+        guard let text else { return }
+        let file = TempIDFile(parsing: text, format: format)
+        for problem in file.problems {
+            logger.warning(
+                "skipped a TempID line",
+                metadata: ["file": "\(path)", "line": "\(problem.line)", "reason": "\(problem.reason)"])
+        }
+        let added = try await store.importTempIDs(file.grants.filter(\.tempID.isDecimal), at: clock.now())
+        logger.info("imported TempIDs", metadata: ["file": "\(path)", "new": "\(added)"])
+    }
+
+    // MARK: Accounts
+
+    /// Decides a login attempt. Unknown usernames get the same answers (and the same hashing work) as wrong passwords.
+    public func login(username: String, password: String) async throws -> LoginDecision {
+        let now = clock.now()
+        if let until = try await store.loginState(for: username).blockEnd(at: now) {
+            logger.info("login refused: blocked", metadata: ["user": "\(username)"])
+            return .blocked(until: until)
+        }
+        let account = try await store.account(named: username)
+        let hash = account?.passwordHash ?? dummyHash
+        let verified = await Self.offloaded { [hasher] in hasher.verify(password, against: hash) }
+        let matches = verified && account != nil
+        let policy = loginPolicy
+        let decision = try await store.updateLoginState(for: username, at: now) {
+            $0.attempt(passwordMatches: matches, at: now, policy: policy)
+        }
         switch decision {
         case .accepted: logger.info("login", metadata: ["user": "\(username)"])
         case .blockedNow(let until):
@@ -104,16 +169,87 @@ public actor HealthAuthority {
         return decision
     }
 
-    /// Issues a fresh TempID to `user`, records it in tempIDs.txt, and prints it.
-    public func issueTempID(to user: String) throws -> TempIDGrant {
-        let grant = registry.issueDecimal(to: user, at: clock.now(), policy: tempIDPolicy, using: &generator)
-        try journal.append(line: TempIDFile.line(for: grant, format: format))
-        transcript.write(["> user: \(user)", "> TempID:", grant.tempID.rawValue])
-        return grant
+    /// The outcome of a registration.
+    public enum Registration: Hashable, Sendable {
+        /// The account was created.
+        case created
+        /// The username is taken.
+        case taken
+        /// The username or password breaks the rules; the text says which.
+        case refused(String)
     }
 
-    /// Traces the contact log `user` uploaded, prints the trace, and returns the receipt.
-    public func traceUpload(from user: String, entries: [UploadEntry]) -> UploadReceipt {
+    /// Creates an account if the rules allow and the username is free.
+    public func register(username: String, password: String) async throws -> Registration {
+        if let problem = RegistrationRules.problem(username: username, password: password) {
+            return .refused(problem)
+        }
+        guard try await store.account(named: username) == nil else { return .taken }
+        let hash = try await Self.offloaded { [hasher] in try hasher.hash(password) }
+        guard try await store.createAccount(username: username, passwordHash: hash, at: clock.now()) else {
+            return .taken
+        }
+        transcript.write("> \(username) registered")
+        logger.info("registered", metadata: ["user": "\(username)"])
+        return .created
+    }
+
+    // MARK: TempIDs
+
+    /// Issues TempIDs to `user` (one, or a sealed batch), records them in tempIDs.txt, and prints the current one.
+    public func issueTempIDs(to user: String) async throws -> [TempIDGrant] {
+        let grants = try await issuer.issue(to: user, at: clock.now())
+        try journal.append(grants.map { TempIDFile.line(for: $0, format: format) })
+        var lines = ["> user: \(user)", "> TempID:", grants[0].tempID.rawValue]
+        if grants.count > 1 { lines.append("> and \(grants.count - 1) more TempIDs following it") }
+        transcript.write(lines)
+        return grants
+    }
+
+    // MARK: Tracing
+
+    /// Traces the contact log `user` uploaded, stores it with every verdict, then prints the trace and returns the
+    /// receipt. Nothing is acknowledged before it is committed.
+    public func traceUpload(from user: String, entries: [UploadEntry]) async throws -> UploadReceipt {
+        let receivedAt = clock.now()
+        var tempIDs: [TempID] = []
+        for case .encounter(let encounter) in entries { tempIDs.append(encounter.tempID) }
+        let lookups = try await issuer.lookUp(tempIDs)
+
+        var stored: [StoredEncounter] = []
+        stored.reserveCapacity(entries.count)
+        var traced: [TempIDGrant] = []
+        var unmatched: [UnmatchedEntry] = []
+        for (index, entry) in entries.enumerated() {
+            switch entry {
+            case .malformed(let tempID, let reason):
+                unmatched.append(UnmatchedEntry(index: index, tempID: tempID, reason: .malformed, detail: reason))
+                stored.append(
+                    StoredEncounter(
+                        tempID: tempID, validity: nil, heardAt: nil, contact: nil, unmatchedReason: .malformed,
+                        detail: reason))
+            case .encounter(let encounter):
+                let verdict = ContactTracer.verdict(
+                    for: encounter, lookup: lookups[encounter.tempID] ?? .unknown,
+                    judgingEncounterTime: !encounter.tempID.isDecimal)
+                switch verdict {
+                case .traced(let grant):
+                    traced.append(grant)
+                    stored.append(
+                        StoredEncounter(
+                            tempID: encounter.tempID.rawValue, validity: encounter.validity,
+                            heardAt: encounter.receivedAt, contact: grant.user, unmatchedReason: nil))
+                case .unmatched(let reason):
+                    unmatched.append(UnmatchedEntry(index: index, tempID: encounter.tempID.rawValue, reason: reason))
+                    stored.append(
+                        StoredEncounter(
+                            tempID: encounter.tempID.rawValue, validity: encounter.validity,
+                            heardAt: encounter.receivedAt, contact: nil, unmatchedReason: reason))
+                }
+            }
+        }
+        _ = try await store.recordUpload(UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored))
+
         var lines = ["> received contact log from \(user)"]
         for entry in entries {
             switch entry {
@@ -124,21 +260,8 @@ public actor HealthAuthority {
             }
         }
         lines.append("> Contact log checking")
-        var matched = 0
-        var unmatched: [UnmatchedEntry] = []
-        for (index, entry) in entries.enumerated() {
-            switch entry {
-            case .malformed(let tempID, let reason):
-                unmatched.append(UnmatchedEntry(index: index, tempID: tempID, reason: .malformed, detail: reason))
-            case .encounter(let encounter):
-                switch ContactTracer.verdict(for: encounter, grant: registry.grant(for: encounter.tempID)) {
-                case .traced(let grant):
-                    matched += 1
-                    lines += ["\(grant.user),", "\(format.string(from: grant.validity.start)),", "\(grant.tempID);"]
-                case .unmatched(let reason):
-                    unmatched.append(UnmatchedEntry(index: index, tempID: encounter.tempID.rawValue, reason: reason))
-                }
-            }
+        for grant in traced {
+            lines += ["\(grant.user),", "\(format.string(from: grant.validity.start)),", "\(grant.tempID);"]
         }
         for entry in unmatched {
             lines.append("> unmatched: \(entry.tempID ?? "?") (\(entry.reason.explanation))")
@@ -146,11 +269,8 @@ public actor HealthAuthority {
         transcript.write(lines)
         logger.info(
             "traced upload",
-            metadata: [
-                "user": "\(user)", "received": "\(entries.count)",
-                "matched": "\(matched)",
-            ])
-        return UploadReceipt(received: entries.count, matched: matched, unmatched: unmatched)
+            metadata: ["user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)"])
+        return UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
     }
 
     /// Records that `user` logged out, and prints it.
@@ -158,17 +278,53 @@ public actor HealthAuthority {
         transcript.write("> \(user) logout")
         logger.info("logout", metadata: ["user": "\(user)"])
     }
+
+    // MARK: Retention
+
+    /// Deletes what is older than the retention period, and server keys no TempID in retention can need.
+    @discardableResult
+    public func enforceRetention() async throws -> RetentionReport {
+        let now = clock.now()
+        let retention = Int64(retentionDays) * 86_400
+        let report = try await store.deleteData(olderThan: now - retention)
+        if let keys = issuer.keys {
+            _ = try keys.reload(now: now)
+            let newestTempIDExpiry = issuer.policy.lifetime * Int64(issuer.sealedBatchSize)
+            let dropped = try keys.prune(retiredBefore: now - (retention + newestTempIDExpiry))
+            if dropped > 0 { logger.notice("dropped retired server keys", metadata: ["count": "\(dropped)"]) }
+        }
+        logger.info(
+            "retention",
+            metadata: [
+                "uploads": "\(report.uploads)", "encounters": "\(report.encounters)", "tempIDs": "\(report.tempIDs)",
+            ])
+        return report
+    }
+
+    /// Runs `work` on NIO's blocking-work thread pool, off the event loops and the cooperative pool.
+    private static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(work)
+    }
+
+    private static func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        // The singleton pool is never shut down, so `runIfActive` only fails if it was; then run here.
+        (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
+    }
 }
 
-/// Compares two strings in time that depends only on their lengths, not on where they first differ.
-func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-    let a = Array(lhs.utf8)
-    let b = Array(rhs.utf8)
-    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-    for index in 0..<max(a.count, b.count) {
-        let x = index < a.count ? a[index] : 0
-        let y = index < b.count ? b[index] : 0
-        difference |= x ^ y
+/// tempIDs.txt, appended to by every server connection: one lock, one `write(2)` per download.
+final class TempIDJournal: Sendable {
+    private let file: Mutex<AppendOnlyFile>
+
+    init(path: String) throws(ServerStartupError) {
+        do {
+            file = Mutex(try AppendOnlyFile(path: path))
+        } catch {
+            throw .tempIDsUnusable(path: path, reason: error.description)
+        }
     }
-    return difference == 0
+
+    func append(_ lines: [String]) throws {
+        try file.withLock { try $0.append(lines: lines) }
+    }
 }

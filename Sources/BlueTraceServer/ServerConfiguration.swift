@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import BlueTraceSecurity
 import BlueTraceWire
 
 /// Everything `bluetrace server` can be told.
@@ -11,16 +12,28 @@ public struct ServerConfiguration: Sendable {
     public var blockDuration: Int64
     /// Seconds a TempID is valid.
     public var tempIDLifetime: Int64
-    /// Path of credentials.txt.
+    /// Path of credentials.txt (imported at start; optional once accounts are in the database).
     public var credentialsPath: String
-    /// Path of tempIDs.txt.
+    /// Path of tempIDs.txt (imported at start; every issued TempID is appended).
     public var tempIDsPath: String
+    /// Path of the SQLite database; `nil` keeps everything in memory (tests, simulations).
+    public var databasePath: String?
+    /// How TempIDs are made.
+    public var tempIDScheme: TempIDScheme
+    /// Path of the server key file (sealed TempIDs).
+    public var keyFilePath: String
+    /// How many TempIDs one download returns in the sealed scheme (back to back; OpenTrace issues 100).
+    public var sealedBatchSize: Int
+    /// Days uploads, encounters and TempID mappings are kept (BlueTrace: 21).
+    public var retentionDays: Int
+    /// The scrypt cost of new password hashes.
+    public var passwordParameters: PasswordHasher.Parameters
     /// The largest frame accepted, in bytes.
     public var maximumFrameSize: Int
     /// The zone in which times are printed and written to tempIDs.txt.
     public var timeFormat: TimestampFormat
 
-    /// Creates a configuration with the assignment's defaults.
+    /// Creates a configuration with the defaults of `bluetrace server`.
     public init(
         host: String = "0.0.0.0",
         port: Int,
@@ -28,6 +41,12 @@ public struct ServerConfiguration: Sendable {
         tempIDLifetime: Int64 = TempIDPolicy.standardLifetime,
         credentialsPath: String = "credentials.txt",
         tempIDsPath: String = "tempIDs.txt",
+        databasePath: String? = "bluetrace.sqlite",
+        tempIDScheme: TempIDScheme = .decimal,
+        keyFilePath: String = "bluetrace-keys.json",
+        sealedBatchSize: Int = 100,
+        retentionDays: Int = 21,
+        passwordParameters: PasswordHasher.Parameters = .standard,
         maximumFrameSize: Int = Framing.defaultMaximumFrameSize,
         timeFormat: TimestampFormat = TimestampFormat()
     ) {
@@ -37,6 +56,12 @@ public struct ServerConfiguration: Sendable {
         self.tempIDLifetime = tempIDLifetime
         self.credentialsPath = credentialsPath
         self.tempIDsPath = tempIDsPath
+        self.databasePath = databasePath
+        self.tempIDScheme = tempIDScheme
+        self.keyFilePath = keyFilePath
+        self.sealedBatchSize = sealedBatchSize
+        self.retentionDays = retentionDays
+        self.passwordParameters = passwordParameters
         self.maximumFrameSize = maximumFrameSize
         self.timeFormat = timeFormat
     }
@@ -46,18 +71,13 @@ public struct ServerConfiguration: Sendable {
 public enum ServerStartupError: Error, CustomStringConvertible {
     /// credentials.txt could not be read.
     case credentialsUnreadable(path: String, reason: String)
-    /// credentials.txt holds no usable account.
-    case noAccounts(path: String)
     /// tempIDs.txt exists but could not be read or opened for appending.
     case tempIDsUnusable(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .credentialsUnreadable(let path, let reason):
-            "cannot read the credentials file \(path): \(reason). Create it with one `username password` per line, "
-                + "or pass --credentials PATH."
-        case .noAccounts(let path):
-            "the credentials file \(path) holds no valid `username password` line; add at least one account."
+            "cannot read the credentials file \(path): \(reason). Check its permissions, or pass --credentials PATH."
         case .tempIDsUnusable(let path, let reason):
             "cannot use the TempID file \(path): \(reason). Check its permissions, or pass --tempids PATH."
         }

@@ -56,11 +56,13 @@ final class AppendOnlyFile {
 
     deinit { close(fd) }
 
-    /// Appends `line` and a line ending.
-    func append(line: String) throws(TextFile.SystemError) {
+    /// Appends `lines`, each with a line ending, in one write.
+    func append(lines: [String]) throws(TextFile.SystemError) {
         var text = needsLeadingNewline ? lineEnding : ""
-        text += line
-        text += lineEnding
+        for line in lines {
+            text += line
+            text += lineEnding
+        }
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

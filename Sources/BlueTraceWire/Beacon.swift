@@ -1,32 +1,39 @@
 import BlueTraceDomain
 
 /// A BlueTrace beacon: the TempID a phone broadcasts with its validity window.
+///
+/// Version 1 is the assignment's fixed 59-byte layout for 20-digit TempIDs. Version 2 (docs/PROTOCOL.md) is the same
+/// layout for TempIDs of any length (sealed ones are 80 characters): TempID, start, expiry, then the character `2`;
+/// the TempID is everything before the last 39 bytes.
 public struct Beacon: Hashable, Sendable {
     /// The protocol version of the assignment's beacons (the character `1`).
     public static let assignmentVersion: UInt8 = 1
+    /// The extended version, for TempIDs that are not 20 digits (the character `2`).
+    public static let extendedVersion: UInt8 = 2
     /// The size of an assignment beacon: TempID (20) + start (19) + expiry (19) + version (1).
     public static let assignmentSize = TempID.decimalLength + 2 * TimestampFormat.length + 1
+    /// Bytes after the TempID in both fixed layouts: start, expiry and version.
+    private static let trailerSize = 2 * TimestampFormat.length + 1
 
     /// The sender's TempID.
     public var tempID: TempID
     /// When the TempID is valid, as the sender declares.
     public var validity: ValidityWindow
-    /// The beacon protocol version.
-    public var version: UInt8
 
     /// Creates a beacon.
-    public init(tempID: TempID, validity: ValidityWindow, version: UInt8 = Beacon.assignmentVersion) {
+    public init(tempID: TempID, validity: ValidityWindow) {
         self.tempID = tempID
         self.validity = validity
-        self.version = version
     }
 
-    /// The assignment's 59-byte datagram: TempID, start and expiry as `DD/MM/YYYY HH:MM:SS`, and `1`, with no
-    /// separators. Only 20-digit TempIDs fit this layout; returns `nil` for any other.
-    public func assignmentDatagram(format: TimestampFormat) -> [UInt8]? {
-        guard tempID.isDecimal, version == Self.assignmentVersion else { return nil }
+    /// The beacon protocol version this beacon is sent with: 1 for 20-digit TempIDs, 2 for any other.
+    public var version: UInt8 { tempID.isDecimal ? Self.assignmentVersion : Self.extendedVersion }
+
+    /// The datagram to send: TempID, start and expiry as `DD/MM/YYYY HH:MM:SS`, then the version character, with no
+    /// separators: exactly the assignment's 59 bytes for a 20-digit TempID.
+    public func datagram(format: TimestampFormat) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Self.assignmentSize)
+        bytes.reserveCapacity(tempID.rawValue.utf8.count + Self.trailerSize)
         bytes += tempID.rawValue.utf8
         bytes += format.string(from: validity.start).utf8
         bytes += format.string(from: validity.expiry).utf8
@@ -34,33 +41,41 @@ public struct Beacon: Hashable, Sendable {
         return bytes
     }
 
-    /// Reads a beacon datagram: the exact 59-byte layout (a trailing line ending tolerated), or the same four fields as text separated by commas and/or
-    /// spaces (a trailing newline, `;` or `.` tolerated). Throws, saying why, for anything else.
+    /// The assignment's 59-byte datagram, or `nil` for a TempID that is not 20 digits.
+    public func assignmentDatagram(format: TimestampFormat) -> [UInt8]? {
+        tempID.isDecimal ? datagram(format: format) : nil
+    }
+
+    /// Reads a beacon datagram: a fixed layout (version 1's 59 bytes, or version 2; a trailing line ending tolerated),
+    /// or the four fields as text separated by commas and/or spaces (a trailing newline, `;` or `.` tolerated).
+    /// Throws, saying why, for anything else.
     public static func parse(
         _ datagram: some Collection<UInt8>, format: TimestampFormat
     ) throws(BeaconParseError)
         -> Beacon
     {
         let bytes = Array(datagram)
-        // The exact layout, also when a sender added a line ending after it.
+        // The fixed layouts, also when a sender added a line ending after them.
         var fixed = bytes[...]
         while fixed.count > assignmentSize, let last = fixed.last, last == 0x0A || last == 0x0D { fixed.removeLast() }
-        if fixed.count == assignmentSize, let beacon = parseFixed(fixed, format: format) {
-            return beacon
-        }
+        if let beacon = parseFixed(fixed, format: format) { return beacon }
         return try parseText(bytes, format: format)
     }
 
     private static func parseFixed(_ bytes: ArraySlice<UInt8>, format: TimestampFormat) -> Beacon? {
-        let b = bytes.startIndex
-        let idEnd = b + TempID.decimalLength
+        guard bytes.count > trailerSize, bytes.count <= TempID.maximumLength + trailerSize else { return nil }
+        let idEnd = bytes.endIndex - trailerSize
         let startEnd = idEnd + TimestampFormat.length
         let expiryEnd = startEnd + TimestampFormat.length
-        guard let tempID = TempID(String(decoding: bytes[b..<idEnd], as: UTF8.self)), tempID.isDecimal,
+        guard let tempID = TempID(String(decoding: bytes[bytes.startIndex..<idEnd], as: UTF8.self)),
             let start = format.timestamp(fromASCII: bytes[idEnd..<startEnd]),
-            let expiry = format.timestamp(fromASCII: bytes[startEnd..<expiryEnd]),
-            bytes[expiryEnd] == UInt8(ascii: "1")
+            let expiry = format.timestamp(fromASCII: bytes[startEnd..<expiryEnd])
         else { return nil }
+        switch bytes[expiryEnd] {
+        case UInt8(ascii: "1") where tempID.isDecimal && bytes.count == assignmentSize: break
+        case UInt8(ascii: "2"): break
+        default: return nil
+        }
         return Beacon(tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry))
     }
 
@@ -80,7 +95,7 @@ public struct Beacon: Hashable, Sendable {
         guard let start = format.timestamp(from: "\(tokens[1]) \(tokens[2])"),
             let expiry = format.timestamp(from: "\(tokens[3]) \(tokens[4])")
         else { throw .invalidTime }
-        guard tokens[5] == "1" else { throw .unsupportedVersion(String(tokens[5].prefix(8))) }
+        guard tokens[5] == "1" || tokens[5] == "2" else { throw .unsupportedVersion(String(tokens[5].prefix(8))) }
         return Beacon(tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry))
     }
 }
@@ -97,7 +112,7 @@ public enum BeaconParseError: Error, Hashable, Sendable, CustomStringConvertible
     case invalidTempID
     /// A time field is not `DD/MM/YYYY HH:MM:SS`.
     case invalidTime
-    /// The version field is not `1`.
+    /// The version field is not `1` or `2`.
     case unsupportedVersion(String)
 
     public var description: String {

@@ -8,7 +8,7 @@ import NIOFoundationCompat
 
 private enum Field: String, CodingKey {
     case v, type, id, username, password, entries, message, tempID, start, expiry, received, matched, unmatched
-    case code, index, reason, detail
+    case code, index, reason, detail, following
 }
 
 /// Runs `decode` for the integer field `key`. `JSONDecoder` reports a number that does not fit the type (`-1` or `1.5`
@@ -48,6 +48,12 @@ extension ClientFrame: Codable {
                 message: .login(
                     username: try container.decode(String.self, forKey: .username),
                     password: try container.decode(String.self, forKey: .password)))
+        case "register":
+            self.init(
+                id: id,
+                message: .register(
+                    username: try container.decode(String.self, forKey: .username),
+                    password: try container.decode(String.self, forKey: .password)))
         case "download_tempid":
             self.init(id: id, message: .downloadTempID)
         case "upload_contact_log":
@@ -58,8 +64,8 @@ extension ClientFrame: Codable {
         default:
             throw MessageDecodingError(
                 code: .unknownType,
-                message: "unknown message type \"\(type)\"; expected login, download_tempid, upload_contact_log "
-                    + "or logout",
+                message: "unknown message type \"\(type)\"; expected login, register, download_tempid, "
+                    + "upload_contact_log or logout",
                 requestID: id)
         }
     }
@@ -70,7 +76,7 @@ extension ClientFrame: Codable {
         try container.encode(message.type, forKey: .type)
         try container.encode(id, forKey: .id)
         switch message {
-        case .login(let username, let password):
+        case .login(let username, let password), .register(let username, let password):
             try container.encode(username, forKey: .username)
             try container.encode(password, forKey: .password)
         case .uploadContactLog(let entries):
@@ -151,7 +157,10 @@ extension ServerFrame: Codable {
                 try container.decode(TempID.self, forKey: .tempID),
                 ValidityWindow(
                     start: try container.decode(Timestamp.self, forKey: .start),
-                    expiry: try container.decode(Timestamp.self, forKey: .expiry)))
+                    expiry: try container.decode(Timestamp.self, forKey: .expiry)),
+                following: try container.decodeIfPresent([IssuedTempID].self, forKey: .following) ?? [])
+        case "registered":
+            message = .registered(message: try container.decode(String.self, forKey: .message))
         case "upload_receipt":
             message = .uploadReceipt(
                 UploadReceipt(
@@ -179,12 +188,13 @@ extension ServerFrame: Codable {
         try container.encode(message.type, forKey: .type)
         try container.encodeIfPresent(id, forKey: .id)
         switch message {
-        case .welcome(let text), .goingAway(let text):
+        case .welcome(let text), .goingAway(let text), .registered(let text):
             try container.encode(text, forKey: .message)
-        case .tempID(let tempID, let validity):
+        case .tempID(let tempID, let validity, let following):
             try container.encode(tempID, forKey: .tempID)
             try container.encode(validity.start, forKey: .start)
             try container.encode(validity.expiry, forKey: .expiry)
+            if !following.isEmpty { try container.encode(following, forKey: .following) }
         case .uploadReceipt(let receipt):
             try container.encode(receipt.received, forKey: .received)
             try container.encode(receipt.matched, forKey: .matched)
@@ -195,6 +205,24 @@ extension ServerFrame: Codable {
             try container.encode(code, forKey: .code)
             try container.encode(text, forKey: .message)
         }
+    }
+}
+
+extension IssuedTempID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Field.self)
+        self.init(
+            tempID: try container.decode(TempID.self, forKey: .tempID),
+            validity: ValidityWindow(
+                start: try container.decode(Timestamp.self, forKey: .start),
+                expiry: try container.decode(Timestamp.self, forKey: .expiry)))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Field.self)
+        try container.encode(tempID, forKey: .tempID)
+        try container.encode(validity.start, forKey: .start)
+        try container.encode(validity.expiry, forKey: .expiry)
     }
 }
 

@@ -24,6 +24,8 @@ public struct ClientFrame: Hashable, Sendable {
 public enum ClientMessage: Hashable, Sendable {
     /// Authenticate this connection as `username`.
     case login(username: String, password: String)
+    /// Create an account (then log in with `login`).
+    case register(username: String, password: String)
     /// Issue a fresh TempID to the logged-in user.
     case downloadTempID
     /// Upload the logged-in user's contact log for tracing.
@@ -35,6 +37,7 @@ public enum ClientMessage: Hashable, Sendable {
     public var type: String {
         switch self {
         case .login: "login"
+        case .register: "register"
         case .downloadTempID: "download_tempid"
         case .uploadContactLog: "upload_contact_log"
         case .logout: "logout"
@@ -70,8 +73,10 @@ public struct ServerFrame: Hashable, Sendable {
 public enum ServerMessage: Hashable, Sendable {
     /// Login accepted; `message` is the welcome line.
     case welcome(message: String)
-    /// A TempID issued to the logged-in user.
-    case tempID(TempID, ValidityWindow)
+    /// A TempID issued to the logged-in user, valid now; with a batch, the TempIDs `following` it, back to back.
+    case tempID(TempID, ValidityWindow, following: [IssuedTempID] = [])
+    /// An account was created.
+    case registered(message: String)
     /// An upload was stored and traced.
     case uploadReceipt(UploadReceipt)
     /// The session has ended.
@@ -86,11 +91,26 @@ public enum ServerMessage: Hashable, Sendable {
         switch self {
         case .welcome: "welcome"
         case .tempID: "tempid"
+        case .registered: "registered"
         case .uploadReceipt: "upload_receipt"
         case .loggedOut: "logged_out"
         case .error: "error"
         case .goingAway: "going_away"
         }
+    }
+}
+
+/// A TempID and its validity, as a batch lists them.
+public struct IssuedTempID: Hashable, Sendable {
+    /// The TempID.
+    public var tempID: TempID
+    /// When it is valid.
+    public var validity: ValidityWindow
+
+    /// Creates an issued TempID.
+    public init(tempID: TempID, validity: ValidityWindow) {
+        self.tempID = tempID
+        self.validity = validity
     }
 }
 
@@ -143,6 +163,10 @@ public enum WireErrorCode: String, Hashable, Sendable, Codable {
     case notLoggedIn = "not_logged_in"
     /// The connection is already logged in.
     case alreadyLoggedIn = "already_logged_in"
+    /// Registration refused: the username is taken.
+    case usernameTaken = "username_taken"
+    /// Registration refused: the username or password breaks the rules (the message says which).
+    case registrationRefused = "registration_refused"
     /// The message could not be read (invalid JSON, missing or invalid field).
     case badRequest = "bad_request"
     /// The message type is not one this server knows.

@@ -15,9 +15,22 @@ struct ContactTracerTests {
             tempID: grant.tempID, validity: ValidityWindow(start: start, expiry: expiry), receivedAt: receivedAt)
     }
 
-    @Test func unknownTempIDIsUnmatched() {
-        let verdict = ContactTracer.verdict(for: Self.encounter(receivedAt: sampleIssueTime), grant: nil)
-        #expect(verdict == .unmatched(.unknownTempID))
+    static func verdict(_ encounter: ReportedEncounter, _ lookup: TempIDLookup, judging: Bool = false) -> TraceVerdict {
+        ContactTracer.verdict(for: encounter, lookup: lookup, judgingEncounterTime: judging)
+    }
+
+    @Test(arguments: [false, true])
+    func unknownTempIDIsUnmatched(judging: Bool) {
+        #expect(
+            Self.verdict(Self.encounter(receivedAt: sampleIssueTime), .unknown, judging: judging)
+                == .unmatched(.unknownID))
+    }
+
+    @Test(arguments: [false, true])
+    func undecryptableTempIDFailedDecryption(judging: Bool) {
+        #expect(
+            Self.verdict(Self.encounter(receivedAt: sampleIssueTime), .undecryptable, judging: judging)
+                == .unmatched(.failedDecryption))
     }
 
     @Test(arguments: [(Int64(-1), Int64(0)), (1, 0), (0, -1), (0, 1), (900, 900)])
@@ -25,18 +38,38 @@ struct ContactTracerTests {
         let encounter = Self.encounter(
             start: Self.grant.validity.start + startShift, expiry: Self.grant.validity.expiry + expiryShift,
             receivedAt: Self.grant.validity.start + 1)
-        #expect(ContactTracer.verdict(for: encounter, grant: Self.grant) == .unmatched(.timeMismatch))
+        #expect(Self.verdict(encounter, .issued(Self.grant)) == .unmatched(.timeMismatch))
+        #expect(Self.verdict(encounter, .issued(Self.grant), judging: true) == .unmatched(.timeMismatch))
     }
 
     /// The assignment's sample logs hold encounters heard on other days; the receive time is kept, not judged.
     @Test(arguments: [Int64(-1), 0, 1, 450, 899, 900, 10_000, -10_000])
-    func matchingTimesTraceWheneverTheEncounterWasHeard(offset: Int64) {
+    func withoutJudgingMatchingTimesTraceWheneverHeard(offset: Int64) {
         let encounter = Self.encounter(receivedAt: sampleIssueTime + offset)
-        #expect(ContactTracer.verdict(for: encounter, grant: Self.grant) == .traced(Self.grant))
+        #expect(Self.verdict(encounter, .issued(Self.grant)) == .traced(Self.grant))
+    }
+
+    @Test(arguments: [Int64(-1), 900, 10_000, -10_000])
+    func judgingHeardOutsideTheWindowIsAnExpiredID(offset: Int64) {
+        let encounter = Self.encounter(receivedAt: sampleIssueTime + offset)
+        #expect(Self.verdict(encounter, .issued(Self.grant), judging: true) == .unmatched(.expiredID))
+    }
+
+    @Test(arguments: [Int64(0), 1, 450, 899])
+    func judgingHeardInsideTheWindowTraces(offset: Int64) {
+        let encounter = Self.encounter(receivedAt: sampleIssueTime + offset)
+        #expect(Self.verdict(encounter, .issued(Self.grant), judging: true) == .traced(Self.grant))
     }
 
     @Test func withoutAReceiveTimeMatchingTimesAreEnough() {
-        #expect(ContactTracer.verdict(for: Self.encounter(receivedAt: nil), grant: Self.grant) == .traced(Self.grant))
+        #expect(
+            Self.verdict(Self.encounter(receivedAt: nil), .issued(Self.grant), judging: true)
+                == .traced(Self.grant))
+    }
+
+    @Test func aTimeMismatchIsReportedBeforeTheReceiveTime() {
+        let encounter = Self.encounter(expiry: Self.grant.validity.expiry + 5, receivedAt: sampleIssueTime + 902)
+        #expect(Self.verdict(encounter, .issued(Self.grant), judging: true) == .unmatched(.timeMismatch))
     }
 
     @Test func reportedEncounterCopiesAContactLogEntry() {
@@ -52,12 +85,11 @@ struct ContactTracerTests {
     @Test func reasonsHaveStableWireNamesAndDistinctExplanations() {
         #expect(
             UnmatchedReason.allCases.map(\.rawValue) == [
-                "unknown_tempid", "time_mismatch", "malformed",
+                "unknown_id", "failed_decryption", "time_mismatch", "expired_id", "malformed",
             ])
         let explanations = UnmatchedReason.allCases.map(\.explanation)
         #expect(Set(explanations).count == UnmatchedReason.allCases.count)
         #expect(explanations.allSatisfy { !$0.isEmpty })
-        #expect(UnmatchedReason(rawValue: "time_mismatch") == .timeMismatch)
     }
 
     /// The whole story: the server issues TempIDs, a phone logs beacons, the upload is traced against the registry.
@@ -80,11 +112,14 @@ struct ContactTracerTests {
             ContactLogEntry(
                 tempID: tempID("00000000000000000000"), validity: kara.validity, receivedAt: sampleIssueTime + 32))
 
-        let verdicts = log.entries.map {
-            ContactTracer.verdict(for: ReportedEncounter($0), grant: registry.grant(for: $0.tempID))
+        let verdicts = log.entries.map { entry in
+            ContactTracer.verdict(
+                for: ReportedEncounter(entry),
+                lookup: registry.grant(for: entry.tempID).map { .issued($0) } ?? .unknown,
+                judgingEncounterTime: true)
         }
         let expected: [TraceVerdict] = [
-            .traced(kara), .traced(datha), .unmatched(.timeMismatch), .unmatched(.unknownTempID),
+            .traced(kara), .unmatched(.expiredID), .unmatched(.timeMismatch), .unmatched(.unknownID),
         ]
         #expect(verdicts == expected)
     }

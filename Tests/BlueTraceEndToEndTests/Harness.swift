@@ -39,13 +39,19 @@ struct TestServer: Sendable {
     let screen: RecordingTranscript
     let directory: String
     let clock: ManualWallClock
+    let authority: HealthAuthority
 
     /// Starts a scripted client against this server with the same clock, UTC times and log directory.
-    func client(retention: Int64 = 180, logDirectory: String? = nil) async throws -> ScriptedClient {
+    func client(
+        retention: Int64 = 180, logDirectory: String? = nil, register: Bool = false
+    ) async throws
+        -> ScriptedClient
+    {
         try await ScriptedClient.start(
             configuration: ClientConfiguration(
                 serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
-                contactRetention: retention, logDirectory: logDirectory ?? directory, timeFormat: .utc),
+                contactRetention: retention, logDirectory: logDirectory ?? directory, timeFormat: .utc,
+                register: register),
             clock: clock, logger: quietLogger)
     }
 
@@ -71,17 +77,21 @@ func withServer<T: Sendable>(
     tempIDs: String? = Demo.sampleTempIDs,
     blockDuration: Int64 = 60,
     tempIDLifetime: Int64 = 900,
+    scheme: TempIDScheme = .decimal,
+    sealedBatchSize: Int = 4,
     clock: ManualWallClock = ManualWallClock(sampleNow),
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    try directory.write(credentials, to: "credentials.txt")
+    if !credentials.isEmpty { try directory.write(credentials, to: "credentials.txt") }
     if let tempIDs { try directory.write(tempIDs, to: "tempIDs.txt") }
     let configuration = ServerConfiguration(
         host: "127.0.0.1", port: 0, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
         credentialsPath: "\(directory.path)/credentials.txt", tempIDsPath: "\(directory.path)/tempIDs.txt",
+        databasePath: "\(directory.path)/bluetrace.sqlite", tempIDScheme: scheme,
+        keyFilePath: "\(directory.path)/keys.json", sealedBatchSize: sealedBatchSize, passwordParameters: .fast,
         timeFormat: .utc)
     let screen = RecordingTranscript()
-    let authority = try HealthAuthority(
+    let authority = try await HealthAuthority.open(
         configuration: configuration, clock: clock, transcript: screen, logger: quietLogger)
     let (addresses, continuation) = AsyncStream<SocketAddress>.makeStream()
     let server = BlueTraceServer(
@@ -95,7 +105,8 @@ func withServer<T: Sendable>(
         }
         var iterator = addresses.makeAsyncIterator()
         let port = await iterator.next()!.port!
-        let result = try await body(TestServer(port: port, screen: screen, directory: path, clock: clock))
+        let result = try await body(
+            TestServer(port: port, screen: screen, directory: path, clock: clock, authority: authority))
         group.cancelAll()
         return result
     }

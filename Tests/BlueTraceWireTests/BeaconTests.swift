@@ -90,12 +90,24 @@ struct BeaconEncodingTests {
         #expect(beacon.assignmentDatagram(format: utc) == nil)
     }
 
-    @Test("Only version 1 has an assignment datagram")
-    func otherVersionHasNoDatagram() {
-        var beacon = sample
-        beacon.version = 2
-        #expect(beacon.assignmentDatagram(format: utc) == nil)
+    @Test("A 20-digit TempID goes out as version 1, any other as version 2 with the same fixed layout")
+    func versionFollowsTheTempID() throws {
         #expect(sample.version == Beacon.assignmentVersion)
+        #expect(sample.datagram(format: utc) == sample.assignmentDatagram(format: utc))
+        let sealed = String(repeating: "AbC+/9", count: 13) + "x="  // 80 base64 characters
+        let beacon = Beacon(tempID: try #require(TempID(sealed)), validity: sample.validity)
+        #expect(beacon.version == Beacon.extendedVersion)
+        let datagram = beacon.datagram(format: utc)
+        #expect(String(decoding: datagram, as: UTF8.self) == sealed + startText + expiryText + "2")
+        #expect(datagram.count == 80 + 39)
+        #expect(try Beacon.parse(datagram, format: utc) == beacon)
+        #expect(try Beacon.parse(datagram + [0x0A], format: utc) == beacon)
+    }
+
+    @Test("Version 2 also carries 20-digit TempIDs, in the layout and as text")
+    func versionTwoWithADecimalTempID() throws {
+        #expect(try Beacon.parse(Array((idText + startText + expiryText + "2").utf8), format: utc) == sample)
+        #expect(try Beacon.parse(Array("\(idText),\(startText),\(expiryText),2".utf8), format: utc) == sample)
     }
 }
 
@@ -122,7 +134,7 @@ struct BeaconParsingTests {
         let beacon = try parse("sealed+token/==,\(startText),\(expiryText),1\n")
         #expect(beacon.tempID == TempID("sealed+token/=="))
         #expect(beacon.validity == sample.validity)
-        #expect(beacon.version == 1)
+        #expect(beacon.version == Beacon.extendedVersion, "it is sent on as version 2")
     }
 
     static let malformedDatagrams: [(name: String, bytes: [UInt8], error: BeaconParseError)] = [
@@ -138,8 +150,8 @@ struct BeaconParsingTests {
         ("non-ASCII bytes", [0xC3, 0xA9, 0xFF, 0x80, 0x31], .notText(5)),
         ("a non-ASCII letter in a text beacon", Array("\(idText),\(startText),\(expiryText),1é".utf8), .notText(64)),
         ("random bytes", [0x5A, 0x00, 0x9E, 0x13, 0xF0, 0x7F, 0x1B, 0x42, 0xAA, 0x01], .notText(10)),
-        ("version 2 in the layout", Array((idText + startText + expiryText + "2").utf8), .wrongLayout(59)),
-        ("version 2 as text", Array("\(idText),\(startText),\(expiryText),2".utf8), .unsupportedVersion("2")),
+        ("version 3 in the layout", Array((idText + startText + expiryText + "3").utf8), .wrongLayout(59)),
+        ("version 3 as text", Array("\(idText),\(startText),\(expiryText),3".utf8), .unsupportedVersion("3")),
         ("version 10 as text", Array("\(idText) \(startText) \(expiryText) 10".utf8), .unsupportedVersion("10")),
         ("31/02/2020 in the layout", Array((idText + "31/02/2020 17:54:06" + expiryText + "1").utf8), .wrongLayout(59)),
         ("31/02/2020 as text", Array("\(idText),31/02/2020 17:54:06,\(expiryText),1".utf8), .invalidTime),

@@ -91,7 +91,7 @@ struct MessageRoundTripTests {
                 UploadReceipt(
                     received: 5, matched: 1,
                     unmatched: [
-                        UnmatchedEntry(index: 0, tempID: "11111111111111111111", reason: .unknownTempID),
+                        UnmatchedEntry(index: 0, tempID: "11111111111111111111", reason: .unknownID),
                         UnmatchedEntry(
                             index: 2, tempID: "22222222222222222222", reason: .timeMismatch, detail: "times differ"),
                         UnmatchedEntry(index: 3, tempID: nil, reason: .malformed, detail: nil),
@@ -484,7 +484,7 @@ struct ServerDecodingTests {
             try decodeServer(
                 #"""
                 {"v":1,"type":"upload_receipt","id":4,"received":3,"matched":1,
-                 "unmatched":[{"index":1,"reason":"unknown_tempid"},
+                 "unmatched":[{"index":1,"reason":"unknown_id"},
                               {"index":2,"tempID":"a","reason":"time_mismatch","detail":"d","more":1}]}
                 """#)
                 == ServerFrame(
@@ -493,7 +493,7 @@ struct ServerDecodingTests {
                         UploadReceipt(
                             received: 3, matched: 1,
                             unmatched: [
-                                UnmatchedEntry(index: 1, tempID: nil, reason: .unknownTempID),
+                                UnmatchedEntry(index: 1, tempID: nil, reason: .unknownID),
                                 UnmatchedEntry(index: 2, tempID: "a", reason: .timeMismatch, detail: "d"),
                             ]))))
         #expect(try decodeServer(#"{"type":"logged_out","id":5}"#) == ServerFrame(id: 5, message: .loggedOut))

@@ -1,0 +1,176 @@
+import BlueTraceDomain
+import Crypto
+import Foundation
+
+/// Seals a user and a validity window into a TempID only the server can open, as OpenTrace does, but with a random
+/// nonce, an authenticated protocol version and a key id.
+///
+/// The plaintext is OpenTrace's 29 bytes: the user's UTF-8 right-padded with NUL to 21 bytes, then start and expiry
+/// as 4-byte big-endian Unix seconds. It is sealed with AES-256-GCM under the current key's `.tempID` key, with a
+/// 12-byte random nonce and the associated data `bluetrace-tempid-v1`. The TempID is standard padded base64 of
+/// key id (1) ‖ nonce (12) ‖ ciphertext (29) ‖ tag (16): 58 bytes, 80 characters.
+///
+/// A sealer is a snapshot of a key ring: make a new one after rotating or pruning.
+public struct TempIDSealer: Sendable {
+    /// The number of characters in a sealed TempID.
+    public static let sealedLength = 80
+    /// The number of bytes a sealed TempID decodes to.
+    static let sealedByteCount = 58
+    /// The most UTF-8 bytes a user may have.
+    public static let maximumUserByteCount = 21
+    /// The number of plaintext bytes: user, start, expiry.
+    static let plaintextByteCount = 29
+    /// The associated data that binds every TempID to this protocol version.
+    static let associatedData = Array("bluetrace-tempid-v1".utf8)
+
+    /// The id of the key new TempIDs are sealed with.
+    private let currentKeyID: UInt8
+    /// The `.tempID` key of every key in the ring, by key id.
+    private let keys: [UInt8: SymmetricKey]
+
+    /// Creates a sealer that seals with the ring's current key and opens with any key in the ring.
+    public init(keyRing: KeyRing) {
+        currentKeyID = keyRing.current.id
+        keys = Dictionary(uniqueKeysWithValues: keyRing.keys.map { ($0.id, $0.derivedKey(for: .tempID)) })
+    }
+
+    /// Seals `user` (1–21 UTF-8 bytes, no NUL) and `validity` (times within 0…2^32 − 1, start ≤ expiry) into a fresh
+    /// TempID; sealing the same input twice gives different TempIDs.
+    public func seal(user: String, validity: ValidityWindow) throws(SealError) -> TempID {
+        let userBytes = Array(user.utf8)
+        guard !userBytes.isEmpty else { throw .emptyUser }
+        guard userBytes.count <= Self.maximumUserByteCount else { throw .userTooLong(byteCount: userBytes.count) }
+        guard !userBytes.contains(0) else { throw .userContainsNUL }
+        guard let start = UInt32(exactly: validity.start.secondsSinceEpoch) else {
+            throw .timeOutOfRange(validity.start)
+        }
+        guard let expiry = UInt32(exactly: validity.expiry.secondsSinceEpoch) else {
+            throw .timeOutOfRange(validity.expiry)
+        }
+        guard start <= expiry else { throw .expiryBeforeStart(validity) }
+
+        var plaintext = userBytes + [UInt8](repeating: 0, count: Self.maximumUserByteCount - userBytes.count)
+        plaintext += Self.bigEndianBytes(start) + Self.bigEndianBytes(expiry)
+        let box: AES.GCM.SealedBox
+        do {
+            box = try AES.GCM.seal(
+                plaintext, using: keys[currentKeyID]!, nonce: AES.GCM.Nonce(), authenticating: Self.associatedData)
+        } catch {
+            throw .encryptionFailed
+        }
+        guard let combined = box.combined else { throw .encryptionFailed }
+        let sealed = [currentKeyID] + Array(combined)
+        guard sealed.count == Self.sealedByteCount, let tempID = TempID(Base64.encodePadded(sealed)) else {
+            throw .encryptionFailed
+        }
+        return tempID
+    }
+
+    /// Seals `count` back-to-back TempIDs for `user`, like OpenTrace's batch of 100: TempID `i` is valid from
+    /// `start + i·lifetime` to `start + (i+1)·lifetime − 1`.
+    public func sealBatch(
+        user: String, count: Int, startingAt start: Timestamp, lifetime: Int64
+    ) throws(SealError) -> [(TempID, ValidityWindow)] {
+        let span = Int64(count).multipliedReportingOverflow(by: lifetime)
+        guard count >= 0, lifetime >= 1, !span.overflow,
+            !start.secondsSinceEpoch.addingReportingOverflow(span.partialValue).overflow
+        else { throw .invalidBatch(count: count, lifetime: lifetime) }
+        var batch: [(TempID, ValidityWindow)] = []
+        batch.reserveCapacity(count)
+        for index in 0..<Int64(count) {
+            let windowStart = start + index * lifetime
+            let validity = ValidityWindow(start: windowStart, expiry: windowStart + (lifetime - 1))
+            batch.append((try seal(user: user, validity: validity), validity))
+        }
+        return batch
+    }
+
+    /// Opens `tempID`: the user and validity it was sealed with, or why it cannot be opened.
+    public func open(_ tempID: TempID) -> SealedTempIDVerdict {
+        guard tempID.rawValue.utf8.count == Self.sealedLength, let sealed = Base64.decodePadded(tempID.rawValue),
+            sealed.count == Self.sealedByteCount
+        else { return .malformed }
+        guard let key = keys[sealed[0]],
+            let box = try? AES.GCM.SealedBox(combined: sealed[1...]),
+            let plaintext = try? AES.GCM.open(box, using: key, authenticating: Self.associatedData),
+            plaintext.count == Self.plaintextByteCount
+        else { return .failedDecryption }
+        let bytes = [UInt8](plaintext)
+        var userBytes = bytes[0..<Self.maximumUserByteCount]
+        while userBytes.last == 0 { userBytes.removeLast() }
+        // Authentic plaintext always holds a valid user; anything else was not sealed by this program.
+        guard !userBytes.isEmpty, !userBytes.contains(0),
+            let user = String(validating: userBytes, as: UTF8.self)
+        else { return .failedDecryption }
+        let start = Self.uint32(bytes[21..<25])
+        let expiry = Self.uint32(bytes[25..<29])
+        return .opened(
+            user: user,
+            validity: ValidityWindow(
+                start: Timestamp(secondsSinceEpoch: Int64(start)), expiry: Timestamp(secondsSinceEpoch: Int64(expiry))))
+    }
+
+    /// The four big-endian bytes of `value`.
+    private static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
+        [
+            UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value),
+        ]
+    }
+
+    /// The big-endian number in four bytes.
+    private static func uint32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}
+
+/// What opening a sealed TempID found.
+public enum SealedTempIDVerdict: Hashable, Sendable {
+    /// The TempID is authentic: it was sealed for `user`, valid during `validity`.
+    case opened(user: String, validity: ValidityWindow)
+    /// The TempID has the right shape but is not authentic: unknown or pruned key, tampered, forged, or sealed for
+    /// another protocol version.
+    case failedDecryption
+    /// The TempID is not a sealed TempID at all: not base64, or the wrong length.
+    case malformed
+}
+
+/// Why a TempID could not be sealed.
+public enum SealError: Error, Hashable, CustomStringConvertible {
+    /// The user is the empty string.
+    case emptyUser
+    /// The user's UTF-8 is longer than 21 bytes.
+    case userTooLong(byteCount: Int)
+    /// The user contains a NUL character, which is reserved for padding.
+    case userContainsNUL
+    /// A validity time is before 1970 or after 2106 (does not fit 32 bits).
+    case timeOutOfRange(Timestamp)
+    /// The window's expiry is before its start.
+    case expiryBeforeStart(ValidityWindow)
+    /// A batch was asked for with a negative count, a lifetime under one second, or a span that overflows.
+    case invalidBatch(count: Int, lifetime: Int64)
+    /// AES-GCM refused to seal (should not happen).
+    case encryptionFailed
+
+    /// What went wrong and what to do about it.
+    public var description: String {
+        switch self {
+        case .emptyUser:
+            "the user is empty; pass the user's identifier (1–\(TempIDSealer.maximumUserByteCount) UTF-8 bytes)"
+        case .userTooLong(let byteCount):
+            "the user is \(byteCount) UTF-8 bytes long, but a sealed TempID holds at most "
+                + "\(TempIDSealer.maximumUserByteCount); use a shorter identifier"
+        case .userContainsNUL:
+            "the user contains a NUL character; remove it (NUL pads the user inside the TempID)"
+        case .timeOutOfRange(let time):
+            "the time \(time) does not fit a sealed TempID (Unix seconds 0…\(UInt32.max)); check the clock"
+        case .expiryBeforeStart(let validity):
+            "the validity window ends (\(validity.expiry)) before it starts (\(validity.start)); pass start ≤ expiry"
+        case .invalidBatch(let count, let lifetime):
+            "cannot seal a batch of \(count) TempIDs living \(lifetime) s each; pass a count of 0 or more and a "
+                + "lifetime of at least 1 s"
+        case .encryptionFailed:
+            "AES-GCM could not seal the TempID; this is a bug or a broken crypto library, so report it"
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import BlueTraceDomain
+import BlueTraceSecurity
+import BlueTraceStore
+import Synchronization
+
+/// Makes TempIDs in the configured scheme and tells, for any TempID, who it was issued to.
+///
+/// 20-digit TempIDs are random and mapped in the store; sealed ones carry their own (user, start, expiry), encrypted
+/// under the server's key ring, so tracing them needs no table. Both kinds trace whatever the current scheme, so
+/// switching schemes loses nothing.
+struct TempIDIssuer: Sendable {
+    let scheme: TempIDScheme
+    let policy: TempIDPolicy
+    let sealedBatchSize: Int
+    let store: any AuthorityStore
+    let keys: KeyRingHolder?
+
+    /// Issues TempIDs to `user` at `time`: one 20-digit ID, or a batch of sealed IDs back to back.
+    func issue(to user: String, at time: Timestamp) async throws -> [TempIDGrant] {
+        switch scheme {
+        case .decimal:
+            var generator = SystemRandomNumberGenerator()
+            while true {
+                let grant = TempIDGrant(
+                    user: user, tempID: TempID.randomDecimal(using: &generator),
+                    validity: policy.validity(issuedAt: time))
+                // Unique among all TempIDs ever issued: the store refuses a repeat, and we draw again.
+                if try await store.recordTempID(grant, issuedAt: time) { return [grant] }
+            }
+        case .sealed:
+            let sealer = TempIDSealer(keyRing: try keys.unwrap().ring)
+            return try sealer.sealBatch(
+                user: user, count: sealedBatchSize, startingAt: time, lifetime: policy.lifetime
+            ).map { TempIDGrant(user: user, tempID: $0.0, validity: $0.1) }
+        }
+    }
+
+    /// What is known of each TempID: issued (to whom, when valid), unknown, or undecryptable.
+    func lookUp(_ tempIDs: [TempID]) async throws -> [TempID: TempIDLookup] {
+        let decimal = tempIDs.filter(\.isDecimal)
+        let mapped = try await store.grants(for: decimal)
+        let sealer = keys.map { TempIDSealer(keyRing: $0.ring) }
+        var result: [TempID: TempIDLookup] = [:]
+        for tempID in tempIDs {
+            if tempID.isDecimal {
+                result[tempID] = mapped[tempID].map { .issued($0) } ?? .unknown
+            } else if let sealer {
+                switch sealer.open(tempID) {
+                case .opened(let user, let validity):
+                    result[tempID] = .issued(TempIDGrant(user: user, tempID: tempID, validity: validity))
+                case .failedDecryption, .malformed:
+                    result[tempID] = .undecryptable
+                }
+            } else {
+                result[tempID] = .unknown
+            }
+        }
+        return result
+    }
+}
+
+/// The server's key ring, reloaded from the key file when `bluetrace keys rotate` changed it.
+final class KeyRingHolder: Sendable {
+    private let state: Mutex<KeyRing>
+    let path: String
+
+    init(ring: KeyRing, path: String) {
+        self.state = Mutex(ring)
+        self.path = path
+    }
+
+    var ring: KeyRing { state.withLock { $0 } }
+
+    /// Re-reads the key file; returns whether the ring changed.
+    func reload(now: Timestamp) throws -> Bool {
+        let (fresh, _) = try KeyFile.loadOrCreate(path: path, now: now)
+        return state.withLock { ring in
+            guard ring != fresh else { return false }
+            ring = fresh
+            return true
+        }
+    }
+
+    /// Drops keys retired before `cutoff` and saves the file when any were dropped.
+    func prune(retiredBefore cutoff: Timestamp) throws -> Int {
+        let (ring, dropped) = state.withLock { ring in
+            let dropped = ring.prune(retiredBefore: cutoff)
+            return (ring, dropped.count)
+        }
+        if dropped > 0 { try KeyFile.save(ring, to: path) }
+        return dropped
+    }
+}
+
+extension Optional {
+    fileprivate func unwrap() throws -> Wrapped {
+        guard let self else { throw MissingKeyRing() }
+        return self
+    }
+}
+
+private struct MissingKeyRing: Error, CustomStringConvertible {
+    var description: String { "the sealed TempID scheme needs a key ring, and none was loaded" }
+}

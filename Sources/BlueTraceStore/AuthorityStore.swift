@@ -1,0 +1,150 @@
+import BlueTraceDomain
+
+/// Everything the health authority keeps, behind an async interface that does not assume one process or one machine:
+/// the embedded SQLite store implements it today, a PostgreSQL one shared by several servers can tomorrow.
+///
+/// Every method is one transaction. An upload is durable once `recordUpload` returns.
+public protocol AuthorityStore: Sendable {
+    /// The account named `username`, if it exists.
+    func account(named username: String) async throws -> Account?
+
+    /// Creates an account; returns `false`, changing nothing, when the username is taken.
+    func createAccount(username: String, passwordHash: String, at time: Timestamp) async throws -> Bool
+
+    /// Replaces an account's password hash (a changed password in credentials.txt, or stronger hash parameters).
+    func updatePasswordHash(username: String, passwordHash: String, at time: Timestamp) async throws
+
+    /// The login record of `username` (empty when it has none).
+    func loginState(for username: String) async throws -> LoginState
+
+    /// Applies `change` to the login record of `username` atomically (read, change, write in one transaction, so
+    /// servers sharing the store count every failure) and returns what it returns.
+    func updateLoginState<Result: Sendable>(
+        for username: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result
+
+    /// Records an issued TempID; returns `false`, changing nothing, when that TempID was already issued.
+    func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool
+
+    /// Records TempIDs read from tempIDs.txt; those already known are left as they are. Returns how many were new.
+    func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int
+
+    /// The grants of those of `tempIDs` that were issued.
+    func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant]
+
+    /// Stores an upload with every encounter and its verdict; returns the upload's id once committed.
+    func recordUpload(_ upload: UploadRecord) async throws -> Int64
+
+    /// Deletes uploads (with their encounters), TempID mappings and finished login records older than `cutoff`.
+    func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport
+
+    /// The people traced from the uploads of `uploader`, one row per contact.
+    func tracedContacts(of uploader: String) async throws -> [TracedContact]
+}
+
+/// A user account.
+public struct Account: Hashable, Sendable {
+    /// The username: an international phone number.
+    public var username: String
+    /// The salted password hash (never the password).
+    public var passwordHash: String
+    /// When the account was created.
+    public var createdAt: Timestamp
+
+    /// Creates an account value.
+    public init(username: String, passwordHash: String, createdAt: Timestamp) {
+        self.username = username
+        self.passwordHash = passwordHash
+        self.createdAt = createdAt
+    }
+}
+
+/// An upload to store: who sent it, when, and every entry with its verdict.
+public struct UploadRecord: Hashable, Sendable {
+    /// The uploader's username.
+    public var uploader: String
+    /// When the server received it.
+    public var receivedAt: Timestamp
+    /// The entries, in upload order.
+    public var encounters: [StoredEncounter]
+
+    /// Creates an upload record.
+    public init(uploader: String, receivedAt: Timestamp, encounters: [StoredEncounter]) {
+        self.uploader = uploader
+        self.receivedAt = receivedAt
+        self.encounters = encounters
+    }
+}
+
+/// One uploaded entry as stored: what it claimed and what tracing made of it. Invalid entries are stored too, flagged.
+public struct StoredEncounter: Hashable, Sendable {
+    /// The TempID as sent (possibly not a valid TempID, for malformed entries).
+    public var tempID: String?
+    /// The validity the entry claimed.
+    public var validity: ValidityWindow?
+    /// When the uploader's phone heard it.
+    public var heardAt: Timestamp?
+    /// The user it traced to, if it did.
+    public var contact: String?
+    /// Why it did not trace, if it did not.
+    public var unmatchedReason: UnmatchedReason?
+    /// Details of a malformed entry.
+    public var detail: String?
+
+    /// Creates a stored encounter.
+    public init(
+        tempID: String?, validity: ValidityWindow?, heardAt: Timestamp?, contact: String?,
+        unmatchedReason: UnmatchedReason?, detail: String? = nil
+    ) {
+        self.tempID = tempID
+        self.validity = validity
+        self.heardAt = heardAt
+        self.contact = contact
+        self.unmatchedReason = unmatchedReason
+        self.detail = detail
+    }
+}
+
+/// What a retention run deleted.
+public struct RetentionReport: Hashable, Sendable {
+    /// Uploads deleted.
+    public var uploads: Int
+    /// Encounters deleted (with their uploads).
+    public var encounters: Int
+    /// TempID mappings deleted.
+    public var tempIDs: Int
+    /// Finished login records deleted.
+    public var loginStates: Int
+
+    /// Creates a report.
+    public init(uploads: Int, encounters: Int, tempIDs: Int, loginStates: Int) {
+        self.uploads = uploads
+        self.encounters = encounters
+        self.tempIDs = tempIDs
+        self.loginStates = loginStates
+    }
+}
+
+/// One person traced from a positive user's uploads: who to call, and what the phone logged of them.
+public struct TracedContact: Hashable, Sendable, Codable {
+    /// The contact's phone number.
+    public var phone: String
+    /// The first encounter (when heard; else the TempID's start; else when the upload arrived).
+    public var firstEncounter: Timestamp
+    /// The last encounter.
+    public var lastEncounter: Timestamp
+    /// How many encounters were logged.
+    public var encounters: Int
+    /// The contact's TempIDs that were heard.
+    public var tempIDs: [String]
+
+    /// Creates a traced contact.
+    public init(phone: String, firstEncounter: Timestamp, lastEncounter: Timestamp, encounters: Int, tempIDs: [String])
+    {
+        self.phone = phone
+        self.firstEncounter = firstEncounter
+        self.lastEncounter = lastEncounter
+        self.encounters = encounters
+        self.tempIDs = tempIDs
+    }
+}

@@ -1,0 +1,325 @@
+import BlueTraceDomain
+import Foundation
+import GRDB
+
+/// The embedded default store: one SQLite file through GRDB, in WAL mode, schema kept by migrations.
+///
+/// GRDB runs every access on its own serial writer queue or reader pool, never on a NIO event loop.
+public final class SQLiteStore: AuthorityStore {
+    private let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    public init(path: String) throws(StoreError) {
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            writer = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Opens a private in-memory database (for tests and simulations).
+    public init() throws(StoreError) {
+        do {
+            writer = try DatabaseQueue()
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw StoreError.cannotOpen(path: ":memory:", reason: "\(error)")
+        }
+    }
+
+    /// The schema's history. Never edit a shipped migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "account") { t in
+                t.primaryKey("username", .text)
+                t.column("passwordHash", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("updatedAt", .integer).notNull()
+            }
+            try db.create(table: "loginState") { t in
+                t.primaryKey("username", .text)
+                t.column("failures", .integer).notNull()
+                t.column("blockedUntil", .integer)
+                t.column("updatedAt", .integer).notNull()
+            }
+            try db.create(table: "tempID") { t in
+                t.primaryKey("tempID", .text)
+                t.column("username", .text).notNull()
+                t.column("start", .integer).notNull()
+                t.column("expiry", .integer).notNull().indexed()
+                t.column("issuedAt", .integer).notNull()
+            }
+            try db.create(table: "upload") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("uploader", .text).notNull()
+                t.column("receivedAt", .integer).notNull().indexed()
+                t.column("entryCount", .integer).notNull()
+                t.column("matchedCount", .integer).notNull()
+            }
+            try db.create(table: "encounter") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.belongsTo("upload", onDelete: .cascade).notNull()
+                t.column("tempID", .text)
+                t.column("start", .integer)
+                t.column("expiry", .integer)
+                t.column("heardAt", .integer)
+                t.column("contact", .text)
+                t.column("verdict", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v2: malformed details and trace indexes") { db in
+            try db.alter(table: "encounter") { t in t.add(column: "detail", .text) }
+            try db.create(index: "upload_on_uploader", on: "upload", columns: ["uploader"])
+            try db.create(index: "encounter_on_contact", on: "encounter", columns: ["contact"])
+        }
+        return migrator
+    }
+
+    // MARK: Accounts
+
+    public func account(named username: String) async throws -> Account? {
+        try await writer.read { db in
+            try AccountRow.fetchOne(db, key: username).map {
+                Account(
+                    username: $0.username, passwordHash: $0.passwordHash,
+                    createdAt: Timestamp(secondsSinceEpoch: $0.createdAt))
+            }
+        }
+    }
+
+    public func createAccount(username: String, passwordHash: String, at time: Timestamp) async throws -> Bool {
+        try await writer.write { db in
+            guard try AccountRow.fetchOne(db, key: username) == nil else { return false }
+            try AccountRow(
+                username: username, passwordHash: passwordHash, createdAt: time.secondsSinceEpoch,
+                updatedAt: time.secondsSinceEpoch
+            ).insert(db)
+            return true
+        }
+    }
+
+    public func updatePasswordHash(username: String, passwordHash: String, at time: Timestamp) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE account SET passwordHash = ?, updatedAt = ? WHERE username = ?",
+                arguments: [passwordHash, time.secondsSinceEpoch, username])
+        }
+    }
+
+    // MARK: Login records
+
+    public func loginState(for username: String) async throws -> LoginState {
+        try await writer.read { db in try LoginStateRow.fetchOne(db, key: username)?.state ?? LoginState() }
+    }
+
+    public func updateLoginState<Result: Sendable>(
+        for username: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result {
+        try await writer.write { db in
+            var state = try LoginStateRow.fetchOne(db, key: username)?.state ?? LoginState()
+            let result = change(&state)
+            if state.isEmpty {
+                _ = try LoginStateRow.deleteOne(db, key: username)
+            } else {
+                try LoginStateRow(username: username, state: state, updatedAt: time).save(db)
+            }
+            return result
+        }
+    }
+
+    // MARK: TempIDs
+
+    public func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool {
+        try await writer.write { db in
+            try TempIDRow(grant, issuedAt: time).insert(db, onConflict: .ignore)
+            return db.changesCount == 1
+        }
+    }
+
+    public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {
+        try await writer.write { db in
+            var inserted = 0
+            for grant in grants {
+                try TempIDRow(grant, issuedAt: time).insert(db, onConflict: .ignore)
+                inserted += db.changesCount
+            }
+            return inserted
+        }
+    }
+
+    public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
+        guard !tempIDs.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var found: [TempID: TempIDGrant] = [:]
+            // Bounded batches keep each statement under SQLite's variable limit.
+            for start in stride(from: 0, to: tempIDs.count, by: 500) {
+                let batch = tempIDs[start..<min(start + 500, tempIDs.count)].map(\.rawValue)
+                for row in try TempIDRow.fetchAll(db, keys: batch) {
+                    if let grant = row.grant { found[grant.tempID] = grant }
+                }
+            }
+            return found
+        }
+    }
+
+    // MARK: Uploads
+
+    public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
+        try await writer.write { db in
+            var row = UploadRow(
+                id: nil, uploader: upload.uploader, receivedAt: upload.receivedAt.secondsSinceEpoch,
+                entryCount: upload.encounters.count,
+                matchedCount: upload.encounters.filter { $0.contact != nil }.count)
+            try row.insert(db)
+            let uploadID = row.id!
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO encounter (uploadId, tempID, start, expiry, heardAt, contact, verdict, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for encounter in upload.encounters {
+                try statement.execute(arguments: [
+                    uploadID, encounter.tempID, encounter.validity?.start.secondsSinceEpoch,
+                    encounter.validity?.expiry.secondsSinceEpoch, encounter.heardAt?.secondsSinceEpoch,
+                    encounter.contact, encounter.unmatchedReason?.rawValue ?? "traced", encounter.detail,
+                ])
+            }
+            return uploadID
+        }
+    }
+
+    // MARK: Retention
+
+    public func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
+        let seconds = cutoff.secondsSinceEpoch
+        return try await writer.write { db in
+            let encounters =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM encounter JOIN upload ON upload.id = encounter.uploadId "
+                        + "WHERE upload.receivedAt < ?", arguments: [seconds]) ?? 0
+            try db.execute(sql: "DELETE FROM upload WHERE receivedAt < ?", arguments: [seconds])
+            let uploads = db.changesCount
+            try db.execute(sql: "DELETE FROM tempID WHERE expiry < ?", arguments: [seconds])
+            let tempIDs = db.changesCount
+            try db.execute(
+                sql: "DELETE FROM loginState WHERE updatedAt < ? AND (blockedUntil IS NULL OR blockedUntil < ?)",
+                arguments: [seconds, seconds])
+            let loginStates = db.changesCount
+            return RetentionReport(
+                uploads: uploads, encounters: encounters, tempIDs: tempIDs, loginStates: loginStates)
+        }
+    }
+
+    // MARK: Trace queries
+
+    public func tracedContacts(of uploader: String) async throws -> [TracedContact] {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT encounter.contact AS phone,
+                           MIN(COALESCE(encounter.heardAt, encounter.start, upload.receivedAt)) AS first,
+                           MAX(COALESCE(encounter.heardAt, encounter.start, upload.receivedAt)) AS last,
+                           COUNT(*) AS encounters,
+                           GROUP_CONCAT(DISTINCT encounter.tempID) AS tempIDs
+                    FROM encounter JOIN upload ON upload.id = encounter.uploadId
+                    WHERE upload.uploader = ? AND encounter.contact IS NOT NULL
+                    GROUP BY encounter.contact
+                    ORDER BY first, phone
+                    """, arguments: [uploader])
+            return rows.map { row in
+                let tempIDs: String = row["tempIDs"] ?? ""
+                return TracedContact(
+                    phone: row["phone"], firstEncounter: Timestamp(secondsSinceEpoch: row["first"]),
+                    lastEncounter: Timestamp(secondsSinceEpoch: row["last"]), encounters: row["encounters"],
+                    tempIDs: tempIDs.split(separator: ",").map(String.init).sorted())
+            }
+        }
+    }
+}
+
+/// Why the store could not be used; says what to do.
+public enum StoreError: Error, CustomStringConvertible {
+    /// The database file could not be opened or migrated.
+    case cannotOpen(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            "cannot open the database \(path): \(reason). Check the path and its permissions, or pass --database PATH."
+        }
+    }
+}
+
+// MARK: - Records (value types, one per table)
+
+private struct AccountRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "account"
+    var username: String
+    var passwordHash: String
+    var createdAt: Int64
+    var updatedAt: Int64
+}
+
+private struct LoginStateRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "loginState"
+    var username: String
+    var failures: Int
+    var blockedUntil: Int64?
+    var updatedAt: Int64
+
+    init(username: String, state: LoginState, updatedAt: Timestamp) {
+        self.username = username
+        self.failures = state.failures
+        self.blockedUntil = state.blockedUntil?.secondsSinceEpoch
+        self.updatedAt = updatedAt.secondsSinceEpoch
+    }
+
+    var state: LoginState {
+        LoginState(failures: failures, blockedUntil: blockedUntil.map(Timestamp.init(secondsSinceEpoch:)))
+    }
+}
+
+private struct TempIDRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "tempID"
+    var tempID: String
+    var username: String
+    var start: Int64
+    var expiry: Int64
+    var issuedAt: Int64
+
+    init(_ grant: TempIDGrant, issuedAt: Timestamp) {
+        tempID = grant.tempID.rawValue
+        username = grant.user
+        start = grant.validity.start.secondsSinceEpoch
+        expiry = grant.validity.expiry.secondsSinceEpoch
+        self.issuedAt = issuedAt.secondsSinceEpoch
+    }
+
+    var grant: TempIDGrant? {
+        TempID(tempID).map {
+            TempIDGrant(
+                user: username, tempID: $0,
+                validity: ValidityWindow(
+                    start: Timestamp(secondsSinceEpoch: start), expiry: Timestamp(secondsSinceEpoch: expiry)))
+        }
+    }
+}
+
+private struct UploadRow: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "upload"
+    var id: Int64?
+    var uploader: String
+    var receivedAt: Int64
+    var entryCount: Int
+    var matchedCount: Int
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}

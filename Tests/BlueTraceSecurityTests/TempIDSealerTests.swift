@@ -1,0 +1,213 @@
+import BlueTraceDomain
+import BlueTraceSecurity
+import Crypto
+import Foundation
+import Testing
+
+@Suite("TempIDSealer")
+struct TempIDSealerTests {
+    static let ring = KeyRing.generate(at: sampleTime)
+    static let sealer = TempIDSealer(keyRing: ring)
+    static let user = "+6591234567"
+    static let validity = ValidityWindow(start: sampleTime, expiry: sampleTime + 899)
+
+    /// The 58 bytes a sealed TempID stands for.
+    static func bytes(_ tempID: TempID) throws -> [UInt8] {
+        try #require(Data(base64Encoded: tempID.rawValue).map { [UInt8]($0) })
+    }
+
+    /// The TempID written as `bytes`.
+    static func tempID(_ bytes: [UInt8]) throws -> TempID {
+        try #require(TempID(Data(bytes).base64EncodedString()))
+    }
+
+    @Test func sealThenOpen() throws {
+        let tempID = try Self.sealer.seal(user: Self.user, validity: Self.validity)
+        #expect(Self.sealer.open(tempID) == .opened(user: Self.user, validity: Self.validity))
+    }
+
+    @Test func sealedTempIDIs80CharactersOfBase64() throws {
+        let tempID = try Self.sealer.seal(user: Self.user, validity: Self.validity)
+        #expect(TempIDSealer.sealedLength == 80)
+        #expect(tempID.rawValue.count == 80)
+        #expect(TempID(tempID.rawValue) == tempID)
+        #expect(!tempID.isDecimal)
+        #expect(tempID.rawValue.hasSuffix("=="))
+        let bytes = try Self.bytes(tempID)
+        #expect(bytes.count == 58)
+        #expect(bytes[0] == Self.ring.current.id)
+        #expect(!tempID.rawValue.contains(Self.user))
+    }
+
+    @Test func sealingTwiceGivesDifferentTempIDs() throws {
+        let first = try Self.sealer.seal(user: Self.user, validity: Self.validity)
+        let second = try Self.sealer.seal(user: Self.user, validity: Self.validity)
+        #expect(first != second)
+        // Different nonces.
+        #expect(try Self.bytes(first)[1..<13] != Self.bytes(second)[1..<13])
+        #expect(Self.sealer.open(second) == Self.sealer.open(first))
+    }
+
+    @Test(arguments: ["a", "+6591234567", "123456789012345678901", "éééééééééé1", "用户", "🔐🔐🔐🔐🔐"])
+    func usersUpTo21BytesRoundTrip(user: String) throws {
+        let tempID = try Self.sealer.seal(user: user, validity: Self.validity)
+        #expect(Self.sealer.open(tempID) == .opened(user: user, validity: Self.validity))
+    }
+
+    @Test func extremeTimesRoundTrip() throws {
+        let widest = ValidityWindow(
+            start: Timestamp(secondsSinceEpoch: 0), expiry: Timestamp(secondsSinceEpoch: Int64(UInt32.max)))
+        let instant = ValidityWindow(start: sampleTime, expiry: sampleTime)
+        for validity in [widest, instant] {
+            let tempID = try Self.sealer.seal(user: Self.user, validity: validity)
+            #expect(Self.sealer.open(tempID) == .opened(user: Self.user, validity: validity))
+        }
+    }
+
+    @Test func forgedTempIDsFailDecryption() throws {
+        var generator = SystemRandomNumberGenerator()
+        for attempt in 0..<20 {
+            var bytes = (0..<58).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            // Half of the forgeries name the real key, so they reach AES-GCM.
+            if attempt.isMultiple(of: 2) { bytes[0] = Self.ring.current.id }
+            #expect(Self.sealer.open(try Self.tempID(bytes)) == .failedDecryption)
+        }
+    }
+
+    /// Byte offsets in each region: key id, nonce, ciphertext, tag.
+    @Test(arguments: [0, 1, 6, 12, 13, 30, 41, 42, 50, 57])
+    func tamperingWithAnyByteFailsDecryption(offset: Int) throws {
+        let original = try Self.bytes(try Self.sealer.seal(user: Self.user, validity: Self.validity))
+        for bit in 0..<8 {
+            var bytes = original
+            bytes[offset] ^= 1 << bit
+            #expect(Self.sealer.open(try Self.tempID(bytes)) == .failedDecryption)
+        }
+    }
+
+    @Test func aKeyIDFlipToAnotherKnownKeyFailsDecryption() throws {
+        var ring = Self.ring
+        ring.rotate(at: sampleTime + 60)
+        let sealer = TempIDSealer(keyRing: ring)
+        var bytes = try Self.bytes(try sealer.seal(user: Self.user, validity: Self.validity))
+        #expect(bytes[0] == 2)
+        bytes[0] = 1
+        #expect(sealer.open(try Self.tempID(bytes)) == .failedDecryption)
+    }
+
+    @Test func otherAssociatedDataOrKeyFailsDecryption() throws {
+        let plaintext =
+            Array(Self.user.utf8) + [UInt8](repeating: 0, count: 21 - Self.user.utf8.count)
+            + [0x65, 0x53, 0xF1, 0x00, 0x65, 0x53, 0xF4, 0x83]
+        let tempIDKey = Self.ring.current.derivedKey(for: .tempID)
+        let tokenKey = Self.ring.current.derivedKey(for: .uploadToken)
+        let cases: [(SymmetricKey, String)] = [
+            (tempIDKey, "bluetrace-tempid-v2"), (tempIDKey, ""), (tokenKey, "bluetrace-tempid-v1"),
+            (tempIDKey, "bluetrace-tempid-v1"),
+        ]
+        var verdicts: [SealedTempIDVerdict] = []
+        for (key, associatedData) in cases {
+            let box = try AES.GCM.seal(plaintext, using: key, authenticating: Array(associatedData.utf8))
+            let bytes = [Self.ring.current.id] + Array(try #require(box.combined))
+            verdicts.append(Self.sealer.open(try Self.tempID(bytes)))
+        }
+        #expect(verdicts.prefix(3).allSatisfy { $0 == .failedDecryption })
+        // The same construction with the right key and associated data opens: the format is what the docs say.
+        let validity = ValidityWindow(
+            start: Timestamp(secondsSinceEpoch: 0x6553_F100), expiry: Timestamp(secondsSinceEpoch: 0x6553_F483))
+        #expect(verdicts[3] == .opened(user: Self.user, validity: validity))
+    }
+
+    @Test func anotherRingCannotOpen() throws {
+        let tempID = try Self.sealer.seal(user: Self.user, validity: Self.validity)
+        #expect(TempIDSealer(keyRing: KeyRing.generate(at: sampleTime)).open(tempID) == .failedDecryption)
+    }
+
+    static var malformed: [String] {
+        let sealed = try! sealer.seal(user: user, validity: validity).rawValue
+        return [
+            "12345678901234567890",
+            String(sealed.dropLast(4)),
+            String(sealed.dropFirst(4)),
+            sealed + "AAAA",
+            String(sealed.dropLast(2)) + "AA",
+            String(repeating: "A", count: 80),
+            String(repeating: "!", count: 80),
+            String(sealed.dropFirst()) + "-",
+            String(sealed.dropFirst()) + "_",
+            String(repeating: "A", count: 76) + "AB==",
+            "A",
+        ]
+    }
+
+    @Test(arguments: malformed)
+    func truncatedOrNonBase64IsMalformed(text: String) throws {
+        #expect(Self.sealer.open(try #require(TempID(text))) == .malformed)
+    }
+
+    @Test func keysRotatedOutStillOpenUntilPruned() throws {
+        var ring = KeyRing.generate(at: sampleTime)
+        let old = try TempIDSealer(keyRing: ring).seal(user: Self.user, validity: Self.validity)
+        ring.rotate(at: sampleTime + 86_400)
+        let rotated = TempIDSealer(keyRing: ring)
+        #expect(rotated.open(old) == .opened(user: Self.user, validity: Self.validity))
+        let new = try rotated.seal(user: "bob", validity: Self.validity)
+        #expect(try Self.bytes(new)[0] == 2)
+        #expect(ring.prune(retiredBefore: sampleTime + 86_401).map(\.id) == [1])
+        let pruned = TempIDSealer(keyRing: ring)
+        #expect(pruned.open(old) == .failedDecryption)
+        #expect(pruned.open(new) == .opened(user: "bob", validity: Self.validity))
+    }
+
+    @Test func batchOf100HasContiguousWindowsAndDistinctTempIDs() throws {
+        let batch = try Self.sealer.sealBatch(user: Self.user, count: 100, startingAt: sampleTime, lifetime: 900)
+        #expect(batch.count == 100)
+        #expect(Set(batch.map(\.0)).count == 100)
+        #expect(batch.first?.1.start == sampleTime)
+        #expect(batch.last?.1.expiry == sampleTime + 100 * 900 - 1)
+        for (index, (tempID, validity)) in batch.enumerated() {
+            #expect(validity.start == sampleTime + Int64(index) * 900)
+            #expect(validity.expiry == validity.start + 899)
+            if index > 0 { #expect(batch[index - 1].1.expiry + 1 == validity.start) }
+            #expect(Self.sealer.open(tempID) == .opened(user: Self.user, validity: validity))
+        }
+    }
+
+    @Test func emptyBatchIsEmpty() throws {
+        #expect(try Self.sealer.sealBatch(user: Self.user, count: 0, startingAt: sampleTime, lifetime: 900).isEmpty)
+    }
+
+    @Test(arguments: [(-1, Int64(900)), (10, 0), (10, -5), (2, Int64.max)])
+    func invalidBatchesAreRefused(count: Int, lifetime: Int64) {
+        #expect(throws: SealError.invalidBatch(count: count, lifetime: lifetime)) {
+            try Self.sealer.sealBatch(user: Self.user, count: count, startingAt: sampleTime, lifetime: lifetime)
+        }
+    }
+
+    @Test(arguments: ["1234567890123456789012", "éééééééééé12", "a very long user name indeed"])
+    func usersLongerThan21BytesAreRefused(user: String) {
+        let error = #expect(throws: SealError.self) { try Self.sealer.seal(user: user, validity: Self.validity) }
+        #expect(error == .userTooLong(byteCount: user.utf8.count))
+        #expect(error?.description.contains("at most 21") == true)
+    }
+
+    @Test func emptyUserAndNULAreRefused() {
+        #expect(throws: SealError.emptyUser) { try Self.sealer.seal(user: "", validity: Self.validity) }
+        #expect(throws: SealError.userContainsNUL) { try Self.sealer.seal(user: "a\u{0}b", validity: Self.validity) }
+    }
+
+    @Test func timesMustFit32BitsAndBeOrdered() {
+        let before1970 = ValidityWindow(start: Timestamp(secondsSinceEpoch: -1), expiry: sampleTime)
+        #expect(throws: SealError.timeOutOfRange(before1970.start)) {
+            try Self.sealer.seal(user: Self.user, validity: before1970)
+        }
+        let after2106 = ValidityWindow(start: sampleTime, expiry: Timestamp(secondsSinceEpoch: 1 << 32))
+        #expect(throws: SealError.timeOutOfRange(after2106.expiry)) {
+            try Self.sealer.seal(user: Self.user, validity: after2106)
+        }
+        let backwards = ValidityWindow(start: sampleTime, expiry: sampleTime - 1)
+        #expect(throws: SealError.expiryBeforeStart(backwards)) {
+            try Self.sealer.seal(user: Self.user, validity: backwards)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import BlueTraceDomain
+import Foundation
+import GRDB
+import Testing
+
+@testable import BlueTraceStore
+
+private let t0 = Timestamp(secondsSinceEpoch: 1_589_391_906)  // 13/05/2020 17:45:06 UTC
+
+private func grant(_ digits: String, user: String, start: Timestamp = t0) -> TempIDGrant {
+    TempIDGrant(user: user, tempID: TempID(digits)!, validity: TempIDPolicy().validity(issuedAt: start))
+}
+
+private func temporaryPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("bluetrace-store-\(UUID().uuidString).sqlite").path
+}
+
+private func removeDatabase(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
+@Suite("SQLite store")
+struct SQLiteStoreTests {
+    @Test("A new database gets the whole schema, in WAL mode")
+    func migratesAnEmptyDatabase() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        _ = try SQLiteStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        let (tables, columns, mode) = try await queue.read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
+                try db.columns(in: "encounter").map(\.name),
+                try String.fetchOne(db, sql: "PRAGMA journal_mode")
+            )
+        }
+        for table in ["account", "encounter", "loginState", "tempID", "upload"] { #expect(tables.contains(table)) }
+        #expect(columns.contains("detail"))
+        #expect(mode == "wal")
+    }
+
+    @Test("A database of the previous schema version is migrated and keeps its data")
+    func migratesAPreviousVersion() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v1")
+            try await queue.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO upload (id, uploader, receivedAt, entryCount, matchedCount) VALUES (1, ?, ?, 1, 1)",
+                    arguments: ["+61410666666", t0.secondsSinceEpoch])
+                try db.execute(
+                    sql: """
+                        INSERT INTO encounter (uploadId, tempID, start, expiry, heardAt, contact, verdict)
+                        VALUES (1, '12345678901234567891', ?, ?, ?, '+61410888888', 'traced')
+                        """,
+                    arguments: [t0.secondsSinceEpoch, t0.secondsSinceEpoch + 899, t0.secondsSinceEpoch + 10])
+                #expect(try !db.columns(in: "encounter").map(\.name).contains("detail"))
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let contacts = try await store.tracedContacts(of: "+61410666666")
+        #expect(
+            contacts == [
+                TracedContact(
+                    phone: "+61410888888", firstEncounter: t0 + 10, lastEncounter: t0 + 10, encounters: 1,
+                    tempIDs: ["12345678901234567891"])
+            ])
+        let applied = try await DatabaseQueue(path: path).read { db in
+            try SQLiteStore.migrator.appliedMigrations(db)
+        }
+        #expect(applied == ["v1", "v2: malformed details and trace indexes"])
+    }
+
+    @Test("Accounts are created once; the hash can be replaced")
+    func accounts() async throws {
+        let store = try SQLiteStore()
+        #expect(try await store.createAccount(username: "+61410777777", passwordHash: "h1", at: t0))
+        #expect(try await !store.createAccount(username: "+61410777777", passwordHash: "h2", at: t0))
+        #expect(try await store.account(named: "+61410777777")?.passwordHash == "h1")
+        try await store.updatePasswordHash(username: "+61410777777", passwordHash: "h3", at: t0 + 1)
+        #expect(try await store.account(named: "+61410777777")?.passwordHash == "h3")
+        #expect(try await store.account(named: "+61400000000") == nil)
+    }
+
+    @Test("Login records are read, changed and written atomically, even when attempts race")
+    func loginStatesAreAtomic() async throws {
+        let store = try SQLiteStore()
+        let policy = LoginPolicy(maximumFailures: 1000, blockDuration: 60)
+        try await withThrowingTaskGroup(of: LoginDecision.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    try await store.updateLoginState(for: "+61410999999", at: t0) {
+                        $0.attempt(passwordMatches: false, at: t0, policy: policy)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.loginState(for: "+61410999999") == LoginState(failures: 40))
+        let decision = try await store.updateLoginState(for: "+61410999999", at: t0) {
+            $0.attempt(passwordMatches: true, at: t0, policy: policy)
+        }
+        #expect(decision == .accepted)
+        #expect(try await store.loginState(for: "+61410999999").isEmpty)
+    }
+
+    @Test("A TempID is recorded once; importing the same file twice adds nothing the second time")
+    func tempIDsAreUnique() async throws {
+        let store = try SQLiteStore()
+        let first = grant("12345678901234567890", user: "+61410999999")
+        #expect(try await store.recordTempID(first, issuedAt: t0))
+        #expect(try await !store.recordTempID(grant("12345678901234567890", user: "+61410666666"), issuedAt: t0))
+        let file = [first, grant("12345678901234567891", user: "+61410888888")]
+        #expect(try await store.importTempIDs(file, at: t0) == 1)
+        #expect(try await store.importTempIDs(file, at: t0) == 0)
+        let found = try await store.grants(for: file.map(\.tempID) + [TempID("99999999999999999999")!])
+        #expect(found.count == 2)
+        #expect(found[first.tempID] == first, "the first mapping wins")
+    }
+
+    @Test("Looking up more TempIDs than one SQL statement takes works")
+    func manyLookups() async throws {
+        let store = try SQLiteStore()
+        let grants = (0..<1_200).map { grant(String(format: "%020d", $0), user: "+614100\($0 % 7)0000") }
+        #expect(try await store.importTempIDs(grants, at: t0) == 1_200)
+        let found = try await store.grants(for: grants.map(\.tempID))
+        #expect(found.count == 1_200)
+    }
+
+    @Test("Uploads keep every entry with its verdict; trace queries group by contact")
+    func uploadsAndTraceQueries() async throws {
+        let store = try SQLiteStore()
+        let window = TempIDPolicy().validity(issuedAt: t0)
+        let encounters = [
+            StoredEncounter(
+                tempID: "11111111111111111111", validity: window, heardAt: t0 + 100, contact: "+61410888888",
+                unmatchedReason: nil),
+            StoredEncounter(
+                tempID: "22222222222222222222", validity: window, heardAt: t0 + 50, contact: "+61410888888",
+                unmatchedReason: nil),
+            StoredEncounter(
+                tempID: "33333333333333333333", validity: window, heardAt: nil, contact: "+61410777777",
+                unmatchedReason: nil),
+            StoredEncounter(
+                tempID: "44444444444444444444", validity: window, heardAt: t0, contact: nil,
+                unmatchedReason: .unknownID),
+            StoredEncounter(
+                tempID: nil, validity: nil, heardAt: nil, contact: nil, unmatchedReason: .malformed,
+                detail: "entry is not a JSON object"),
+        ]
+        let id = try await store.recordUpload(
+            UploadRecord(uploader: "+61410666666", receivedAt: t0 + 200, encounters: encounters))
+        #expect(id > 0)
+        let contacts = try await store.tracedContacts(of: "+61410666666")
+        #expect(
+            contacts == [
+                TracedContact(
+                    phone: "+61410777777", firstEncounter: t0, lastEncounter: t0, encounters: 1,
+                    tempIDs: ["33333333333333333333"]),
+                TracedContact(
+                    phone: "+61410888888", firstEncounter: t0 + 50, lastEncounter: t0 + 100, encounters: 2,
+                    tempIDs: ["11111111111111111111", "22222222222222222222"]),
+            ])
+        #expect(try await store.tracedContacts(of: "+61410888888").isEmpty)
+    }
+
+    @Test("Retention deletes old uploads with their encounters, expired TempIDs and finished login records")
+    func retention() async throws {
+        let store = try SQLiteStore()
+        let day: Int64 = 86_400
+        _ = try await store.recordTempID(grant("12345678901234567890", user: "+61410999999"), issuedAt: t0)
+        _ = try await store.recordTempID(
+            grant("12345678901234567891", user: "+61410888888", start: t0 + 30 * day), issuedAt: t0 + 30 * day)
+        let encounter = StoredEncounter(
+            tempID: "12345678901234567890", validity: nil, heardAt: nil, contact: "+61410999999", unmatchedReason: nil)
+        _ = try await store.recordUpload(
+            UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: [encounter, encounter]))
+        _ = try await store.recordUpload(
+            UploadRecord(uploader: "+61410777777", receivedAt: t0 + 30 * day, encounters: [encounter]))
+        let policy = LoginPolicy(blockDuration: 60)
+        _ = try await store.updateLoginState(for: "a", at: t0) {
+            $0.attempt(passwordMatches: false, at: t0, policy: policy)
+        }
+        _ = try await store.updateLoginState(for: "b", at: t0 + 30 * day) {
+            $0.attempt(passwordMatches: false, at: t0 + 30 * day, policy: policy)
+        }
+
+        let report = try await store.deleteData(olderThan: t0 + 21 * day)
+        #expect(report == RetentionReport(uploads: 1, encounters: 2, tempIDs: 1, loginStates: 1))
+        #expect(try await store.tracedContacts(of: "+61410666666").isEmpty)
+        #expect(try await store.tracedContacts(of: "+61410777777").count == 1)
+        #expect(try await store.grants(for: [TempID("12345678901234567891")!]).count == 1)
+        #expect(try await store.loginState(for: "b").failures == 1)
+    }
+
+    @Test("An unusable path is refused with a clear error")
+    func unusablePath() {
+        #expect(throws: StoreError.self) { try SQLiteStore(path: "/nonexistent-dir/x/bluetrace.sqlite") }
+    }
+}
