@@ -115,6 +115,7 @@ let package = Package(
         .testTarget(
             name: "BlueTraceEndToEndTests",
             dependencies: [
+                "bluetrace",
                 "BlueTraceDomain",
                 "BlueTraceWire",
                 "BlueTraceStore",

@@ -12,9 +12,6 @@ public enum RegistrationRules {
         if password.count < minimumPasswordLength {
             return "The password must be at least \(minimumPasswordLength) characters long."
         }
-        if password.contains(where: { $0.isWhitespace }) {
-            return "The password must not contain spaces (credentials.txt separates fields with one)."
-        }
         return nil
     }
 

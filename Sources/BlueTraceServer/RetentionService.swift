@@ -14,15 +14,16 @@ public struct RetentionService: Service {
         self.logger = logger
     }
 
-    public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    public func run() async {
+        // Shutdown cancels the sleep; the loop then ends normally (a thrown CancellationError would count as failure).
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await authority.enforceRetention()
                 } catch {
                     logger.error("retention run failed; will try again", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: interval)
+                try? await Task.sleep(for: interval)
             }
         }
     }

@@ -27,6 +27,7 @@ public protocol AuthorityStore: Sendable {
     func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool
 
     /// Records TempIDs read from tempIDs.txt; those already known are left as they are. Returns how many were new.
+    /// Imported TempIDs are the operator's record and are never deleted by retention.
     func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int
 
     /// The grants of those of `tempIDs` that were issued.
@@ -35,7 +36,7 @@ public protocol AuthorityStore: Sendable {
     /// Stores an upload with every encounter and its verdict; returns the upload's id once committed.
     func recordUpload(_ upload: UploadRecord) async throws -> Int64
 
-    /// Deletes uploads (with their encounters), TempID mappings and finished login records older than `cutoff`.
+    /// Deletes uploads (with their encounters), issued TempID mappings and finished login records older than `cutoff`.
     func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport
 
     /// The people traced from the uploads of `uploader`, one row per contact.

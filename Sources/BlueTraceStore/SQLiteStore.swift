@@ -71,8 +71,10 @@ public final class SQLiteStore: AuthorityStore {
                 t.column("verdict", .text).notNull()
             }
         }
-        migrator.registerMigration("v2: malformed details and trace indexes") { db in
+        migrator.registerMigration("v2: malformed details, imported TempIDs, trace indexes") { db in
             try db.alter(table: "encounter") { t in t.add(column: "detail", .text) }
+            // TempIDs read from the operator's tempIDs.txt are kept whatever their age: the file is the record.
+            try db.alter(table: "tempID") { t in t.add(column: "imported", .boolean).notNull().defaults(to: false) }
             try db.create(index: "upload_on_uploader", on: "upload", columns: ["uploader"])
             try db.create(index: "encounter_on_contact", on: "encounter", columns: ["contact"])
         }
@@ -144,7 +146,9 @@ public final class SQLiteStore: AuthorityStore {
         try await writer.write { db in
             var inserted = 0
             for grant in grants {
-                try TempIDRow(grant, issuedAt: time).insert(db, onConflict: .ignore)
+                var row = TempIDRow(grant, issuedAt: time)
+                row.imported = true
+                try row.insert(db, onConflict: .ignore)
                 inserted += db.changesCount
             }
             return inserted
@@ -204,7 +208,7 @@ public final class SQLiteStore: AuthorityStore {
                         + "WHERE upload.receivedAt < ?", arguments: [seconds]) ?? 0
             try db.execute(sql: "DELETE FROM upload WHERE receivedAt < ?", arguments: [seconds])
             let uploads = db.changesCount
-            try db.execute(sql: "DELETE FROM tempID WHERE expiry < ?", arguments: [seconds])
+            try db.execute(sql: "DELETE FROM tempID WHERE expiry < ? AND NOT imported", arguments: [seconds])
             let tempIDs = db.changesCount
             try db.execute(
                 sql: "DELETE FROM loginState WHERE updatedAt < ? AND (blockedUntil IS NULL OR blockedUntil < ?)",
@@ -292,6 +296,7 @@ private struct TempIDRow: Codable, FetchableRecord, PersistableRecord {
     var start: Int64
     var expiry: Int64
     var issuedAt: Int64
+    var imported = false
 
     init(_ grant: TempIDGrant, issuedAt: Timestamp) {
         tempID = grant.tempID.rawValue

@@ -71,7 +71,7 @@ struct SQLiteStoreTests {
         let applied = try await DatabaseQueue(path: path).read { db in
             try SQLiteStore.migrator.appliedMigrations(db)
         }
-        #expect(applied == ["v1", "v2: malformed details and trace indexes"])
+        #expect(applied == ["v1", "v2: malformed details, imported TempIDs, trace indexes"])
     }
 
     @Test("Accounts are created once; the hash can be replaced")
@@ -172,6 +172,7 @@ struct SQLiteStoreTests {
         let store = try SQLiteStore()
         let day: Int64 = 86_400
         _ = try await store.recordTempID(grant("12345678901234567890", user: "+61410999999"), issuedAt: t0)
+        _ = try await store.importTempIDs([grant("12345678901234567892", user: "+61410777777")], at: t0)
         _ = try await store.recordTempID(
             grant("12345678901234567891", user: "+61410888888", start: t0 + 30 * day), issuedAt: t0 + 30 * day)
         let encounter = StoredEncounter(
@@ -193,6 +194,9 @@ struct SQLiteStoreTests {
         #expect(try await store.tracedContacts(of: "+61410666666").isEmpty)
         #expect(try await store.tracedContacts(of: "+61410777777").count == 1)
         #expect(try await store.grants(for: [TempID("12345678901234567891")!]).count == 1)
+        #expect(
+            try await store.grants(for: [TempID("12345678901234567892")!]).count == 1,
+            "TempIDs imported from tempIDs.txt are the operator's record and stay")
         #expect(try await store.loginState(for: "b").failures == 1)
     }
 

@@ -1,0 +1,151 @@
+import BlueTraceCLI
+import BlueTraceClient
+import BlueTraceDomain
+import BlueTraceStore
+import Foundation
+import Testing
+
+/// Nothing the health authority relies on is lost: a real server process is killed and restarted.
+@Suite("Durability, with a real server process")
+struct DurabilityTests {
+    func client(port: Int, directory: String) async throws -> ScriptedClient {
+        try await ScriptedClient.start(
+            configuration: ClientConfiguration(
+                serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
+                logDirectory: directory),
+            logger: quietLogger)
+    }
+
+    @Test("After kill -9, acknowledged uploads, issued TempIDs and blocks are all still there")
+    func killNineLosesNothing() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        try directory.write(Demo.sampleTempIDs, to: "tempIDs.txt")
+        try directory.write(
+            "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n"
+                + "12345678901234567892 14/05/2020 17:45:06 14/05/2020 18:00:05\n",
+            to: "+61410666666_contactlog.txt")
+
+        let first = try await ServerProcess(directory: directory.path)
+        let uploader = try await client(port: first.port, directory: directory.path)
+        await uploader.type("+61410666666", "kara1234", "Upload_contact_log")
+        try await uploader.expect("the server received 2 entries and traced 2.")
+
+        let issuer = try await client(port: first.port, directory: directory.path)
+        await issuer.type("+61410888888", "comp3331", "Download_tempID")
+        let tempID = issuer.screen.lines[try await issuer.expect("> TempID:") + 1]
+
+        let attacker = try await client(port: first.port, directory: directory.path)
+        await attacker.type("+61410999999", "x", "y", "z")
+        try await attacker.expect("Your account has been blocked")
+        first.stop(signal: SIGKILL)
+        #expect(try await uploader.outcome() == .connectionLost)
+
+        let second = try await ServerProcess(directory: directory.path)
+        let store = try SQLiteStore(path: "\(directory.path)/bluetrace.sqlite")
+        #expect(try await store.tracedContacts(of: "+61410666666").map(\.phone) == ["+61410777777", "+61410888888"])
+
+        let blocked = try await client(port: second.port, directory: directory.path)
+        await blocked.type("+61410999999", "bada4568")
+        try await blocked.expect("Your account is blocked due to multiple login failures")
+
+        let line = try directory.read("tempIDs.txt").split(whereSeparator: \.isNewline).last { $0.contains(tempID) }
+        let fields = try #require(line).split(separator: " ")
+        try directory.write(
+            "\(tempID) \(fields[2]) \(fields[3]) \(fields[4]) \(fields[5])\n", to: "+61410777777_contactlog.txt")
+        let tracer = try await client(port: second.port, directory: directory.path)
+        await tracer.type("+61410777777", "datha457", "Upload_contact_log")
+        try await tracer.expect("traced 1.")
+        await tracer.type("logout")
+        #expect(try await tracer.outcome() == .loggedOut)
+        #expect(second.stop(signal: SIGTERM) == 0, "SIGTERM shuts the server down cleanly")
+    }
+}
+
+/// Passwords, registration and imports against the in-process server and its SQLite file.
+@Suite("Accounts and imports")
+struct AccountTests {
+    @Test("No plaintext password is anywhere in the database files")
+    func noPlaintextPasswords() async throws {
+        let directory = try TestDirectory()
+        try await withServer(in: directory) { server in
+            let client = try await server.client(register: true)
+            await client.type("+61400000001", "correct horse")
+            try await client.expect("Welcome to the BlueTrace Simulator!")
+        }
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            bytes += FileManager.default.contents(atPath: "\(directory.path)/bluetrace.sqlite\(suffix)") ?? Data()
+        }
+        #expect(bytes.count > 0)
+        for password in ["kara1234", "datha457", "comp3331", "bada4568", "correct horse"] {
+            #expect(bytes.range(of: Data(password.utf8)) == nil, "\(password) is stored in plaintext")
+        }
+        #expect(bytes.range(of: Data("$scrypt$".utf8)) != nil)
+    }
+
+    @Test("Importing credentials again changes nothing; a changed password replaces the old one")
+    func importIsIdempotent() async throws {
+        let directory = try TestDirectory()
+        let hashes: @Sendable () async throws -> [String] = {
+            let store = try SQLiteStore(path: "\(directory.path)/bluetrace.sqlite")
+            var hashes: [String] = []
+            for user in ["+61410666666", "+61410777777"] {
+                hashes.append(try await store.account(named: user)?.passwordHash ?? "-")
+            }
+            return hashes
+        }
+        try await withServer(in: directory) { _ in }
+        let before = try await hashes()
+        try await withServer(in: directory) { _ in }
+        #expect(try await hashes() == before, "a second import rewrites nothing")
+
+        let changed = Demo.sampleCredentials.replacingOccurrences(of: "datha457", with: "datha999")
+        try await withServer(in: directory, credentials: changed) { server in
+            let old = try await server.client()
+            await old.type("+61410777777", "datha457")
+            try await old.expect("> Invalid Password. Please try again")
+            await old.type("datha999")
+            try await old.expect("Welcome to the BlueTrace Simulator!")
+        }
+        let after = try await hashes()
+        #expect(after[0] == before[0])
+        #expect(after[1] != before[1])
+    }
+
+    @Test("Registration enforces the rules and refuses a taken username")
+    func registration() async throws {
+        let directory = try TestDirectory()
+        try await withServer(in: directory) { server in
+            let client = try await server.client(register: true)
+            await client.type("0410777777", "longenough")
+            try await client.expect("must be an international phone number")
+            await client.type("+61400000002", "short")
+            try await client.expect("at least 8 characters")
+            await client.type("+61410777777", "longenough")
+            try await client.expect("is taken")
+            await client.type("+61400000002", "long enough?")
+            try await client.expect("> Account +61400000002 created.")
+            try await client.expect("> Welcome to the BlueTrace Simulator!")
+            try await server.screen.waitForLine(containing: "> +61400000002 registered")
+            await client.type("logout")
+            #expect(try await client.outcome() == .loggedOut)
+
+            let again = try await server.loggedInClient("+61400000002", "long enough?")
+            await again.type("logout")
+            #expect(try await again.outcome() == .loggedOut)
+        }
+    }
+
+    @Test("A server can start from the database alone, without credentials.txt")
+    func startsWithoutCredentialsFile() async throws {
+        let directory = try TestDirectory()
+        try await withServer(in: directory) { _ in }
+        try FileManager.default.removeItem(atPath: "\(directory.path)/credentials.txt")
+        try await withServer(in: directory, credentials: "") { server in
+            let client = try await server.loggedInClient("+61410888888", "comp3331")
+            await client.type("logout")
+            #expect(try await client.outcome() == .loggedOut)
+        }
+    }
+}
