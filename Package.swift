@@ -116,6 +116,7 @@ let package = Package(
             name: "BlueTraceEndToEndTests",
             dependencies: [
                 "bluetrace",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "BlueTraceDomain",
                 "BlueTraceWire",
                 "BlueTraceStore",

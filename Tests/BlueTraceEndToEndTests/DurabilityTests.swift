@@ -42,8 +42,12 @@ struct DurabilityTests {
         #expect(try await uploader.outcome() == .connectionLost)
 
         let second = try await ServerProcess(directory: directory.path)
-        let store = try SQLiteStore(path: "\(directory.path)/bluetrace.sqlite")
-        #expect(try await store.tracedContacts(of: "+61410666666").map(\.phone) == ["+61410777777", "+61410888888"])
+        let trace = try runBluetrace(["trace", "+61410666666", "--json"], in: directory.path)
+        let contacts = try JSONSerialization.jsonObject(with: Data(trace.utf8)) as? [[String: Any]]
+        #expect(contacts?.compactMap { $0["phone"] as? String } == ["+61410777777", "+61410888888"])
+        #expect(contacts?.first?["tempIDs"] as? [String] == ["12345678901234567892"])
+        let table = try runBluetrace(["trace", "+61410666666"], in: directory.path)
+        #expect(table.hasPrefix("Contacts traced from the uploads of +61410666666:"))
 
         let blocked = try await client(port: second.port, directory: directory.path)
         await blocked.type("+61410999999", "bada4568")
@@ -60,6 +64,21 @@ struct DurabilityTests {
         #expect(try await tracer.outcome() == .loggedOut)
         #expect(second.stop(signal: SIGTERM) == 0, "SIGTERM shuts the server down cleanly")
     }
+}
+
+/// Runs the `bluetrace` executable to completion and returns its standard output.
+func runBluetrace(_ arguments: [String], in directory: String) throws -> String {
+    let process = Process()
+    let output = Pipe()
+    process.executableURL = ServerProcess.executable
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.arguments = arguments
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }
 
 /// Passwords, registration and imports against the in-process server and its SQLite file.
