@@ -70,6 +70,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "The server key file (created on first start, owner-only), for sealed TempIDs.")
     var keyFile = "bluetrace-keys.json"
 
+    @Option(help: "How many sealed TempIDs one download returns, back to back (OpenTrace: 100).")
+    var sealedBatchSize = 100
+
     @Option(help: "Days uploads, encounters and TempID mappings are kept.")
     var retentionDays = 21
 
@@ -87,6 +90,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard tempIDLifetime >= 1 else {
             throw ValidationError("--tempid-lifetime must be at least 1 second.")
+        }
+        guard (1...1000).contains(sealedBatchSize) else {
+            throw ValidationError("--sealed-batch-size must be from 1 to 1000.")
         }
         guard retentionDays >= 1 else {
             throw ValidationError("--retention-days must be at least 1.")
@@ -108,7 +114,8 @@ struct ServerCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
             credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
-            keyFilePath: keyFile, retentionDays: retentionDays, passwordParameters: passwordParameters)
+            keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
+            passwordParameters: passwordParameters)
         let authority = try await HealthAuthority.open(
             configuration: configuration, transcript: StandardOutputTranscript(), logger: logger)
         let server = BlueTraceServer(configuration: configuration, authority: authority, logger: logger)
