@@ -52,7 +52,7 @@ struct TraceCommand: AsyncParsableCommand {
                     tempIDs: $0.tempIDs)
             }
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
         }
         guard !contacts.isEmpty else { return "No contacts traced from the uploads of \(phone)." }

@@ -168,3 +168,21 @@ struct LoginGuardTests {
         #expect(guardian.attempt(user: "u", passwordMatches: true, at: time) == .accepted)
     }
 }
+
+@Suite("LoginState (the rule a shared store applies per username)")
+struct LoginStateTests {
+    let policy = LoginPolicy(blockDuration: 60)
+
+    @Test func threeFailuresBlockAndTheBlockEndsOnTime() {
+        var state = LoginState()
+        #expect(state.attempt(passwordMatches: false, at: ts(0), policy: policy) == .rejected(remainingAttempts: 2))
+        #expect(state.attempt(passwordMatches: false, at: ts(1), policy: policy) == .rejected(remainingAttempts: 1))
+        #expect(state.attempt(passwordMatches: false, at: ts(2), policy: policy) == .blockedNow(until: ts(62)))
+        #expect(state == LoginState(failures: 0, blockedUntil: ts(62)))
+        #expect(state.blockEnd(at: ts(61)) == ts(62))
+        #expect(state.attempt(passwordMatches: true, at: ts(61), policy: policy) == .blocked(until: ts(62)))
+        #expect(state.blockEnd(at: ts(62)) == nil)
+        #expect(state.attempt(passwordMatches: true, at: ts(62), policy: policy) == .accepted)
+        #expect(state.isEmpty)
+    }
+}
