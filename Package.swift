@@ -5,7 +5,10 @@ let package = Package(
     name: "bluetrace",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "bluetrace", targets: ["bluetrace"])
+        .executable(name: "bluetrace", targets: ["bluetrace"]),
+        // The building blocks, for other tools (the fuzzers in Fuzz/, load generators, simulators).
+        .library(name: "BlueTraceDomain", targets: ["BlueTraceDomain"]),
+        .library(name: "BlueTraceWire", targets: ["BlueTraceWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
