@@ -72,10 +72,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The research simulator: moving phones, a radio model, ground truth, reports.
+        .target(
+            name: "BlueTraceSimulation",
+            dependencies: [
+                "BlueTraceDomain",
+                "BlueTraceStore",
+                "BlueTraceWire",
+                "BlueTraceSecurity",
+                "BlueTraceServer",
+                "BlueTraceClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Command line: argument parsing and the demo.
         .target(
             name: "BlueTraceCLI",
             dependencies: [
+                "BlueTraceSimulation",
                 "BlueTraceDomain",
                 "BlueTraceWire",
                 "BlueTraceStore",
@@ -97,6 +112,10 @@ let package = Package(
                 "BlueTraceSecurity",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "BlueTraceSimulationTests",
+            dependencies: ["BlueTraceDomain", "BlueTraceSimulation"]
         ),
         .testTarget(
             name: "BlueTraceStoreTests",

@@ -24,7 +24,7 @@ public enum RegistrationRules {
 }
 
 /// How the server makes TempIDs.
-public enum TempIDScheme: String, Hashable, Sendable, CaseIterable {
+public enum TempIDScheme: String, Hashable, Sendable, CaseIterable, Codable {
     /// The assignment's 20 random decimal digits, mapped to users in a table (the default).
     case decimal
     /// OpenTrace-style AES-256-GCM sealed boxes of (user, start, expiry): only the server can read them.
@@ -54,6 +54,16 @@ public struct TempIDWallet: Sendable {
             return (valid.tempID, valid.validity, true)
         }
         return grants.last.map { ($0.tempID, $0.validity, false) }
+    }
+
+    /// The TempID valid at `time`, discarding those that expired before it (time only moves forward), or `nil`.
+    /// Amortised constant time, for phones that ask every beacon interval.
+    public mutating func current(at time: Timestamp) -> (tempID: TempID, validity: ValidityWindow)? {
+        var expired = 0
+        while expired < grants.count, grants[expired].validity.expiry < time { expired += 1 }
+        if expired > 0 { grants.removeFirst(expired) }
+        guard let first = grants.first, first.validity.contains(time) else { return nil }
+        return first
     }
 
     /// Whether a batch has run out at `time`: no TempID valid now or later.

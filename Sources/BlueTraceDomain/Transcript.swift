@@ -52,6 +52,11 @@ public final class RecordingTranscript: Transcript {
     /// Every line written so far (prompts included, as lines).
     public var lines: [String] { state.withLock { $0.lines } }
 
+    /// The line at `index`, if written yet (without copying the whole transcript).
+    public func line(_ index: Int) -> String? {
+        state.withLock { $0.lines.indices.contains(index) ? $0.lines[index] : nil }
+    }
+
     public func write(_ lines: [String]) {
         let ready: [(CheckedContinuation<Int?, Never>, Int)] = state.withLock { state in
             let firstNew = state.lines.count

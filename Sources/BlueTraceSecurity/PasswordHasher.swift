@@ -28,6 +28,8 @@ public struct PasswordHasher: Sendable {
         public static let standard = Parameters(logRounds: 15, blockSize: 8, parallelism: 1)
         /// Cheap parameters for tests and demos: N = 2^10, r = 8, p = 1 (1 MiB).
         public static let fast = Parameters(logRounds: 10, blockSize: 8, parallelism: 1)
+        /// Nearly free parameters for simulations of thousands of phones (never for real accounts): N = 2, r = 1.
+        public static let simulation = Parameters(logRounds: 1, blockSize: 1, parallelism: 1)
 
         /// The largest accepted `logRounds`.
         public static let maximumLogRounds = 20

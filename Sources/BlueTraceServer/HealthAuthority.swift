@@ -17,7 +17,7 @@ public final class HealthAuthority: Sendable {
     private let dummyHash: String
     private let loginPolicy: LoginPolicy
     private let issuer: TempIDIssuer
-    private let journal: TempIDJournal
+    private let journal: TempIDJournal?
     private let retentionDays: Int
     private let clock: any WallClock
     private let format: TimestampFormat
@@ -36,12 +36,12 @@ public final class HealthAuthority: Sendable {
             try configuration.databasePath.map { try SQLiteStore(path: $0) } ?? SQLiteStore()
         let now = clock.now()
         let keys: KeyRingHolder?
-        if configuration.tempIDScheme == .sealed {
-            let (ring, created) = try KeyFile.loadOrCreate(path: configuration.keyFilePath, now: now)
-            if created {
-                logger.notice("created the server key file", metadata: ["path": "\(configuration.keyFilePath)"])
-            }
-            keys = KeyRingHolder(ring: ring, path: configuration.keyFilePath)
+        if configuration.tempIDScheme == .sealed, let path = configuration.keyFilePath {
+            let (ring, created) = try KeyFile.loadOrCreate(path: path, now: now)
+            if created { logger.notice("created the server key file", metadata: ["path": "\(path)"]) }
+            keys = KeyRingHolder(ring: ring, path: path)
+        } else if configuration.tempIDScheme == .sealed {
+            keys = KeyRingHolder(ring: KeyRing.generate(at: now), path: nil)
         } else {
             keys = nil
         }
@@ -52,17 +52,17 @@ public final class HealthAuthority: Sendable {
             issuer: TempIDIssuer(
                 scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
                 sealedBatchSize: configuration.sealedBatchSize, store: store, keys: keys),
-            journal: try TempIDJournal(path: configuration.tempIDsPath),
+            journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) },
             retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
             transcript: transcript, logger: logger)
-        try await authority.importCredentials(from: configuration.credentialsPath)
-        try await authority.importTempIDs(from: configuration.tempIDsPath)
+        if let path = configuration.credentialsPath { try await authority.importCredentials(from: path) }
+        if let path = configuration.tempIDsPath { try await authority.importTempIDs(from: path) }
         return authority
     }
 
     private init(
         store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
-        issuer: TempIDIssuer, journal: TempIDJournal, retentionDays: Int, clock: any WallClock,
+        issuer: TempIDIssuer, journal: TempIDJournal?, retentionDays: Int, clock: any WallClock,
         format: TimestampFormat, transcript: any Transcript, logger: Logger
     ) {
         self.store = store
@@ -199,7 +199,7 @@ public final class HealthAuthority: Sendable {
     /// Issues TempIDs to `user` (one, or a sealed batch), records them in tempIDs.txt, and prints the current one.
     public func issueTempIDs(to user: String) async throws -> [TempIDGrant] {
         let grants = try await issuer.issue(to: user, at: clock.now())
-        try journal.append(grants.map { TempIDFile.line(for: $0, format: format) })
+        try journal?.append(grants.map { TempIDFile.line(for: $0, format: format) })
         var lines = ["> user: \(user)", "> TempID:", grants[0].tempID.rawValue]
         if grants.count > 1 { lines.append("> and \(grants.count - 1) more TempIDs following it") }
         transcript.write(lines)
@@ -271,6 +271,11 @@ public final class HealthAuthority: Sendable {
             "traced upload",
             metadata: ["user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)"])
         return UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
+    }
+
+    /// The people traced from the uploads of `uploader`, one row per contact (for the health official).
+    public func tracedContacts(of uploader: String) async throws -> [TracedContact] {
+        try await store.tracedContacts(of: uploader)
     }
 
     /// Records that `user` logged out, and prints it.

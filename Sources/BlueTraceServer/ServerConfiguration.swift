@@ -12,16 +12,16 @@ public struct ServerConfiguration: Sendable {
     public var blockDuration: Int64
     /// Seconds a TempID is valid.
     public var tempIDLifetime: Int64
-    /// Path of credentials.txt (imported at start; optional once accounts are in the database).
-    public var credentialsPath: String
-    /// Path of tempIDs.txt (imported at start; every issued TempID is appended).
-    public var tempIDsPath: String
+    /// Path of credentials.txt (imported at start; optional once accounts are in the database); `nil`: none.
+    public var credentialsPath: String?
+    /// Path of tempIDs.txt (imported at start; every issued TempID is appended); `nil`: none (simulations).
+    public var tempIDsPath: String?
     /// Path of the SQLite database; `nil` keeps everything in memory (tests, simulations).
     public var databasePath: String?
     /// How TempIDs are made.
     public var tempIDScheme: TempIDScheme
-    /// Path of the server key file (sealed TempIDs).
-    public var keyFilePath: String
+    /// Path of the server key file (sealed TempIDs); `nil`: a fresh key kept in memory only (simulations, tests).
+    public var keyFilePath: String?
     /// How many TempIDs one download returns in the sealed scheme (back to back; OpenTrace issues 100).
     public var sealedBatchSize: Int
     /// Days uploads, encounters and TempID mappings are kept (BlueTrace: 21).
@@ -39,11 +39,11 @@ public struct ServerConfiguration: Sendable {
         port: Int,
         blockDuration: Int64,
         tempIDLifetime: Int64 = TempIDPolicy.standardLifetime,
-        credentialsPath: String = "credentials.txt",
-        tempIDsPath: String = "tempIDs.txt",
+        credentialsPath: String? = "credentials.txt",
+        tempIDsPath: String? = "tempIDs.txt",
         databasePath: String? = "bluetrace.sqlite",
         tempIDScheme: TempIDScheme = .decimal,
-        keyFilePath: String = "bluetrace-keys.json",
+        keyFilePath: String? = "bluetrace-keys.json",
         sealedBatchSize: Int = 100,
         retentionDays: Int = 21,
         passwordParameters: PasswordHasher.Parameters = .standard,

@@ -62,9 +62,10 @@ struct TempIDIssuer: Sendable {
 /// The server's key ring, reloaded from the key file when `bluetrace keys rotate` changed it.
 final class KeyRingHolder: Sendable {
     private let state: Mutex<KeyRing>
-    let path: String
+    /// The key file, or `nil` for a ring kept only in memory.
+    let path: String?
 
-    init(ring: KeyRing, path: String) {
+    init(ring: KeyRing, path: String?) {
         self.state = Mutex(ring)
         self.path = path
     }
@@ -73,6 +74,7 @@ final class KeyRingHolder: Sendable {
 
     /// Re-reads the key file; returns whether the ring changed.
     func reload(now: Timestamp) throws -> Bool {
+        guard let path else { return false }
         let (fresh, _) = try KeyFile.loadOrCreate(path: path, now: now)
         return state.withLock { ring in
             guard ring != fresh else { return false }
@@ -87,7 +89,7 @@ final class KeyRingHolder: Sendable {
             let dropped = ring.prune(retiredBefore: cutoff)
             return (ring, dropped.count)
         }
-        if dropped > 0 { try KeyFile.save(ring, to: path) }
+        if dropped > 0, let path { try KeyFile.save(ring, to: path) }
         return dropped
     }
 }

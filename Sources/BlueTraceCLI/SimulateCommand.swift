@@ -1,0 +1,159 @@
+import ArgumentParser
+import BlueTraceDomain
+import BlueTraceSimulation
+import Foundation
+import Logging
+import Synchronization
+
+extension SimulationConfiguration.Mobility: ExpressibleByArgument {}
+extension SimulationConfiguration.Transport: ExpressibleByArgument {}
+
+/// `bluetrace simulate`: phones that move, beacon whoever is near, and a report of how well tracing works.
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate a population of phones and score contact tracing against the ground truth.",
+        discussion: """
+            Every phone runs the real client rules (login, TempID download, rotation and renewal, beacon validity, \
+            contact-log retention) against the real server logic; `--transport udp` runs real clients and a real \
+            server on loopback sockets. Models and defaults: docs/SIMULATION.md.
+            """
+    )
+
+    @Option(help: "Number of people.") var phones = 500
+    @Option(help: "Simulated hours.") var hours = 24.0
+    @Option(help: "Random seed (same seed, same report).") var seed: UInt64 = 1
+    @Option(help: "Area in metres, WIDTHxHEIGHT.") var area = "1000x1000"
+    @Option(help: "venues (households, workplaces, shops) or random-waypoint.")
+    var mobility: SimulationConfiguration.Mobility = .venues
+    @Option(help: "memory (in-process, large populations) or udp (real server and sockets, ≤ 500 phones).")
+    var transport: SimulationConfiguration.Transport = .memory
+    @Option(help: "Fraction of people with the app.") var adoption = 0.8
+    @Option(help: "Fraction of app phones that are iPhones.") var iosShare = 0.5
+    @Option(help: "Detection probability iPhone–iPhone (published 25–50% before Herald).") var detectIosIos = 0.35
+    @Option(help: "Detection probability iPhone–Android.") var detectMixed = 0.8
+    @Option(help: "Detection probability Android–Android.") var detectAndroidAndroid = 0.9
+    @Option(help: "Fraction of beacons lost regardless of distance.") var loss = 0.0
+    @Option(help: "Seconds between beacons.") var beaconInterval: Int64 = 60
+    @Option(help: "Weakest RSSI (dBm) logged as an encounter.") var rssiThreshold = -81.0
+    @Option(help: "Radio range in metres (neighbour search radius).") var radioRange = 10.0
+    @Option(help: "Ground truth: close-contact distance in metres.") var closeContactDistance = 2.0
+    @Option(help: "Ground truth: close-contact cumulative minutes.") var closeContactMinutes = 15.0
+    @Option(help: "Number of people who test positive and upload.") var infected = 5
+    @Option(help: "When the cases test positive, hours from the start (default: spread over the second half).")
+    var testAt: Double?
+    @Option(name: .customLong("tempid-scheme"), help: "sealed (default) or decimal.")
+    var tempIDScheme: TempIDScheme = .sealed
+    @Option(help: "Sealed TempIDs per download.") var sealedBatchSize = 16
+    @Option(help: "Worker threads (0: one per core).") var threads = 0
+    @Option(help: "Sweep one parameter, NAME=FROM:TO:STEP, e.g. adoption=0.2:1.0:0.2.") var sweep: String?
+    @Option(help: "Write CSV files and report.html into this directory.") var out: String?
+    @Flag(help: "Print the report as JSON (for scripts) instead of the summary.") var json = false
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        Logs.bootstrap(level: common.logLevel)
+        let base = try configuration()
+        let sweep = try self.sweep.map { text throws(SimulationError) in try Sweep(parsing: text) }
+        let runs = sweep.map { sweep in sweep.values.map { sweep.configuration(base, value: $0) } } ?? [base]
+        for run in runs {
+            if let problem = run.problem { throw ValidationError(problem) }
+        }
+        let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1 && !json)
+        var reports: [SimulationReport] = []
+        for (index, run) in runs.enumerated() {
+            let label = sweep.map { "\($0.parameter)=\(format($0.values[index]))" } ?? "simulating"
+            let report = try await Simulator(configuration: run, logger: Logger(label: "bluetrace.simulate")).run {
+                bar.show(label: label, done: $0, total: $1)
+            }
+            bar.finish()
+            reports.append(report)
+            if !json {
+                if let sweep { print("\n== \(sweep.parameter) = \(format(sweep.values[index]))") }
+                print(report.summary)
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let data = sweep == nil ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            print(String(decoding: data, as: UTF8.self))
+        } else if let sweep {
+            print("\n\(sweep.parameter)  recall  precision")
+            for (value, report) in zip(sweep.values, reports) {
+                print(
+                    String(format: "%-10@ %5.1f%%  %5.1f%%", format(value), report.recall * 100, report.precision * 100)
+                )
+            }
+        }
+        if let out {
+            let path = try ReportWriter.write(reports[0], sweep: sweep.map { ($0, reports) }, to: out)
+            if !json { print("\nReport: \(path)") }
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? String(Int(value)) : String(format: "%.3g", value)
+    }
+
+    private func configuration() throws -> SimulationConfiguration {
+        var c = SimulationConfiguration()
+        let size = area.lowercased().split(separator: "x").compactMap { Double($0) }
+        guard size.count == 2 else { throw ValidationError("--area must be WIDTHxHEIGHT in metres, e.g. 1000x1000.") }
+        c.phones = phones
+        c.hours = hours
+        c.seed = seed
+        c.areaWidth = size[0]
+        c.areaHeight = size[1]
+        c.mobility = mobility
+        c.transport = transport
+        c.adoption = adoption
+        c.iosShare = iosShare
+        c.detectIOSIOS = detectIosIos
+        c.detectMixed = detectMixed
+        c.detectAndroidAndroid = detectAndroidAndroid
+        c.loss = loss
+        c.beaconInterval = beaconInterval
+        c.rssiThreshold = rssiThreshold
+        c.radioRange = radioRange
+        c.closeContactDistance = closeContactDistance
+        c.closeContactMinutes = closeContactMinutes
+        c.infected = infected
+        c.testAtHours = testAt
+        c.tempIDScheme = tempIDScheme
+        c.sealedBatchSize = sealedBatchSize
+        c.threads = threads
+        if let problem = c.problem { throw ValidationError(problem) }
+        return c
+    }
+}
+
+/// A one-line progress bar on standard error, redrawn at most ten times a second.
+final class ProgressBar: Sendable {
+    private let enabled: Bool
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(label: String, done: Int, total: Int) {
+        guard enabled else { return }
+        let now = ContinuousClock.now
+        let due = last.withLock { last in
+            guard done == total || last.map({ now - $0 > .milliseconds(100) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let width = 40
+        let filled = total == 0 ? width : width * done / total
+        let line =
+            "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            + "] \(done * 100 / max(total, 1))%"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// What a simulation found: how well tracing recovered the true close contacts, and what the protocol did.
+public struct SimulationReport: Sendable, Codable, Equatable {
+    /// Counts over the whole run.
+    public struct Totals: Sendable, Codable, Equatable {
+        /// Person-steps simulated (people × steps).
+        public var phoneSteps = 0
+        /// Beacons broadcast (one per app phone with a TempID, per step).
+        public var beaconsSent = 0
+        /// Beacons that reached a listening app phone with an RSSI above the threshold.
+        public var receptionsInRange = 0
+        /// Of those, beacons not logged (detection failure between phone kinds, or `--loss`).
+        public var beaconsLost = 0
+        /// Valid beacons logged in contact logs.
+        public var encountersLogged = 0
+        /// TempIDs the server issued.
+        public var tempIDsIssued = 0
+        /// TempID downloads (a batch each in the sealed scheme).
+        public var tempIDDownloads = 0
+        /// Contact logs uploaded.
+        public var uploads = 0
+    }
+
+    /// One index case: who they truly met, who tracing found.
+    public struct Case: Sendable, Codable, Equatable {
+        /// The person's index.
+        public var phone: Int
+        /// Their phone number.
+        public var username: String
+        /// When they tested positive and uploaded, in hours from the start.
+        public var testHour: Double
+        /// Ground truth: people within the close-contact distance for the close-contact minutes.
+        public var trueContacts: [Int]
+        /// People the health authority traced with enough logged encounters.
+        public var tracedContacts: [Int]
+        /// Traced people who were true close contacts.
+        public var truePositives: Int
+
+        /// Traced close contacts that were true ones (1 when nobody was traced).
+        public var precision: Double {
+            tracedContacts.isEmpty ? 1 : Double(truePositives) / Double(tracedContacts.count)
+        }
+        /// True close contacts that tracing found (1 when there were none).
+        public var recall: Double { trueContacts.isEmpty ? 1 : Double(truePositives) / Double(trueContacts.count) }
+    }
+
+    /// Activity in one simulated hour.
+    public struct Hour: Sendable, Codable, Equatable {
+        /// Hours from the start.
+        public var hour: Int
+        /// Beacons broadcast.
+        public var beaconsSent = 0
+        /// Encounters logged.
+        public var encountersLogged = 0
+    }
+
+    /// Where everyone stood when the first case uploaded (at most 5,000 people), for the map.
+    public struct Map: Sendable, Codable, Equatable {
+        /// X coordinates, metres.
+        public var x: [Double]
+        /// Y coordinates, metres.
+        public var y: [Double]
+    }
+
+    /// The configuration that produced this report.
+    public var configuration: SimulationConfiguration
+    /// Counts over the whole run.
+    public var totals: Totals
+    /// Every index case.
+    public var cases: [Case]
+    /// Activity by hour.
+    public var hourly: [Hour]
+    /// Positions for the map.
+    public var map: Map
+    /// Wall-clock seconds the run took (not part of equality: runs are compared by what they found).
+    public var elapsedSeconds: Double
+
+    /// Overall precision: all true positives over all traced contacts.
+    public var precision: Double {
+        let traced = cases.reduce(0) { $0 + $1.tracedContacts.count }
+        return traced == 0 ? 1 : Double(cases.reduce(0) { $0 + $1.truePositives }) / Double(traced)
+    }
+
+    /// Overall recall: all true positives over all true close contacts.
+    public var recall: Double {
+        let truth = cases.reduce(0) { $0 + $1.trueContacts.count }
+        return truth == 0 ? 1 : Double(cases.reduce(0) { $0 + $1.truePositives }) / Double(truth)
+    }
+
+    /// Person-steps per wall-clock second.
+    public var phoneStepsPerSecond: Double { Double(totals.phoneSteps) / max(elapsedSeconds, 1e-9) }
+
+    /// Beacon deliveries (receptions in range) per wall-clock second.
+    public var deliveriesPerSecond: Double { Double(totals.receptionsInRange) / max(elapsedSeconds, 1e-9) }
+
+    public static func == (lhs: SimulationReport, rhs: SimulationReport) -> Bool {
+        lhs.configuration == rhs.configuration && lhs.totals == rhs.totals && lhs.cases == rhs.cases
+            && lhs.hourly == rhs.hourly && lhs.map == rhs.map
+    }
+
+    /// The readable summary printed on the terminal.
+    public var summary: String {
+        func percent(_ value: Double) -> String { String(format: "%5.1f%%", value * 100) }
+        let c = configuration
+        var lines = [
+            "BlueTrace simulation: \(c.phones) people (\(percent(c.adoption)) with the app), \(format(c.hours)) h, "
+                + "\(c.mobility.rawValue) mobility, \(c.transport.rawValue) transport, seed \(c.seed)",
+            "Close contact: within \(format(c.closeContactDistance)) m for \(format(c.closeContactMinutes)) min; "
+                + "traced when ≥ \(c.encountersForCloseContact) encounters are logged",
+            "",
+            "Beacons sent        \(totals.beaconsSent)",
+            "Receptions in range \(totals.receptionsInRange)  (lost: \(totals.beaconsLost))",
+            "Encounters logged   \(totals.encountersLogged)",
+            "TempIDs issued      \(totals.tempIDsIssued) in \(totals.tempIDDownloads) downloads",
+            "Uploads             \(totals.uploads)",
+            "",
+            "case          test at   true  traced  found  precision  recall",
+        ]
+        for item in cases {
+            lines.append(
+                item.username.padding(toLength: 13, withPad: " ", startingAt: 0)
+                    + String(format: " %6.1f h", item.testHour)
+                    + String(
+                        format: " %6d %7d %6d", item.trueContacts.count, item.tracedContacts.count, item.truePositives)
+                    + "     " + percent(item.precision) + "  " + percent(item.recall))
+        }
+        lines.append(
+            "overall" + String(repeating: " ", count: 16)
+                + String(
+                    format: "%6d %7d %6d",
+                    cases.reduce(0) { $0 + $1.trueContacts.count }, cases.reduce(0) { $0 + $1.tracedContacts.count },
+                    cases.reduce(0) { $0 + $1.truePositives }) + "     " + percent(precision) + "  " + percent(recall))
+        lines.append("")
+        lines.append(
+            String(
+                format: "%.2f s: %.0f person-steps/s, %.0f beacon deliveries/s", elapsedSeconds, phoneStepsPerSecond,
+                deliveriesPerSecond))
+        return lines.joined(separator: "\n")
+    }
+
+    private func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
