@@ -9,6 +9,8 @@ public struct Simulator: Sendable {
 
     private let configuration: SimulationConfiguration
     private let logger: Logger
+    /// A hand-built scenario replacing the random population and mobility (tests).
+    var scenario: Scenario?
 
     /// The simulated clock starts at this instant (a Monday midnight, UTC), so runs do not depend on today.
     public static let epoch = Timestamp(secondsSinceEpoch: 1_767_571_200)  // 05/01/2026 00:00:00 UTC
@@ -23,7 +25,9 @@ public struct Simulator: Sendable {
     public func run(progress: Progress = { _, _ in }) async throws -> SimulationReport {
         if let problem = configuration.problem { throw SimulationError.invalidConfiguration(problem) }
         let started = ContinuousClock.now
-        let population = Population(configuration: configuration)
+        let population =
+            scenario.map { Population(configuration: configuration, scenario: $0) }
+            ?? Population(configuration: configuration)
         let network: any PhoneNetwork =
             switch configuration.transport {
             case .memory: try await MemoryNetwork(configuration: configuration, logger: logger)
@@ -65,7 +69,11 @@ public struct Simulator: Sendable {
 
         for step in 0..<steps {
             let time = Self.epoch + Int64(step) * interval
-            world.positions(at: step, x: &x, y: &y)
+            if let scenario {
+                for person in 0..<people { (x[person], y[person]) = scenario.position(step, person) }
+            } else {
+                world.positions(at: step, x: &x, y: &y)
+            }
             grid.rebuild(x: x, y: y)
             let transmitting = try await network.advance(to: time)
             let input = StepInput(
@@ -141,6 +149,24 @@ struct Population: Sendable {
     /// The step at which each case tests positive and uploads.
     let testStep: [Int]
 
+    /// A hand-built population: who has the app, their kinds, who tests positive and when; no per-phone offsets.
+    init(configuration: SimulationConfiguration, scenario: Scenario) {
+        let people = configuration.phones
+        hasApp = scenario.hasApp
+        kind = scenario.isIPhone.map { $0 ? 1 : 0 }
+        offset = [Float](repeating: 0, count: people)
+        cases = scenario.cases.map(\.phone)
+        testStep = scenario.cases.map(\.testStep)
+        var caseSlot = [Int32](repeating: -1, count: people)
+        for (slot, phone) in cases.enumerated() { caseSlot[phone] = Int32(slot) }
+        self.caseSlot = caseSlot
+        phones = (0..<people).map { person in
+            SimulatedPhone(
+                index: person, username: Self.username(of: person), hasApp: scenario.hasApp[person],
+                isCase: caseSlot[person] >= 0)
+        }
+    }
+
     init(configuration: SimulationConfiguration) {
         var generator = SeededGenerator(seed: SimRandom.hash(configuration.seed, 0x9090_0002))
         let people = configuration.phones
@@ -194,6 +220,14 @@ struct Population: Sendable {
         }
         return index
     }
+}
+
+/// A hand-built scenario: positions as a function of (step, person), and the population's make-up.
+struct Scenario: Sendable {
+    var position: @Sendable (_ step: Int, _ person: Int) -> (Float, Float)
+    var hasApp: [Bool]
+    var isIPhone: [Bool]
+    var cases: [(phone: Int, testStep: Int)]
 }
 
 /// One step's work for the radio and the ground truth: pure, and split across threads by receiver.
