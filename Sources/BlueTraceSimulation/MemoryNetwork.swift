@@ -19,6 +19,8 @@ actor MemoryNetwork: PhoneNetwork {
     private var wallets: [TempIDWallet] = []
     private var current: [(tempID: TempID, validity: ValidityWindow)?] = []
     private var broadcasting: [Bool] = []
+    /// The expiry of each phone's current TempID (Int64.min when it has none), to check without touching the ID.
+    private var currentExpiry: [Int64] = []
     private var logs: [Int: ContactLog] = [:]
     private var issued = 0
     private var downloads = 0
@@ -41,6 +43,7 @@ actor MemoryNetwork: PhoneNetwork {
         wallets = Array(repeating: TempIDWallet(), count: phones.count)
         current = Array(repeating: nil, count: phones.count)
         broadcasting = Array(repeating: false, count: phones.count)
+        currentExpiry = Array(repeating: .min, count: phones.count)
         for phone in phones where phone.isCase { logs[phone.index] = ContactLog() }
         let authority = self.authority
         try await forEachConcurrently(phones.filter(\.hasApp)) { phone in
@@ -55,10 +58,11 @@ actor MemoryNetwork: PhoneNetwork {
     func advance(to time: Timestamp) async throws -> [Bool] {
         clock.set(time)
         var needDownload: [Int] = []
-        for phone in phones where phone.hasApp {
+        let now = time.secondsSinceEpoch
+        for phone in phones where phone.hasApp && now > currentExpiry[phone.index] {
             let index = phone.index
-            if let now = current[index], now.validity.contains(time) { continue }
             current[index] = wallets[index].current(at: time)
+            currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
             if current[index] == nil { needDownload.append(index) }
         }
         if !needDownload.isEmpty {
@@ -70,11 +74,12 @@ actor MemoryNetwork: PhoneNetwork {
             for (index, grants) in batches {
                 wallets[index].fill(with: grants.map { ($0.tempID, $0.validity) })
                 current[index] = wallets[index].current(at: time)
+                currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
                 issued += grants.count
                 downloads += 1
             }
         }
-        for phone in phones { broadcasting[phone.index] = current[phone.index] != nil }
+        for index in phones.indices { broadcasting[index] = currentExpiry[index] >= now }
         return broadcasting
     }
 

@@ -80,9 +80,9 @@ struct Radio: Sendable {
         ]
     }
 
-    /// The RSSI a receiver measures from a sender `distance` metres away, given their offsets and two random hashes.
+    /// The median RSSI at `distance` metres, before phone offsets and noise.
     @inline(__always)
-    func rssi(distance: Double, offsets: Double, _ h1: UInt64, _ h2: UInt64) -> Double {
-        rssiAt1m - 10 * pathLossExponent * _log10(max(distance, 0.1)) + offsets + noise * SimRandom.normal(h1, h2)
+    func meanRSSI(distance: Double) -> Double {
+        rssiAt1m - 10 * pathLossExponent * _log10(max(distance, 0.1))
     }
 }

@@ -59,7 +59,9 @@ public struct Simulator: Sendable {
             people: people)
         let radio = Radio(configuration)
         let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+        let chunks = max(1, min(threads, people / 2_000 + 1))
         let collectAll = configuration.transport == .udp
+        var lists: [NeighbourLists] = []
 
         var exposure = [[Int32: Int32]](repeating: [:], count: population.cases.count)
         var truthAtTest = [[Int32: Int32]](repeating: [:], count: population.cases.count)
@@ -69,19 +71,23 @@ public struct Simulator: Sendable {
 
         for step in 0..<steps {
             let time = Self.epoch + Int64(step) * interval
+            let moved: Bool
             if let scenario {
                 for person in 0..<people { (x[person], y[person]) = scenario.position(step, person) }
+                moved = true
             } else {
-                world.positions(at: step, x: &x, y: &y)
+                moved = world.positions(at: step, x: &x, y: &y)
             }
-            grid.rebuild(x: x, y: y)
+            if moved || lists.isEmpty {
+                grid.rebuild(x: x, y: y)
+                lists = await NeighbourLists.build(
+                    chunks: chunks, x: x, y: y, grid: grid, radio: radio,
+                    closeDistance: Float(configuration.closeContactDistance), population: population)
+            }
             let transmitting = try await network.advance(to: time)
-            let input = StepInput(
-                step: step, seed: configuration.seed, x: x, y: y, grid: grid, radio: radio,
-                closeDistance: Float(configuration.closeContactDistance), hasApp: population.hasApp,
-                kind: population.kind, offset: population.offset, caseSlot: population.caseSlot,
+            let output = await Self.step(
+                step, lists: lists, seed: configuration.seed, radio: radio, population: population,
                 transmitting: transmitting, collectAll: collectAll)
-            let output = await input.run(threads: threads)
 
             for (slot, other) in output.truth { exposure[Int(slot)][other, default: 0] += 1 }
             let logged = try await network.deliver(output.pairs, others: output.uncollected, at: time)
@@ -133,6 +139,37 @@ public struct Simulator: Sendable {
             map: SimulationReport.Map(
                 x: snapshot.x.prefix(5_000).map { Double($0) }, y: snapshot.y.prefix(5_000).map { Double($0) }),
             elapsedSeconds: seconds)
+    }
+}
+
+extension Simulator {
+    /// Runs one step over every chunk of receivers in parallel and merges the results in chunk order.
+    static func step(
+        _ step: Int, lists: [NeighbourLists], seed: UInt64, radio: Radio, population: Population,
+        transmitting: [Bool], collectAll: Bool
+    ) async -> StepOutput {
+        if lists.count == 1 {
+            return lists[0].step(
+                step, seed: seed, radio: radio, population: population, transmitting: transmitting,
+                collectAll: collectAll)
+        }
+        return await withTaskGroup(of: (Int, StepOutput).self) { group in
+            for (index, list) in lists.enumerated() {
+                group.addTask {
+                    (
+                        index,
+                        list.step(
+                            step, seed: seed, radio: radio, population: population, transmitting: transmitting,
+                            collectAll: collectAll)
+                    )
+                }
+            }
+            var outputs = [StepOutput?](repeating: nil, count: lists.count)
+            for await (index, output) in group { outputs[index] = output }
+            var merged = StepOutput()
+            for output in outputs { merged.merge(output!) }
+            return merged
+        }
     }
 }
 
@@ -230,87 +267,100 @@ struct Scenario: Sendable {
     var cases: [(phone: Int, testStep: Int)]
 }
 
-/// One step's work for the radio and the ground truth: pure, and split across threads by receiver.
-struct StepInput: Sendable {
-    let step: Int
-    let seed: UInt64
-    let x: [Float]
-    let y: [Float]
-    let grid: SpatialGrid
-    let radio: Radio
-    let closeDistance: Float
-    let hasApp: [Bool]
-    let kind: [UInt8]
-    let offset: [Float]
-    let caseSlot: [Int32]
-    let transmitting: [Bool]
-    /// Whether to list every delivery (the UDP transport sends each), or only those to cases.
-    let collectAll: Bool
+/// Everyone each receiver can hear while nobody moves: built from the grid when positions change, reused by every
+/// step until then. Holds, per receiver, its senders in range, the RSSI they would measure without noise, and whether
+/// they stand within the close-contact distance.
+struct NeighbourLists: Sendable {
+    let receivers: Range<Int>
+    /// `senders[offsets[r − receivers.lowerBound] ..< offsets[r − receivers.lowerBound + 1]]` are receiver r's.
+    private(set) var offsets: [Int32] = []
+    private(set) var senders: [Int32] = []
+    private(set) var meanRSSI: [Float] = []
+    private(set) var close: [Bool] = []
 
-    struct Output: Sendable {
-        var truth: [(slot: Int32, other: Int32)] = []
-        var pairs: [(sender: Int32, receiver: Int32)] = []
-        var uncollected = 0
-        var eligible = 0
-        var lost = 0
-    }
-
-    func run(threads: Int) async -> Output {
-        let people = x.count
-        let chunks = max(1, min(threads, people / 2_000 + 1))
-        if chunks == 1 { return process(0..<people) }
-        return await withTaskGroup(of: (Int, Output).self) { group in
-            for chunk in 0..<chunks {
-                let range = (people * chunk / chunks)..<(people * (chunk + 1) / chunks)
-                group.addTask { (chunk, process(range)) }
-            }
-            var outputs = [Output](repeating: Output(), count: chunks)
-            for await (chunk, output) in group { outputs[chunk] = output }
-            var merged = Output()
-            for output in outputs {
-                merged.truth += output.truth
-                merged.pairs += output.pairs
-                merged.uncollected += output.uncollected
-                merged.eligible += output.eligible
-                merged.lost += output.lost
-            }
-            return merged
-        }
-    }
-
-    func process(_ receivers: Range<Int>) -> Output {
-        var output = Output()
+    init(
+        receivers: Range<Int>, x: [Float], y: [Float], grid: SpatialGrid, radio: Radio, closeDistance: Float,
+        population: Population
+    ) {
+        self.receivers = receivers
+        offsets.reserveCapacity(receivers.count + 1)
         let range2 = radio.range * radio.range
         let close2 = closeDistance * closeDistance
-        let step = UInt64(step)
         for receiver in receivers {
-            let slot = caseSlot[receiver]
-            let listens = hasApp[receiver]
-            guard listens || slot >= 0 else { continue }
+            offsets.append(Int32(senders.count))
+            guard population.hasApp[receiver] || population.caseSlot[receiver] >= 0 else { continue }
             let rx = x[receiver]
             let ry = y[receiver]
-            let receiverKind = Int(kind[receiver])
-            let receiverOffset = offset[receiver]
+            let receiverOffset = population.offset[receiver]
             grid.forEachNearby(receiver) { sender in
                 guard sender != receiver else { return }
                 let dx = x[sender] - rx
                 let dy = y[sender] - ry
                 let d2 = dx * dx + dy * dy
                 guard d2 <= range2 else { return }
-                if slot >= 0 && d2 <= close2 { output.truth.append((slot, Int32(sender))) }
-                guard listens, transmitting[sender] else { return }
-                let h = SimRandom.hash(seed, step, UInt64(sender), UInt64(receiver))
-                let rssi = radio.rssi(
-                    distance: Double(d2.squareRoot()), offsets: Double(offset[sender] + receiverOffset),
-                    SimRandom.mix(h ^ 1), SimRandom.mix(h ^ 2))
-                guard rssi >= radio.threshold else { return }
+                senders.append(Int32(sender))
+                meanRSSI.append(
+                    Float(radio.meanRSSI(distance: Double(d2.squareRoot())))
+                        + population.offset[sender] + receiverOffset)
+                close.append(d2 <= close2)
+            }
+        }
+        offsets.append(Int32(senders.count))
+    }
+
+    /// The lists for everyone, split into `chunks` ranges of receivers built in parallel.
+    static func build(
+        chunks: Int, x: [Float], y: [Float], grid: SpatialGrid, radio: Radio, closeDistance: Float,
+        population: Population
+    ) async -> [NeighbourLists] {
+        let people = x.count
+        return await withTaskGroup(of: (Int, NeighbourLists).self) { group in
+            for chunk in 0..<chunks {
+                let range = (people * chunk / chunks)..<(people * (chunk + 1) / chunks)
+                group.addTask {
+                    (
+                        chunk,
+                        NeighbourLists(
+                            receivers: range, x: x, y: y, grid: grid, radio: radio, closeDistance: closeDistance,
+                            population: population)
+                    )
+                }
+            }
+            var lists = [NeighbourLists?](repeating: nil, count: chunks)
+            for await (chunk, list) in group { lists[chunk] = list }
+            return lists.map { $0! }
+        }
+    }
+
+    /// What happens in one step: who hears whom (noise and detection drawn per step), and the ground truth.
+    func step(
+        _ step: Int, seed: UInt64, radio: Radio, population: Population, transmitting: [Bool], collectAll: Bool
+    ) -> StepOutput {
+        var output = StepOutput()
+        let stepKey = SimRandom.mix(seed ^ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        let threshold = Float(radio.threshold)
+        let noise = Float(radio.noise)
+        for receiver in receivers {
+            let first = Int(offsets[receiver - receivers.lowerBound])
+            let last = Int(offsets[receiver - receivers.lowerBound + 1])
+            guard first < last else { continue }
+            let slot = population.caseSlot[receiver]
+            let listens = population.hasApp[receiver]
+            let receiverKind = Int(population.kind[receiver])
+            for pair in first..<last {
+                let sender = Int(senders[pair])
+                if slot >= 0 && close[pair] { output.truth.append((slot, Int32(sender))) }
+                guard listens, transmitting[sender] else { continue }
+                // One hash per pair and step: 12 bits pick the noise, 26 bits detection, 26 bits loss.
+                let h = SimRandom.mix(stepKey ^ (UInt64(sender) << 32 | UInt64(receiver)))
+                let rssi = meanRSSI[pair] + noise * NormalTable.values[Int(h & 4095)]
+                guard rssi >= threshold else { continue }
                 output.eligible += 1
-                let detected =
-                    SimRandom.unit(SimRandom.mix(h ^ 3)) < radio.detection[Int(kind[sender])][receiverKind]
-                    && SimRandom.unit(SimRandom.mix(h ^ 4)) >= radio.loss
-                guard detected else {
+                let detect = Double((h >> 12) & 0x3FF_FFFF) * 0x1.0p-26
+                let lose = Double(h >> 38) * 0x1.0p-26
+                guard detect < radio.detection[Int(population.kind[sender])][receiverKind], lose >= radio.loss else {
                     output.lost += 1
-                    return
+                    continue
                 }
                 if slot >= 0 || collectAll {
                     output.pairs.append((Int32(sender), Int32(receiver)))
@@ -320,5 +370,57 @@ struct StepInput: Sendable {
             }
         }
         return output
+    }
+}
+
+/// What one step produced.
+struct StepOutput: Sendable {
+    var truth: [(slot: Int32, other: Int32)] = []
+    var pairs: [(sender: Int32, receiver: Int32)] = []
+    var uncollected = 0
+    var eligible = 0
+    var lost = 0
+
+    mutating func merge(_ other: StepOutput) {
+        truth += other.truth
+        pairs += other.pairs
+        uncollected += other.uncollected
+        eligible += other.eligible
+        lost += other.lost
+    }
+}
+
+/// 4,096 standard-normal quantiles, so per-reading noise is a table lookup.
+enum NormalTable {
+    static let values: [Float] = (0..<4096).map { index in
+        Float(inverseNormal((Double(index) + 0.5) / 4096))
+    }
+
+    /// Acklam's rational approximation of the normal quantile function (relative error < 1.2e-9).
+    static func inverseNormal(_ p: Double) -> Double {
+        let a = [
+            -39.696_830_286_653_76, 220.946_098_424_520_5, -275.928_510_446_968_7, 138.357_751_867_269,
+            -30.664_798_066_147_16, 2.506_628_277_459_239,
+        ]
+        let b = [
+            -54.476_098_798_224_06, 161.585_836_858_040_9, -155.698_979_859_886_6, 66.801_311_887_719_72,
+            -13.280_681_552_885_72,
+        ]
+        let c = [
+            -0.007_784_894_002_430_293, -0.322_396_458_041_136_5, -2.400_758_277_161_838, -2.549_732_539_343_734,
+            4.374_664_141_464_968, 2.938_163_982_698_783,
+        ]
+        let d = [0.007_784_695_709_041_462, 0.322_467_129_070_039_8, 2.445_134_137_142_996, 3.754_408_661_907_416]
+        let low = 0.024_25
+        if p < low {
+            let q = (-2 * _log(p)).squareRoot()
+            return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+                / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+        }
+        if p > 1 - low { return -inverseNormal(1 - p) }
+        let q = p - 0.5
+        let r = q * q
+        return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
     }
 }

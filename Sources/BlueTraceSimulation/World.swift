@@ -4,7 +4,7 @@
 /// reproducible. Coordinates are metres in [0, width) × [0, height).
 struct World: Sendable {
     let configuration: SimulationConfiguration
-    private let places: Places?
+    private var places: Places?
     /// Random-waypoint state, one per person.
     private var walkers: [Walker]
 
@@ -28,12 +28,10 @@ struct World: Sendable {
         }
     }
 
-    /// Moves everyone to `step` and writes their positions.
-    mutating func positions(at step: Int, x: inout [Float], y: inout [Float]) {
-        if let places {
-            places.positions(at: step, x: &x, y: &y)
-            return
-        }
+    /// Moves everyone to `step` and writes their positions; returns whether anyone moved.
+    mutating func positions(at step: Int, x: inout [Float], y: inout [Float]) -> Bool {
+        // `places!.…` mutates in place; binding a copy would duplicate its arrays every step.
+        if places != nil { return places!.positions(at: step, x: &x, y: &y) }
         let seconds = Double(configuration.beaconInterval)
         for index in walkers.indices {
             walkers[index].advance(
@@ -41,6 +39,7 @@ struct World: Sendable {
             x[index] = Float(walkers[index].x)
             y[index] = Float(walkers[index].y)
         }
+        return true
     }
 }
 
@@ -100,6 +99,9 @@ private struct Places: Sendable {
     /// Hours (fractional) the person leaves for work and comes back.
     let leave: [Float]
     let back: [Float]
+    /// The place (kind × 2^28 + index) and 15-minute slot each person's position was last drawn for.
+    private var lastPlace: [Int32]
+    private var lastSlot: UInt64 = .max
 
     init(configuration: SimulationConfiguration, generator: inout SeededGenerator) {
         seed = configuration.seed
@@ -151,26 +153,40 @@ private struct Places: Sendable {
         self.work = work
         self.leave = leave
         self.back = back
+        lastPlace = [Int32](repeating: -1, count: configuration.phones)
     }
 
-    func positions(at step: Int, x: inout [Float], y: inout [Float]) {
+    /// Positions at `step`. A spot is drawn again only when the person changes place or a 15-minute slot begins,
+    /// so most steps move nobody and the caller can keep its neighbour lists.
+    mutating func positions(at step: Int, x: inout [Float], y: inout [Float]) -> Bool {
         let seconds = Int64(step) * interval
         let hour = Float(seconds % 86_400) / 3600
         let day = UInt64(seconds / 86_400)
-        let slot = UInt64(seconds / 900)  // spots change every 15 minutes
+        let slot = UInt64(seconds / 900)
+        let newSlot = slot != lastSlot
+        lastSlot = slot
+        var moved = false
         for person in 0..<home.count {
-            let place: Place
-            let atWork = work[person] >= 0 && hour >= leave[person] && hour < back[person]
-            if atWork {
-                place = workplaces[Int(work[person])]
+            let placeID: Int32
+            if work[person] >= 0 && hour >= leave[person] && hour < back[person] {
+                placeID = 1 << 28 | work[person]
             } else if hour >= 18, hour < 19.5,
                 SimRandom.unit(SimRandom.hash(seed, UInt64(person), day, 0x5409)) < 0.3
             {
-                let shop = SimRandom.hash(seed, UInt64(person), day, 0x5408) % UInt64(shops.count)
-                place = shops[Int(shop)]
+                placeID = 2 << 28 | Int32(SimRandom.hash(seed, UInt64(person), day, 0x5408) % UInt64(shops.count))
             } else {
-                place = homes[Int(home[person])]
+                placeID = home[person]
             }
+            guard newSlot || placeID != lastPlace[person] else { continue }
+            lastPlace[person] = placeID
+            moved = true
+            let index = Int(placeID & (1 << 28 - 1))
+            let place =
+                switch placeID >> 28 {
+                case 1: workplaces[index]
+                case 2: shops[index]
+                default: homes[index]
+                }
             let h = SimRandom.hash(seed, UInt64(person), slot, 0x590F)
             // A uniform spot in the place's disc.
             let r = place.radius * SimRandom.unit(h).squareRoot()
@@ -178,5 +194,6 @@ private struct Places: Sendable {
             x[person] = Float(place.x + r * _cos(angle))
             y[person] = Float(place.y + r * _cos(angle - Double.pi / 2))
         }
+        return moved
     }
 }
