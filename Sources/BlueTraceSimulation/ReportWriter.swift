@@ -112,7 +112,7 @@ public enum ReportWriter {
     ) -> String {
         let width = 900.0
         let height = 300.0
-        let margin = 50.0
+        let margin = 64.0
         let all = series.flatMap(\.1)
         guard !all.isEmpty else { return "<p>No data.</p>" }
         let xMin = all.map(\.0).min()!
