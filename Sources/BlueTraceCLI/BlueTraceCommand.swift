@@ -3,6 +3,7 @@ import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceServer
+import BlueTraceWire
 import Logging
 import ServiceLifecycle
 
@@ -80,6 +81,24 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "scrypt cost of new password hashes, as log2 of the rounds (10 is fast, 15 the default).")
     var passwordCost = PasswordHasher.Parameters.standard.logRounds
 
+    @Option(help: "Largest frame accepted, in bytes.")
+    var maxFrameSize = Framing.defaultMaximumFrameSize
+
+    @Option(help: "Most entries one upload may hold.")
+    var maxUploadEntries = ConnectionLimits().maximumUploadEntries
+
+    @Option(help: "Most connections open at once.")
+    var maxConnections = ConnectionLimits().maximumConnections
+
+    @Option(help: "Most new connections per second from one address.")
+    var connectionsPerSecond = ConnectionLimits().connectionsPerSecondPerAddress
+
+    @Option(help: "Seconds a connection may take to log in.")
+    var loginDeadline = ConnectionLimits().loginDeadline
+
+    @Option(help: "Seconds a logged-in session may stay silent.")
+    var idleTimeout = ConnectionLimits().idleTimeout
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -98,9 +117,27 @@ struct ServerCommand: AsyncParsableCommand {
         guard retentionDays >= 1 else {
             throw ValidationError("--retention-days must be at least 1.")
         }
+        guard maxFrameSize >= 1024, maxUploadEntries >= 1, maxConnections >= 1, connectionsPerSecond > 0,
+            loginDeadline > 0, idleTimeout > 0
+        else {
+            throw ValidationError(
+                "limits must be positive (--max-frame-size at least 1024 bytes): check --max-frame-size, "
+                    + "--max-upload-entries, --max-connections, --connections-per-second, --login-deadline, "
+                    + "--idle-timeout.")
+        }
         guard passwordParameters.isSupported else {
             throw ValidationError("--password-cost must be from 1 to \(PasswordHasher.Parameters.maximumLogRounds).")
         }
+    }
+
+    private var limits: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.maximumConnections = maxConnections
+        limits.connectionsPerSecondPerAddress = connectionsPerSecond
+        limits.loginDeadline = loginDeadline
+        limits.idleTimeout = idleTimeout
+        limits.maximumUploadEntries = maxUploadEntries
+        return limits
     }
 
     private var passwordParameters: PasswordHasher.Parameters {
@@ -116,7 +153,7 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
             credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
-            passwordParameters: passwordParameters)
+            passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits)
         let authority = try await HealthAuthority.open(
             configuration: configuration, transcript: StandardOutputTranscript(), logger: logger)
         let server = BlueTraceServer(configuration: configuration, authority: authority, logger: logger)

@@ -33,6 +33,8 @@ public struct BlueTraceServer: Service {
 
     public func run() async throws {
         let maximumFrameSize = configuration.maximumFrameSize
+        let limits = configuration.limits
+        let admission = Admission(limits: limits, logger: logger)
         let listener: NIOAsyncChannel<NIOAsyncChannel<Inbound<ClientFrame>, ServerFrame>, Never>
         do {
             listener = try await ServerBootstrap(group: eventLoopGroup)
@@ -44,6 +46,7 @@ public struct BlueTraceServer: Service {
                         try MessagePipeline.configure(
                             channel, inbound: ClientFrame.self, outbound: ServerFrame.self,
                             maximumFrameSize: maximumFrameSize)
+                        try channel.pipeline.syncOperations.addHandler(SessionTimeouts(limits: limits))
                         return try NIOAsyncChannel<Inbound<ClientFrame>, ServerFrame>(
                             wrappingChannelSynchronously: channel)
                     }
@@ -59,7 +62,18 @@ public struct BlueTraceServer: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 try await listener.executeThenClose { connections in
                     for try await connection in connections {
-                        group.addTask { await serve(connection) }
+                        let address = connection.channel.remoteAddress?.ipAddress ?? "?"
+                        if let refusal = admission.admit(address: address) {
+                            // Refused before any request is read: say why, then close.
+                            connection.channel.writeAndFlush(
+                                ServerFrame(id: nil, message: .error(.serverBusy, message: refusal))
+                            ).whenComplete { _ in connection.channel.close(promise: nil) }
+                            continue
+                        }
+                        group.addTask {
+                            await serve(connection)
+                            admission.release()
+                        }
                     }
                 }
             }
@@ -73,7 +87,8 @@ public struct BlueTraceServer: Service {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
         logger.debug("connection opened")
-        var session = ConnectionSession(authority: authority, logger: logger)
+        var session = ConnectionSession(
+            authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries, logger: logger)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await withGracefulShutdownHandler {

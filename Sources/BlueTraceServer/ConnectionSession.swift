@@ -14,11 +14,13 @@ struct ConnectionSession {
     }
 
     private let authority: HealthAuthority
+    private let maximumUploadEntries: Int
     private let logger: Logger
     private(set) var user: String?
 
-    init(authority: HealthAuthority, logger: Logger) {
+    init(authority: HealthAuthority, maximumUploadEntries: Int, logger: Logger) {
         self.authority = authority
+        self.maximumUploadEntries = maximumUploadEntries
         self.logger = logger
     }
 
@@ -91,6 +93,15 @@ struct ConnectionSession {
             let following = grants.dropFirst().map { IssuedTempID(tempID: $0.tempID, validity: $0.validity) }
             return (.tempID(grants[0].tempID, grants[0].validity, following: following), .keepOpen)
         case .uploadContactLog(let entries):
+            guard entries.count <= maximumUploadEntries else {
+                return (
+                    .error(
+                        .tooManyEntries,
+                        message: "An upload may hold at most \(maximumUploadEntries) entries; this one has "
+                            + "\(entries.count). Nothing was stored: split it and upload again."),
+                    .keepOpen
+                )
+            }
             let receipt = try await authority.traceUpload(from: user, entries: entries)
             return (.uploadReceipt(receipt), .keepOpen)
         case .logout:

@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var passwordParameters: PasswordHasher.Parameters
     /// The largest frame accepted, in bytes.
     public var maximumFrameSize: Int
+    /// Limits on connections, logins, idle sessions and uploads.
+    public var limits: ConnectionLimits
     /// The zone in which times are printed and written to tempIDs.txt.
     public var timeFormat: TimestampFormat
 
@@ -48,6 +50,7 @@ public struct ServerConfiguration: Sendable {
         retentionDays: Int = 21,
         passwordParameters: PasswordHasher.Parameters = .standard,
         maximumFrameSize: Int = Framing.defaultMaximumFrameSize,
+        limits: ConnectionLimits = ConnectionLimits(),
         timeFormat: TimestampFormat = TimestampFormat()
     ) {
         self.host = host
@@ -63,6 +66,7 @@ public struct ServerConfiguration: Sendable {
         self.retentionDays = retentionDays
         self.passwordParameters = passwordParameters
         self.maximumFrameSize = maximumFrameSize
+        self.limits = limits
         self.timeFormat = timeFormat
     }
 }

@@ -175,6 +175,10 @@ public enum WireErrorCode: String, Hashable, Sendable, Codable {
     case unsupportedVersion = "unsupported_version"
     /// The frame is larger than the server accepts.
     case frameTooLarge = "frame_too_large"
+    /// An upload holds more entries than the server accepts; nothing was stored.
+    case tooManyEntries = "too_many_entries"
+    /// The server refuses new connections for now (too many, or too fast from one address).
+    case serverBusy = "server_busy"
     /// The server failed; the request may be retried.
     case internalError = "internal_error"
     /// A code this build does not know (sent by a newer server).
