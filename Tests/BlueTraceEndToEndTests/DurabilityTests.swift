@@ -3,6 +3,7 @@ import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceStore
 import Foundation
+import NIOCore
 import Testing
 
 /// Nothing the health authority relies on is lost: a real server process is killed and restarted.
@@ -165,6 +166,75 @@ struct AccountTests {
             let client = try await server.loggedInClient("+61410888888", "comp3331")
             await client.type("logout")
             #expect(try await client.outcome() == .loggedOut)
+        }
+    }
+}
+
+/// Graceful shutdown under load: SIGTERM while clients download and upload; everything acknowledged is stored.
+@Suite("Graceful shutdown under load")
+struct ShutdownTests {
+    @Test("SIGTERM mid-load: the server exits 0, clients are told, and every acknowledged request's effect is stored")
+    func sigtermMidLoad() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        try directory.write(Demo.sampleTempIDs, to: "tempIDs.txt")
+        for user in ["+61410666666", "+61410777777"] {
+            try directory.write(
+                "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n", to: "\(user)_contactlog.txt")
+        }
+        let server = try await ServerProcess(directory: directory.path)
+        let users = [
+            ("+61410666666", "kara1234"), ("+61410777777", "datha457"), ("+61410888888", "comp3331"),
+            ("+61410999999", "bada4568"),
+        ]
+        var clients: [ScriptedClient] = []
+        for (user, password) in users {
+            let client = try await ScriptedClient.start(
+                configuration: ClientConfiguration(
+                    serverHost: "127.0.0.1", serverPort: server.port, udpPort: 0, udpHost: "127.0.0.1",
+                    logDirectory: directory.path),
+                logger: quietLogger)
+            await client.type(user, password)
+            try await client.expect("Welcome to the BlueTrace Simulator!")
+            clients.append(client)
+        }
+        let running = clients
+        let load = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (index, client) in running.enumerated() {
+                    group.addTask {
+                        for _ in 0..<10_000 {
+                            await client.type(index < 2 ? "Upload_contact_log" : "Download_tempID")
+                            if client.screen.lines.last?.hasSuffix("Exiting.") == true { return }
+                        }
+                    }
+                }
+            }
+        }
+        // Mid-load: once the clients have had some answers.
+        try await clients[0].expect("Contact log uploaded", timeout: .seconds(30))
+        try await clients[2].expect("> TempID:", timeout: .seconds(30))
+        #expect(server.stop(signal: SIGTERM) == 0)
+        await load.value
+        for client in clients {
+            let outcome = try await client.outcome()
+            #expect(outcome == .serverWentAway || outcome == .connectionLost)
+        }
+        #expect(clients.contains { $0.screen.lines.contains("> The server has shut down. Exiting.") })
+
+        let store = try SQLiteStore(path: "\(directory.path)/bluetrace.sqlite")
+        for (index, client) in clients.enumerated() {
+            let lines = client.screen.lines
+            if index < 2 {
+                let acknowledged = lines.filter { $0.hasPrefix("> Contact log uploaded") }.count
+                let stored = try await store.tracedContacts(of: users[index].0).first?.encounters ?? 0
+                #expect(stored >= acknowledged, "every acknowledged upload is stored")
+                #expect(acknowledged > 0)
+            } else {
+                let issued = lines.indices.filter { lines[$0] == "> TempID:" }.compactMap { TempID(lines[$0 + 1]) }
+                let stored = try await store.grants(for: issued)
+                #expect(stored.count == issued.count, "every acknowledged TempID is stored")
+            }
         }
     }
 }
