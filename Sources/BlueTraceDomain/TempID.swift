@@ -13,11 +13,16 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// Accepts `text` when it is 1–256 printable ASCII characters without spaces; `nil` otherwise.
     public init?<S: StringProtocol>(_ text: S) {
-        let utf8 = text.utf8
-        guard !utf8.isEmpty, utf8.count <= Self.maximumLength,
-            utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: ";") })
-        else { return nil }
-        self.rawValue = String(text)
+        var string = String(text)
+        let valid = string.withUTF8 { bytes in
+            guard !bytes.isEmpty, bytes.count <= Self.maximumLength else { return false }
+            for byte in bytes where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {
+                return false
+            }
+            return true
+        }
+        guard valid else { return nil }
+        self.rawValue = string
     }
 
     /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.

@@ -18,6 +18,8 @@ public struct TempIDSealer: Sendable {
     static let sealedByteCount = 58
     /// The most UTF-8 bytes a user may have.
     public static let maximumUserByteCount = 21
+    /// The number of bytes in a nonce.
+    static let nonceByteCount = 12
     /// The number of plaintext bytes: user, start, expiry.
     static let plaintextByteCount = 29
     /// The associated data that binds every TempID to this protocol version.
@@ -37,6 +39,10 @@ public struct TempIDSealer: Sendable {
     /// Seals `user` (1–21 UTF-8 bytes, no NUL) and `validity` (times within 0…2^32 − 1, start ≤ expiry) into a fresh
     /// TempID; sealing the same input twice gives different TempIDs.
     public func seal(user: String, validity: ValidityWindow) throws(SealError) -> TempID {
+        try seal(user: user, validity: validity, nonce: AES.GCM.Nonce())
+    }
+
+    private func seal(user: String, validity: ValidityWindow, nonce: AES.GCM.Nonce) throws(SealError) -> TempID {
         let userBytes = Array(user.utf8)
         guard !userBytes.isEmpty else { throw .emptyUser }
         guard userBytes.count <= Self.maximumUserByteCount else { throw .userTooLong(byteCount: userBytes.count) }
@@ -54,7 +60,7 @@ public struct TempIDSealer: Sendable {
         let box: AES.GCM.SealedBox
         do {
             box = try AES.GCM.seal(
-                plaintext, using: keys[currentKeyID]!, nonce: AES.GCM.Nonce(), authenticating: Self.associatedData)
+                plaintext, using: keys[currentKeyID]!, nonce: nonce, authenticating: Self.associatedData)
         } catch {
             throw .encryptionFailed
         }
@@ -77,10 +83,16 @@ public struct TempIDSealer: Sendable {
         else { throw .invalidBatch(count: count, lifetime: lifetime) }
         var batch: [(TempID, ValidityWindow)] = []
         batch.reserveCapacity(count)
-        for index in 0..<Int64(count) {
-            let windowStart = start + index * lifetime
+        // All the batch's nonces from one call to the system's random source.
+        let nonces = SecureRandom.bytes(count * Self.nonceByteCount)
+        for index in 0..<count {
+            let windowStart = start + Int64(index) * lifetime
             let validity = ValidityWindow(start: windowStart, expiry: windowStart + (lifetime - 1))
-            batch.append((try seal(user: user, validity: validity), validity))
+            let offset = index * Self.nonceByteCount
+            guard let nonce = try? AES.GCM.Nonce(data: nonces[offset..<(offset + Self.nonceByteCount)]) else {
+                throw .encryptionFailed
+            }
+            batch.append((try seal(user: user, validity: validity, nonce: nonce), validity))
         }
         return batch
     }

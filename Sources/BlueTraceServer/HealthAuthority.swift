@@ -24,16 +24,17 @@ public final class HealthAuthority: Sendable {
     private let transcript: any Transcript
     private let logger: Logger
 
-    /// Opens the store, imports credentials.txt and tempIDs.txt (idempotently), and loads the key file when the
+    /// Opens the store (`store` if given, else the configured SQLite database), imports credentials.txt and tempIDs.txt (idempotently), and loads the key file when the
     /// sealed scheme is used. Malformed lines are logged with their line number and skipped.
     public static func open(
         configuration: ServerConfiguration,
+        store givenStore: (any AuthorityStore)? = nil,
         clock: any WallClock = SystemWallClock(),
         transcript: any Transcript,
         logger: Logger
     ) async throws -> HealthAuthority {
         let store: any AuthorityStore =
-            try configuration.databasePath.map { try SQLiteStore(path: $0) } ?? SQLiteStore()
+            try givenStore ?? configuration.databasePath.map { try SQLiteStore(path: $0) } ?? SQLiteStore()
         let now = clock.now()
         let keys: KeyRingHolder?
         if configuration.tempIDScheme == .sealed, let path = configuration.keyFilePath {
@@ -47,7 +48,7 @@ public final class HealthAuthority: Sendable {
         }
         let hasher = PasswordHasher(parameters: configuration.passwordParameters)
         let authority = HealthAuthority(
-            store: store, hasher: hasher, dummyHash: try await Self.offloaded { try hasher.hash("not a password") },
+            store: store, hasher: hasher, dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
             loginPolicy: LoginPolicy(blockDuration: configuration.blockDuration),
             issuer: TempIDIssuer(
                 scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
@@ -106,15 +107,15 @@ public final class HealthAuthority: Sendable {
             let password = credentials.passwords[username]!
             if let account = try await store.account(named: username) {
                 let hash = account.passwordHash
-                let current = await Self.offloaded { [hasher] in
+                let current = await offloaded { [hasher] in
                     hasher.verify(password, against: hash) && !hasher.needsRehash(hash)
                 }
                 guard !current else { continue }
-                let fresh = try await Self.offloaded { [hasher] in try hasher.hash(password) }
+                let fresh = try await offloaded { [hasher] in try hasher.hash(password) }
                 try await store.updatePasswordHash(username: username, passwordHash: fresh, at: now)
                 updated += 1
             } else {
-                let hash = try await Self.offloaded { [hasher] in try hasher.hash(password) }
+                let hash = try await offloaded { [hasher] in try hasher.hash(password) }
                 if try await store.createAccount(username: username, passwordHash: hash, at: now) { created += 1 }
             }
         }
@@ -152,7 +153,7 @@ public final class HealthAuthority: Sendable {
         }
         let account = try await store.account(named: username)
         let hash = account?.passwordHash ?? dummyHash
-        let verified = await Self.offloaded { [hasher] in hasher.verify(password, against: hash) }
+        let verified = await offloaded { [hasher] in hasher.verify(password, against: hash) }
         let matches = verified && account != nil
         let policy = loginPolicy
         let decision = try await store.updateLoginState(for: username, at: now) {
@@ -185,7 +186,7 @@ public final class HealthAuthority: Sendable {
             return .refused(problem)
         }
         guard try await store.account(named: username) == nil else { return .taken }
-        let hash = try await Self.offloaded { [hasher] in try hasher.hash(password) }
+        let hash = try await offloaded { [hasher] in try hasher.hash(password) }
         guard try await store.createAccount(username: username, passwordHash: hash, at: clock.now()) else {
             return .taken
         }
@@ -306,15 +307,21 @@ public final class HealthAuthority: Sendable {
         return report
     }
 
-    /// Runs `work` on NIO's blocking-work thread pool, off the event loops and the cooperative pool.
-    private static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(work)
+    /// Runs password hashing `work` on NIO's blocking-work thread pool, off the event loops and the cooperative
+    /// pool; hashes so cheap that the hop would cost more (simulation parameters) run right here.
+    private func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        if hasher.parameters.logRounds <= Self.inlineHashingLogRounds { return try work() }
+        return try await NIOThreadPool.singleton.runIfActive(work)
     }
 
-    private static func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    private func offloaded<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        if hasher.parameters.logRounds <= Self.inlineHashingLogRounds { return work() }
         // The singleton pool is never shut down, so `runIfActive` only fails if it was; then run here.
-        (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
+        return (try? await NIOThreadPool.singleton.runIfActive(work)) ?? work()
     }
+
+    /// scrypt with N ≤ 2^4 takes microseconds: not worth a thread hop.
+    private static let inlineHashingLogRounds = 4
 }
 
 /// tempIDs.txt, appended to by every server connection: one lock, one `write(2)` per download.

@@ -28,8 +28,7 @@ struct TempIDIssuer: Sendable {
                 if try await store.recordTempID(grant, issuedAt: time) { return [grant] }
             }
         case .sealed:
-            let sealer = TempIDSealer(keyRing: try keys.unwrap().ring)
-            return try sealer.sealBatch(
+            return try keys.unwrap().sealer.sealBatch(
                 user: user, count: sealedBatchSize, startingAt: time, lifetime: policy.lifetime
             ).map { TempIDGrant(user: user, tempID: $0.0, validity: $0.1) }
         }
@@ -39,7 +38,7 @@ struct TempIDIssuer: Sendable {
     func lookUp(_ tempIDs: [TempID]) async throws -> [TempID: TempIDLookup] {
         let decimal = tempIDs.filter(\.isDecimal)
         let mapped = try await store.grants(for: decimal)
-        let sealer = keys.map { TempIDSealer(keyRing: $0.ring) }
+        let sealer = keys?.sealer
         var result: [TempID: TempIDLookup] = [:]
         for tempID in tempIDs {
             if tempID.isDecimal {
@@ -61,33 +60,38 @@ struct TempIDIssuer: Sendable {
 
 /// The server's key ring, reloaded from the key file when `bluetrace keys rotate` changed it.
 final class KeyRingHolder: Sendable {
-    private let state: Mutex<KeyRing>
+    /// The ring, and a sealer made from it (deriving its keys once, not per TempID).
+    private let state: Mutex<(ring: KeyRing, sealer: TempIDSealer)>
     /// The key file, or `nil` for a ring kept only in memory.
     let path: String?
 
     init(ring: KeyRing, path: String?) {
-        self.state = Mutex(ring)
+        self.state = Mutex((ring, TempIDSealer(keyRing: ring)))
         self.path = path
     }
 
-    var ring: KeyRing { state.withLock { $0 } }
+    var ring: KeyRing { state.withLock { $0.ring } }
+
+    /// A sealer for the current ring.
+    var sealer: TempIDSealer { state.withLock { $0.sealer } }
 
     /// Re-reads the key file; returns whether the ring changed.
     func reload(now: Timestamp) throws -> Bool {
         guard let path else { return false }
         let (fresh, _) = try KeyFile.loadOrCreate(path: path, now: now)
-        return state.withLock { ring in
-            guard ring != fresh else { return false }
-            ring = fresh
+        return state.withLock { state in
+            guard state.ring != fresh else { return false }
+            state = (fresh, TempIDSealer(keyRing: fresh))
             return true
         }
     }
 
     /// Drops keys retired before `cutoff` and saves the file when any were dropped.
     func prune(retiredBefore cutoff: Timestamp) throws -> Int {
-        let (ring, dropped) = state.withLock { ring in
-            let dropped = ring.prune(retiredBefore: cutoff)
-            return (ring, dropped.count)
+        let (ring, dropped) = state.withLock { state in
+            let dropped = state.ring.prune(retiredBefore: cutoff)
+            if !dropped.isEmpty { state.sealer = TempIDSealer(keyRing: state.ring) }
+            return (state.ring, dropped.count)
         }
         if dropped > 0, let path { try KeyFile.save(ring, to: path) }
         return dropped

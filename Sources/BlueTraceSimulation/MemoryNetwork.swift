@@ -16,6 +16,7 @@ actor MemoryNetwork: PhoneNetwork {
     private let authority: HealthAuthority
     private let clock = ManualWallClock(Simulator.epoch)
     private var phones: [SimulatedPhone] = []
+    private var appPhones: [Int] = []
     private var wallets: [TempIDWallet] = []
     private var current: [(tempID: TempID, validity: ValidityWindow)?] = []
     private var broadcasting: [Bool] = []
@@ -34,12 +35,14 @@ actor MemoryNetwork: PhoneNetwork {
             tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
             sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation)
         authority = try await HealthAuthority.open(
-            configuration: serverConfiguration, clock: clock, transcript: DiscardingTranscript(), logger: logger)
+            configuration: serverConfiguration, store: InMemoryStore(), clock: clock,
+            transcript: DiscardingTranscript(), logger: logger)
     }
 
     func start(phones: [SimulatedPhone], at time: Timestamp) async throws {
         clock.set(time)
         self.phones = phones
+        appPhones = phones.filter(\.hasApp).map(\.index)
         wallets = Array(repeating: TempIDWallet(), count: phones.count)
         current = Array(repeating: nil, count: phones.count)
         broadcasting = Array(repeating: false, count: phones.count)
@@ -59,8 +62,7 @@ actor MemoryNetwork: PhoneNetwork {
         clock.set(time)
         var needDownload: [Int] = []
         let now = time.secondsSinceEpoch
-        for phone in phones where phone.hasApp && now > currentExpiry[phone.index] {
-            let index = phone.index
+        for index in appPhones where now > currentExpiry[index] {
             current[index] = wallets[index].current(at: time)
             currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
             if current[index] == nil { needDownload.append(index) }

@@ -144,8 +144,10 @@ private struct Places: Sendable {
         for _ in 0..<configuration.phones {
             let goes = Double.random(in: 0..<1, using: &generator) < 0.7
             work.append(goes ? Int32(Int.random(in: 0..<workplaceCount, using: &generator)) : -1)
-            leave.append(Float(Double.random(in: 7...9.5, using: &generator)))
-            back.append(Float(Double.random(in: 16...18.5, using: &generator)))
+            // On quarter hours, like the spot changes, so everyone moves at the same steps and the simulator can
+            // keep its neighbour lists in between.
+            leave.append(Float(Int.random(in: 28...38, using: &generator)) / 4)
+            back.append(Float(Int.random(in: 64...74, using: &generator)) / 4)
         }
         self.homes = homes
         self.workplaces = workplaces

@@ -1,0 +1,101 @@
+import BlueTraceDomain
+
+/// A store in this process's memory: the same interface and rules as `SQLiteStore`, nothing durable.
+///
+/// For simulations of large populations (no SQL, no thread hops) and tests; never for a real server.
+public actor InMemoryStore: AuthorityStore {
+    private var accounts: [String: Account] = [:]
+    private var loginStates: [String: (state: LoginState, updatedAt: Timestamp)] = [:]
+    private var tempIDs: [TempID: (grant: TempIDGrant, issuedAt: Timestamp, imported: Bool)] = [:]
+    private var uploads: [(id: Int64, record: UploadRecord)] = []
+
+    /// Creates an empty store.
+    public init() {}
+
+    public func account(named username: String) -> Account? { accounts[username] }
+
+    public func createAccount(username: String, passwordHash: String, at time: Timestamp) -> Bool {
+        guard accounts[username] == nil else { return false }
+        accounts[username] = Account(username: username, passwordHash: passwordHash, createdAt: time)
+        return true
+    }
+
+    public func updatePasswordHash(username: String, passwordHash: String, at time: Timestamp) {
+        accounts[username]?.passwordHash = passwordHash
+    }
+
+    public func loginState(for username: String) -> LoginState { loginStates[username]?.state ?? LoginState() }
+
+    public func updateLoginState<Result: Sendable>(
+        for username: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) -> Result {
+        var state = loginStates[username]?.state ?? LoginState()
+        let result = change(&state)
+        loginStates[username] = state.isEmpty ? nil : (state, time)
+        return result
+    }
+
+    public func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) -> Bool {
+        guard tempIDs[grant.tempID] == nil else { return false }
+        tempIDs[grant.tempID] = (grant, time, false)
+        return true
+    }
+
+    public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) -> Int {
+        var added = 0
+        for grant in grants where tempIDs[grant.tempID] == nil {
+            tempIDs[grant.tempID] = (grant, time, true)
+            added += 1
+        }
+        return added
+    }
+
+    public func grants(for tempIDs: [TempID]) -> [TempID: TempIDGrant] {
+        var found: [TempID: TempIDGrant] = [:]
+        for tempID in tempIDs { found[tempID] = self.tempIDs[tempID]?.grant }
+        return found
+    }
+
+    public func recordUpload(_ upload: UploadRecord) -> Int64 {
+        let id = Int64(uploads.count + 1)
+        uploads.append((id, upload))
+        return id
+    }
+
+    public func deleteData(olderThan cutoff: Timestamp) -> RetentionReport {
+        let old = uploads.filter { $0.record.receivedAt < cutoff }
+        uploads.removeAll { $0.record.receivedAt < cutoff }
+        let expired = tempIDs.filter { !$0.value.imported && $0.value.grant.validity.expiry < cutoff }
+        for key in expired.keys { tempIDs[key] = nil }
+        let finished = loginStates.filter { key, value in
+            value.updatedAt < cutoff && (value.state.blockedUntil.map { $0 < cutoff } ?? true)
+        }
+        for key in finished.keys { loginStates[key] = nil }
+        return RetentionReport(
+            uploads: old.count, encounters: old.reduce(0) { $0 + $1.record.encounters.count }, tempIDs: expired.count,
+            loginStates: finished.count)
+    }
+
+    public func tracedContacts(of uploader: String) -> [TracedContact] {
+        var contacts: [String: TracedContact] = [:]
+        for (_, upload) in uploads where upload.uploader == uploader {
+            for encounter in upload.encounters {
+                guard let phone = encounter.contact else { continue }
+                let when = encounter.heardAt ?? encounter.validity?.start ?? upload.receivedAt
+                var contact =
+                    contacts[phone]
+                    ?? TracedContact(phone: phone, firstEncounter: when, lastEncounter: when, encounters: 0, tempIDs: [])
+                contact.firstEncounter = min(contact.firstEncounter, when)
+                contact.lastEncounter = max(contact.lastEncounter, when)
+                contact.encounters += 1
+                if let tempID = encounter.tempID, !contact.tempIDs.contains(tempID) { contact.tempIDs.append(tempID) }
+                contacts[phone] = contact
+            }
+        }
+        return contacts.values.map { contact in
+            var sorted = contact
+            sorted.tempIDs.sort()
+            return sorted
+        }.sorted { ($0.firstEncounter, $0.phone) < ($1.firstEncounter, $1.phone) }
+    }
+}

@@ -1,0 +1,71 @@
+import BlueTraceDomain
+import BlueTraceStore
+import Testing
+
+/// Both stores keep the same contract: run the same story against each and compare.
+@Suite("Store contract")
+struct StoreContractTests {
+    enum Kind: String, CaseIterable, Sendable {
+        case sqlite, memory
+
+        func make() throws -> any AuthorityStore {
+            switch self {
+            case .sqlite: try SQLiteStore()
+            case .memory: InMemoryStore()
+            }
+        }
+    }
+
+    static let t0 = Timestamp(secondsSinceEpoch: 1_589_391_906)
+
+    /// A story touching every method; returns what a caller would observe.
+    static func story(_ store: any AuthorityStore) async throws -> [String] {
+        var seen: [String] = []
+        let policy = LoginPolicy(blockDuration: 60)
+        seen.append("\(try await store.createAccount(username: "+61410777777", passwordHash: "h", at: t0))")
+        seen.append("\(try await store.createAccount(username: "+61410777777", passwordHash: "x", at: t0))")
+        try await store.updatePasswordHash(username: "+61410777777", passwordHash: "h2", at: t0)
+        seen.append(try await store.account(named: "+61410777777")?.passwordHash ?? "-")
+        for second in 0..<3 {
+            let decision = try await store.updateLoginState(for: "+61410999999", at: t0 + Int64(second)) {
+                $0.attempt(passwordMatches: false, at: t0 + Int64(second), policy: policy)
+            }
+            seen.append("\(decision)")
+        }
+        seen.append("\(try await store.loginState(for: "+61410999999"))")
+        let window = TempIDPolicy().validity(issuedAt: t0)
+        let a = TempIDGrant(user: "+61410888888", tempID: TempID("11111111111111111111")!, validity: window)
+        let b = TempIDGrant(user: "+61410777777", tempID: TempID("22222222222222222222")!, validity: window)
+        seen.append("\(try await store.recordTempID(a, issuedAt: t0))")
+        seen.append("\(try await store.recordTempID(a, issuedAt: t0))")
+        seen.append("\(try await store.importTempIDs([a, b], at: t0))")
+        seen.append("\(try await store.grants(for: [a.tempID, b.tempID]).count)")
+        let encounters = [
+            StoredEncounter(
+                tempID: "11111111111111111111", validity: window, heardAt: t0 + 5, contact: "+61410888888",
+                unmatchedReason: nil),
+            StoredEncounter(
+                tempID: "22222222222222222222", validity: window, heardAt: t0 + 9, contact: "+61410777777",
+                unmatchedReason: nil),
+            StoredEncounter(
+                tempID: "11111111111111111111", validity: window, heardAt: t0 + 1, contact: "+61410888888",
+                unmatchedReason: nil),
+            StoredEncounter(tempID: "3", validity: nil, heardAt: nil, contact: nil, unmatchedReason: .unknownID),
+        ]
+        _ = try await store.recordUpload(UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: encounters))
+        seen.append("\(try await store.tracedContacts(of: "+61410666666"))")
+        seen.append("\(try await store.deleteData(olderThan: t0 + 30 * 86_400))")
+        seen.append("\(try await store.tracedContacts(of: "+61410666666").count)")
+        seen.append("\(try await store.grants(for: [a.tempID, b.tempID]).count)")
+        return seen
+    }
+
+    @Test("The in-memory store behaves exactly as the SQLite store")
+    func sameBehaviour() async throws {
+        let sqlite = try await Self.story(try Kind.sqlite.make())
+        let memory = try await Self.story(try Kind.memory.make())
+        #expect(memory == sqlite)
+        #expect(sqlite.contains("blockedNow(until: @1589391968)"))
+        #expect(sqlite.suffix(2) == ["0", "1"], "after retention only the imported TempID remains")
+    }
+}
