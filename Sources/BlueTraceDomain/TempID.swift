@@ -16,7 +16,8 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         var string = String(text)
         let valid = string.withUTF8 { bytes in
             guard !bytes.isEmpty, bytes.count <= Self.maximumLength else { return false }
-            for byte in bytes where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {
+            for byte in bytes
+            where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: ",") || byte == UInt8(ascii: ";") {
                 return false
             }
             return true

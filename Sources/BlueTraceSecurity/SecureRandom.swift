@@ -1,10 +1,32 @@
 import Crypto
+import Synchronization
 
-/// Cryptographically secure random bytes, many at once (one draw for a whole batch of nonces).
+/// Cryptographically secure random bytes.
 enum SecureRandom {
     /// `count` bytes from the operating system's secure source (through BoringSSL's `RAND_bytes`).
     static func bytes(_ count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
         return SymmetricKey(size: SymmetricKeySize(bitCount: count * 8)).withUnsafeBytes { Array($0) }
+    }
+}
+
+/// Unique 12-byte GCM nonces without a system call each: NIST SP 800-38D's deterministic construction, a random
+/// 8-byte field fixed per sequence followed by a 4-byte counter. A fresh random field is drawn before the counter
+/// wraps, so a nonce never repeats within a sequence, and two sequences share a field with probability 2^-64.
+/// (Random 12-byte nonces are capped at 2^32 per key; this construction is not.)
+final class NonceSequence: Sendable {
+    private let state = Mutex<(field: [UInt8], counter: UInt32)>((SecureRandom.bytes(8), 0))
+
+    /// The next nonce.
+    func next() -> [UInt8] {
+        state.withLock { state in
+            if state.counter == .max { state = (SecureRandom.bytes(8), 0) }
+            state.counter += 1
+            let counter = state.counter
+            return state.field + [
+                UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16), UInt8(truncatingIfNeeded: counter >> 8),
+                UInt8(truncatingIfNeeded: counter),
+            ]
+        }
     }
 }

@@ -29,6 +29,8 @@ public struct TempIDSealer: Sendable {
     private let currentKeyID: UInt8
     /// The `.tempID` key of every key in the ring, by key id.
     private let keys: [UInt8: SymmetricKey]
+    /// Where batch nonces come from.
+    private let nonces = NonceSequence()
 
     /// Creates a sealer that seals with the ring's current key and opens with any key in the ring.
     public init(keyRing: KeyRing) {
@@ -83,15 +85,10 @@ public struct TempIDSealer: Sendable {
         else { throw .invalidBatch(count: count, lifetime: lifetime) }
         var batch: [(TempID, ValidityWindow)] = []
         batch.reserveCapacity(count)
-        // All the batch's nonces from one call to the system's random source.
-        let nonces = SecureRandom.bytes(count * Self.nonceByteCount)
         for index in 0..<count {
             let windowStart = start + Int64(index) * lifetime
             let validity = ValidityWindow(start: windowStart, expiry: windowStart + (lifetime - 1))
-            let offset = index * Self.nonceByteCount
-            guard let nonce = try? AES.GCM.Nonce(data: nonces[offset..<(offset + Self.nonceByteCount)]) else {
-                throw .encryptionFailed
-            }
+            guard let nonce = try? AES.GCM.Nonce(data: nonces.next()) else { throw .encryptionFailed }
             batch.append((try seal(user: user, validity: validity, nonce: nonce), validity))
         }
         return batch

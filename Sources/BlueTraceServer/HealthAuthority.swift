@@ -48,7 +48,8 @@ public final class HealthAuthority: Sendable {
         }
         let hasher = PasswordHasher(parameters: configuration.passwordParameters)
         let authority = HealthAuthority(
-            store: store, hasher: hasher, dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
+            store: store, hasher: hasher,
+            dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
             loginPolicy: LoginPolicy(blockDuration: configuration.blockDuration),
             issuer: TempIDIssuer(
                 scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),

@@ -84,7 +84,8 @@ public actor InMemoryStore: AuthorityStore {
                 let when = encounter.heardAt ?? encounter.validity?.start ?? upload.receivedAt
                 var contact =
                     contacts[phone]
-                    ?? TracedContact(phone: phone, firstEncounter: when, lastEncounter: when, encounters: 0, tempIDs: [])
+                    ?? TracedContact(
+                        phone: phone, firstEncounter: when, lastEncounter: when, encounters: 0, tempIDs: [])
                 contact.firstEncounter = min(contact.firstEncounter, when)
                 contact.lastEncounter = max(contact.lastEncounter, when)
                 contact.encounters += 1
