@@ -18,6 +18,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
         abstract: "A BlueTrace (TraceTogether / COVIDSafe) contact-tracing simulator.",
         subcommands: [
             ServerCommand.self, ClientCommand.self, DemoCommand.self, TraceCommand.self, KeysCommand.self,
+            BenchCommand.self,
         ]
     )
 
