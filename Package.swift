@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Domain rules: pure values, an injectable clock, no I/O.
@@ -86,6 +87,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The load generator: virtual clients over real connections, latency percentiles, an in-process server.
+        .target(
+            name: "BlueTraceBench",
+            dependencies: [
+                "BlueTraceDomain",
+                "BlueTraceWire",
+                "BlueTraceServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
         // Command line: argument parsing and the demo.
         .target(
             name: "BlueTraceCLI",
@@ -97,6 +111,7 @@ let package = Package(
                 "BlueTraceSecurity",
                 "BlueTraceServer",
                 "BlueTraceClient",
+                "BlueTraceBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,6 +161,7 @@ let package = Package(
                 "BlueTraceServer",
                 "BlueTraceClient",
                 "BlueTraceCLI",
+                "BlueTraceBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,8 +18,8 @@ public struct BlueTraceCommand: AsyncParsableCommand {
         commandName: "bluetrace",
         abstract: "A BlueTrace (TraceTogether / COVIDSafe) contact-tracing simulator.",
         subcommands: [
-            ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, TraceCommand.self,
-            KeysCommand.self,
+            ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
+            TraceCommand.self, KeysCommand.self,
         ]
     )
 
