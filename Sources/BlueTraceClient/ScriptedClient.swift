@@ -64,7 +64,7 @@ public struct ScriptedClient: Sendable {
 
     /// Waits until the screen shows a line containing `text` at index `from` or later; returns its index.
     @discardableResult
-    public func expect(_ text: String, from: Int = 0, timeout: Duration = .seconds(10)) async throws -> Int {
+    public func expect(_ text: String, from: Int = 0, timeout: Duration = .seconds(30)) async throws -> Int {
         try await screen.waitForLine(containing: text, from: from, timeout: timeout)
     }
 

@@ -85,7 +85,7 @@ public final class RecordingTranscript: Transcript {
     /// Throws `TranscriptWaitTimeout` (listing the lines so far) when none appears within `timeout`.
     @discardableResult
     public func waitForLine(
-        containing text: String, from: Int = 0, timeout: Duration = .seconds(10)
+        containing text: String, from: Int = 0, timeout: Duration = .seconds(30)
     ) async throws
         -> Int
     {
