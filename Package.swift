@@ -92,6 +92,8 @@ let package = Package(
             name: "BlueTraceBench",
             dependencies: [
                 "BlueTraceDomain",
+                "BlueTraceStore",
+                "BlueTraceSecurity",
                 "BlueTraceWire",
                 "BlueTraceServer",
                 .product(name: "NIOCore", package: "swift-nio"),

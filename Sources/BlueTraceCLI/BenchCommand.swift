@@ -132,3 +132,43 @@ struct BenchCommand: AsyncParsableCommand {
         if report.totalErrors > 0 { throw ExitCode(1) }
     }
 }
+
+/// `bluetrace trace-bench`: how fast an upload is traced against a store of many TempID mappings.
+struct TraceBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace-bench",
+        abstract: "Measure tracing: load TempID mappings into a fresh SQLite store, then trace one large upload."
+    )
+
+    @Option(help: "TempID mappings to load into the store.") var mappings = 1_000_000
+    @Option(help: "Entries in the traced upload.") var entries = 100_000
+    @Option(help: "Directory for the temporary database (removed afterwards).") var directory: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard mappings >= 1, entries >= 1 else { throw ValidationError("--mappings and --entries must be positive.") }
+    }
+
+    func run() async throws {
+        Logs.bootstrap(level: common.logLevel)
+        let base = directory ?? FileManager.default.temporaryDirectory.path
+        let folder = "\(base)/bluetrace-trace-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try await TraceBenchmark.run(
+            mappings: mappings, entries: entries, directory: folder, logger: Logger(label: "bluetrace.trace-bench"))
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(
+                String(
+                    format:
+                        "Loaded %d TempID mappings in %.1f s.\nTraced %d entries (%d matched) in %.2f s: %.0f entries/s.",
+                    result.mappings, result.loadSeconds, result.entries, result.matched, result.traceSeconds,
+                    result.entriesPerSecond))
+        }
+    }
+}

@@ -19,6 +19,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
         abstract: "A BlueTrace (TraceTogether / COVIDSafe) contact-tracing simulator.",
         subcommands: [
             ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
+            TraceBenchCommand.self,
             TraceCommand.self, KeysCommand.self,
         ]
     )
