@@ -46,17 +46,6 @@ public struct SpawnOptions: Sendable {
     }
 }
 
-/// A transcript that drops every line: the terminal of a server under load, which nobody reads (it prints every
-/// TempID and every uploaded entry).
-public struct DiscardingTranscript: Transcript {
-    /// Creates the transcript.
-    public init() {}
-
-    public func write(_ lines: [String]) {}
-
-    public func prompt(_ text: String) {}
-}
-
 /// The address a spawned server listens on.
 struct ListeningAddress: Sendable {
     var host: String

@@ -21,6 +21,16 @@ extension Transcript {
     public func promptAnswered() {}
 }
 
+/// A transcript that drops every line: the terminal of a simulated or benchmarked server, which nobody reads.
+public struct DiscardingTranscript: Transcript {
+    /// Creates the transcript.
+    public init() {}
+
+    public func write(_ lines: [String]) {}
+
+    public func prompt(_ text: String) {}
+}
+
 /// The assignment's way of printing an encounter: TempID, start and expiry one per line (`TempID,` `start,`
 /// `expiry;`), as clients print beacons and uploads and the server prints received contact logs.
 public func encounterLines(tempID: TempID, validity: ValidityWindow, format: TimestampFormat) -> [String] {

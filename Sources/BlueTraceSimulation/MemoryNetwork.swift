@@ -115,12 +115,6 @@ actor MemoryNetwork: PhoneNetwork {
     func stop() async {}
 }
 
-/// A transcript nobody reads (the simulated server's terminal).
-struct DiscardingTranscript: Transcript {
-    func write(_ lines: [String]) {}
-    func prompt(_ text: String) {}
-}
-
 /// Runs `body` for every element, a few at a time.
 func forEachConcurrently<T: Sendable>(
     _ items: [T], width: Int = 8, _ body: @escaping @Sendable (T) async throws -> Void
