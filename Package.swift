@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [
                 "BlueTraceDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Security: scrypt password hashes, the server key ring and file, sealed TempIDs.

@@ -32,7 +32,8 @@ public enum TraceBenchmark {
     static func grant(_ index: Int) -> TempIDGrant {
         let digits = String(index)
         let tempID = TempID(String(repeating: "0", count: 20 - digits.count) + digits)!
-        let user = "+614" + String(format: "%08d", index % 100_000)
+        let number = String(index % 100_000)
+        let user = "+614" + String(repeating: "0", count: 8 - number.count) + number
         let windowStart = start + Int64(index % 1_000) * 900
         return TempIDGrant(
             user: user, tempID: tempID, validity: ValidityWindow(start: windowStart, expiry: windowStart + 899))

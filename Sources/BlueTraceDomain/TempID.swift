@@ -34,13 +34,29 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// A fresh 20-digit TempID drawn uniformly from `generator` (use a cryptographically secure one).
     public static func randomDecimal<G: RandomNumberGenerator>(using generator: inout G) -> TempID {
-        var digits = ""
-        digits.reserveCapacity(decimalLength)
-        for _ in 0..<decimalLength {
-            digits.append(Character(Unicode.Scalar(UInt8(ascii: "0") + UInt8.random(in: 0...9, using: &generator))))
+        // Two uniform halves of 10 digits each: 10^20 values, two draws from the generator instead of twenty.
+        let halves = (
+            UInt64.random(in: 0..<10_000_000_000, using: &generator),
+            UInt64.random(in: 0..<10_000_000_000, using: &generator)
+        )
+        let digits = String(unsafeUninitializedCapacity: decimalLength) { buffer in
+            var (high, low) = halves
+            for index in stride(from: decimalLength - 1, through: 0, by: -1) {
+                if index >= decimalLength / 2 {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(low % 10)
+                    low /= 10
+                } else {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(high % 10)
+                    high /= 10
+                }
+            }
+            return decimalLength
         }
-        return TempID(digits)!
+        return TempID(uncheckedDigits: digits)
     }
+
+    /// A TempID from text already known to be valid (20 decimal digits made here).
+    private init(uncheckedDigits: String) { rawValue = uncheckedDigits }
 
     public var description: String { rawValue }
 

@@ -11,6 +11,9 @@ public protocol Transcript: Sendable {
     func prompt(_ text: String)
     /// Says the person answered the last prompt (their line ending is on the screen), so no prompt is pending.
     func promptAnswered()
+    /// Whether every line written is dropped unread, so a writer may skip making them (a million-entry upload
+    /// prints three million lines).
+    var discardsLines: Bool { get }
 }
 
 extension Transcript {
@@ -19,6 +22,9 @@ extension Transcript {
 
     /// Does nothing: only terminals track pending prompts.
     public func promptAnswered() {}
+
+    /// Someone reads what most transcripts write.
+    public var discardsLines: Bool { false }
 }
 
 /// A transcript that drops every line: the terminal of a simulated or benchmarked server, which nobody reads.
@@ -29,6 +35,8 @@ public struct DiscardingTranscript: Transcript {
     public func write(_ lines: [String]) {}
 
     public func prompt(_ text: String) {}
+
+    public var discardsLines: Bool { true }
 }
 
 /// The assignment's way of printing an encounter: TempID, start and expiry one per line (`TempID,` `start,`

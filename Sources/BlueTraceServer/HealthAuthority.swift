@@ -202,6 +202,7 @@ public final class HealthAuthority: Sendable {
     public func issueTempIDs(to user: String) async throws -> [TempIDGrant] {
         let grants = try await issuer.issue(to: user, at: clock.now())
         try journal?.append(grants.map { TempIDFile.line(for: $0, format: format) })
+        guard !transcript.discardsLines else { return grants }
         var lines = ["> user: \(user)", "> TempID:", grants[0].tempID.rawValue]
         if grants.count > 1 { lines.append("> and \(grants.count - 1) more TempIDs following it") }
         transcript.write(lines)
@@ -251,7 +252,18 @@ public final class HealthAuthority: Sendable {
             }
         }
         _ = try await store.recordUpload(UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored))
+        printTrace(from: user, entries: entries, traced: traced, unmatched: unmatched)
+        logger.info(
+            "traced upload",
+            metadata: ["user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)"])
+        return UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
+    }
 
+    /// Prints a traced upload as the assignment does: the contact log received, then the contacts found.
+    private func printTrace(
+        from user: String, entries: [UploadEntry], traced: [TempIDGrant], unmatched: [UnmatchedEntry]
+    ) {
+        guard !transcript.discardsLines else { return }
         var lines = ["> received contact log from \(user)"]
         for entry in entries {
             switch entry {
@@ -269,10 +281,6 @@ public final class HealthAuthority: Sendable {
             lines.append("> unmatched: \(entry.tempID ?? "?") (\(entry.reason.explanation))")
         }
         transcript.write(lines)
-        logger.info(
-            "traced upload",
-            metadata: ["user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)"])
-        return UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
     }
 
     /// The people traced from the uploads of `uploader`, one row per contact (for the health official).

@@ -57,10 +57,22 @@ struct SQLiteStoreTests {
                         VALUES (1, '12345678901234567891', ?, ?, ?, '+61410888888', 'traced')
                         """,
                     arguments: [t0.secondsSinceEpoch, t0.secondsSinceEpoch + 899, t0.secondsSinceEpoch + 10])
+                try db.execute(
+                    sql: """
+                        INSERT INTO tempID (tempID, username, start, expiry, issuedAt)
+                        VALUES ('12345678901234567891', '+61410888888', ?, ?, ?)
+                        """,
+                    arguments: [t0.secondsSinceEpoch, t0.secondsSinceEpoch + 899, t0.secondsSinceEpoch])
                 #expect(try !db.columns(in: "encounter").map(\.name).contains("detail"))
             }
         }
         let store = try SQLiteStore(path: path)
+        let tempID = TempID("12345678901234567891")!
+        #expect(
+            try await store.grants(for: [tempID]) == [
+                tempID: TempIDGrant(
+                    user: "+61410888888", tempID: tempID, validity: ValidityWindow(start: t0, expiry: t0 + 899))
+            ])
         let contacts = try await store.tracedContacts(of: "+61410666666")
         #expect(
             contacts == [
@@ -71,7 +83,14 @@ struct SQLiteStoreTests {
         let applied = try await DatabaseQueue(path: path).read { db in
             try SQLiteStore.migrator.appliedMigrations(db)
         }
-        #expect(applied == ["v1", "v2: malformed details, imported TempIDs, trace indexes"])
+        #expect(
+            applied == [
+                "v1", "v2: malformed details, imported TempIDs, trace indexes", "v3: TempIDs in a table without rowid",
+            ])
+        let tempIDTable = try await DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'")
+        }
+        #expect(tempIDTable?.contains("WITHOUT ROWID") == true)
     }
 
     @Test("Accounts are created once; the hash can be replaced")
@@ -119,6 +138,32 @@ struct SQLiteStoreTests {
         let found = try await store.grants(for: file.map(\.tempID) + [TempID("99999999999999999999")!])
         #expect(found.count == 2)
         #expect(found[first.tempID] == first, "the first mapping wins")
+    }
+
+    @Test("TempIDs recorded at the same moment are written together, and each caller learns its own outcome")
+    func concurrentTempIDsAreGroupCommitted() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let store = try SQLiteStore(path: path)
+        // 300 distinct TempIDs, each offered twice by different users at once: exactly one offer of each wins.
+        let offers = (0..<600).map { index in
+            grant(String(format: "%020d", index % 300), user: "+614100\(index % 2)0000")
+        }
+        let outcomes = try await withThrowingTaskGroup(of: (TempIDGrant, Bool).self) { group in
+            for offer in offers { group.addTask { (offer, try await store.recordTempID(offer, issuedAt: t0)) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = outcomes.filter(\.1).map(\.0)
+        #expect(winners.count == 300)
+        #expect(Set(winners.map(\.tempID)).count == 300)
+        let found = try await store.grants(for: offers.map(\.tempID))
+        #expect(found.count == 300)
+        for winner in winners { #expect(found[winner.tempID] == winner, "the offer told it won is the one stored") }
+        // Committed, not just acknowledged: a second connection to the file sees every one.
+        let stored = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempID")
+        }
+        #expect(stored == 300)
     }
 
     @Test("Looking up more TempIDs than one SQL statement takes works")

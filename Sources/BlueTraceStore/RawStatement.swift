@@ -1,0 +1,83 @@
+import GRDB
+import GRDBSQLite
+
+/// A prepared statement driven through SQLite's C interface, for the loops that run once per row (bulk TempID
+/// imports, an upload's encounters, TempID lookups): values are bound in place, with no argument arrays and no
+/// dynamic casts, which is most of the cost of going through GRDB's `StatementArguments` for millions of rows.
+///
+/// Used only inside one GRDB database access (`read` or `write`), never stored or shared.
+struct RawStatement: ~Copyable {
+    private let statement: Statement
+    private let connection: OpaquePointer?
+    private var handle: OpaquePointer { statement.sqliteStatement }
+
+    /// Prepares `sql` on the connection of `db`.
+    init(_ db: Database, sql: String) throws {
+        statement = try db.makeStatement(sql: sql)
+        connection = db.sqliteConnection
+    }
+
+    /// Binds `value` to parameter `index` (1-based); SQLite copies the text.
+    func bind(_ value: String?, at index: Int32) {
+        guard var value else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        value.withUTF8 { bytes in
+            _ = sqlite3_bind_text(
+                handle, index, UnsafeRawPointer(bytes.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                Int32(bytes.count), sqliteTransient)
+        }
+    }
+
+    /// Binds `value` to parameter `index` (1-based).
+    func bind(_ value: Int64?, at index: Int32) {
+        guard let value else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    /// Runs the statement to its next row: `true` when a row is ready to read, `false` when it is done.
+    func step() throws -> Bool {
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let code:
+            sqlite3_reset(handle)
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: connection.map { String(cString: sqlite3_errmsg($0)) },
+                sql: statement.sql)
+        }
+    }
+
+    /// Runs a statement that returns no rows, then makes it ready for the next bindings.
+    func run() throws {
+        _ = try step()
+        reset()
+    }
+
+    /// Makes the statement ready to run again (bindings are kept until re-bound).
+    func reset() {
+        sqlite3_reset(handle)
+    }
+
+    /// The text in `column` (0-based) of the current row.
+    func text(at column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    /// The integer in `column` (0-based) of the current row.
+    func int64(at column: Int32) -> Int64 {
+        sqlite3_column_int64(handle, column)
+    }
+
+    /// The number of rows the last run changed.
+    var changes: Int { Int(sqlite3_changes(connection)) }
+}
+
+/// SQLite's `SQLITE_TRANSIENT`: the text is copied before the bind call returns.
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
