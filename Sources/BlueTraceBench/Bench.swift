@@ -148,7 +148,7 @@ enum UploadPayload {
         let frame = ClientFrame(
             id: 1, message: VirtualClient.upload(entries: entries, from: [sample], heardAt: now))
         let began = ContinuousClock.now
-        let bytes = (try? MessageCoder().encode(frame, allocator: ByteBufferAllocator()).readableBytes) ?? 0
+        let bytes = MessageCoder().encode(frame, allocator: ByteBufferAllocator()).readableBytes
         return (bytes + Framing.headerSize, ContinuousClock.now - began)
     }
 

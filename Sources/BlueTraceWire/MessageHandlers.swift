@@ -12,7 +12,7 @@ public enum Inbound<Message: Sendable>: Sendable {
 ///
 /// A frame that is not a valid message becomes `.malformed` instead of an error, so the connection's logic can answer
 /// it and carry on: framing is still intact, only that one message was bad.
-public final class MessageDecoderHandler<Message: Decodable & Sendable>: ChannelInboundHandler {
+public final class MessageDecoderHandler<Message: JSONFrameDecodable & Sendable>: ChannelInboundHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = Inbound<Message>
 
@@ -33,7 +33,7 @@ public final class MessageDecoderHandler<Message: Decodable & Sendable>: Channel
 }
 
 /// Encodes each outbound message as a JSON frame payload.
-public final class MessageEncoderHandler<Message: Encodable & Sendable>: ChannelOutboundHandler {
+public final class MessageEncoderHandler<Message: JSONFrameEncodable & Sendable>: ChannelOutboundHandler {
     public typealias OutboundIn = Message
     public typealias OutboundOut = ByteBuffer
 
@@ -43,20 +43,17 @@ public final class MessageEncoderHandler<Message: Encodable & Sendable>: Channel
     public init() {}
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        do {
-            let payload = try coder.encode(Self.unwrapOutboundIn(data), allocator: context.channel.allocator)
-            context.write(Self.wrapOutboundOut(payload), promise: promise)
-        } catch {
-            promise?.fail(error)
-            context.fireErrorCaught(error)
-        }
+        let payload = coder.encode(Self.unwrapOutboundIn(data), allocator: context.channel.allocator)
+        context.write(Self.wrapOutboundOut(payload), promise: promise)
     }
 }
 
 /// Installs the protocol's codecs (framing, then JSON) on a TCP channel.
 public enum MessagePipeline {
     /// Adds the handlers that turn frames into `Inbound` values and `Outbound` messages into frames.
-    public static func configure<InboundMessage: Decodable & Sendable, OutboundMessage: Encodable & Sendable>(
+    public static func configure<
+        InboundMessage: JSONFrameDecodable & Sendable, OutboundMessage: JSONFrameEncodable & Sendable
+    >(
         _ channel: any Channel,
         inbound: InboundMessage.Type,
         outbound: OutboundMessage.Type,

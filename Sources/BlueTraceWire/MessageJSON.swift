@@ -259,6 +259,15 @@ public struct MessageCoder {
     ) throws(MessageDecodingError)
         -> Message
     {
+        try decodeWithFoundation(type, from: payload)
+    }
+
+    /// Reads a message through `JSONDecoder`, explaining any error.
+    public func decodeWithFoundation<Message: Decodable>(
+        _ type: Message.Type, from payload: ByteBuffer
+    ) throws(MessageDecodingError)
+        -> Message
+    {
         do {
             return try decoder.decode(Message.self, from: payload)
         } catch let error as MessageDecodingError {
@@ -271,9 +280,25 @@ public struct MessageCoder {
         }
     }
 
-    /// Writes a message as a frame payload.
+    /// Reads a protocol message from a frame's payload: its common flat forms directly, everything else (and every
+    /// error) through `JSONDecoder`.
+    public func decode<Message: JSONFrameDecodable>(
+        _ type: Message.Type, from payload: ByteBuffer
+    ) throws(MessageDecodingError) -> Message {
+        if let object = FlatJSONObject(payload), let message = Message(flatJSON: object) { return message }
+        return try decodeWithFoundation(type, from: payload)
+    }
+
+    /// Writes a message as a frame payload, through `JSONEncoder`.
     public func encode<Message: Encodable>(_ message: Message, allocator: ByteBufferAllocator) throws -> ByteBuffer {
         try encoder.encodeAsByteBuffer(message, allocator: allocator)
+    }
+
+    /// Writes a protocol message as a frame payload, by its own hand-written JSON.
+    public func encode<Message: JSONFrameEncodable>(_ message: Message, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 128)
+        message.writeJSON(into: &buffer)
+        return buffer
     }
 
     private struct RequestIDOnly: Decodable {

@@ -1,6 +1,7 @@
 // libFuzzer target: one frame payload decoded as a ClientFrame (what the server reads) and as a ServerFrame (what a
-// client reads). Decoding errors are expected. What decodes must encode, and the encoding must decode to the same
-// frame; a crash or a failed precondition is a bug.
+// client reads). Decoding errors are expected. The fast path for flat messages must give exactly what JSONDecoder
+// gives (the same frame, or the same error); what decodes must encode (by the hand-written JSON writer), and the
+// encoding must decode to the same frame; a crash or a failed precondition is a bug.
 
 import BlueTraceWire
 import LibFuzzerDriver
@@ -27,15 +28,10 @@ private func comparable(_ frame: ClientFrame) -> ClientFrame {
     return ClientFrame(id: frame.id, message: .uploadContactLog(blanked))
 }
 
-private func roundTrip<Frame: Codable & Equatable>(
+private func roundTrip<Frame: JSONFrameEncodable & JSONFrameDecodable & Equatable>(
     _ frame: Frame, _ coder: MessageCoder, comparing key: (Frame) -> Frame
 ) {
-    let encoded: ByteBuffer
-    do {
-        encoded = try coder.encode(frame, allocator: ByteBufferAllocator())
-    } catch {
-        preconditionFailure("a decoded \(Frame.self) does not encode: \(error)\n\(frame)")
-    }
+    let encoded = coder.encode(frame, allocator: ByteBufferAllocator())
     do throws(MessageDecodingError) {
         let again = try coder.decode(Frame.self, from: encoded)
         precondition(
@@ -46,23 +42,37 @@ private func roundTrip<Frame: Codable & Equatable>(
     }
 }
 
+/// Decodes `payload` both ways, checks they agree, and round-trips what decoded.
+private func check<Frame: JSONFrameEncodable & JSONFrameDecodable & Equatable>(
+    _ type: Frame.Type, _ payload: ByteBuffer, comparing key: (Frame) -> Frame
+) {
+    let coder = MessageCoder()
+    let fast: Result<Frame, MessageDecodingError>
+    let full: Result<Frame, MessageDecodingError>
+    do throws(MessageDecodingError) { fast = .success(try coder.decode(type, from: payload)) } catch {
+        fast = .failure(error)
+    }
+    do throws(MessageDecodingError) { full = .success(try coder.decodeWithFoundation(type, from: payload)) } catch {
+        full = .failure(error)
+    }
+    switch (fast, full) {
+    case (.success(let a), .success(let b)):
+        precondition(a == b, "the fast path read another \(Frame.self):\n\(a)\n\(b)\n\(String(buffer: payload))")
+        roundTrip(a, coder, comparing: key)
+    case (.failure(let a), .failure(let b)):
+        precondition(a == b, "the fast path failed differently:\n\(a)\n\(b)")
+        _ = a.description
+    default:
+        preconditionFailure("the fast path and JSONDecoder disagree:\n\(fast)\n\(full)\n\(String(buffer: payload))")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let payload = ByteBuffer(
         bytes: start.map { UnsafeRawBufferPointer(start: $0, count: count) } ?? .init(start: nil, count: 0))
-    let coder = MessageCoder()
-    do throws(MessageDecodingError) {
-        let frame = try coder.decode(ClientFrame.self, from: payload)
-        roundTrip(frame, coder, comparing: comparable)
-    } catch {
-        _ = error.description
-    }
-    do throws(MessageDecodingError) {
-        let frame = try coder.decode(ServerFrame.self, from: payload)
-        roundTrip(frame, coder, comparing: { $0 })
-    } catch {
-        _ = error.description
-    }
+    check(ClientFrame.self, payload, comparing: comparable)
+    check(ServerFrame.self, payload, comparing: { $0 })
     return 0
 }
 

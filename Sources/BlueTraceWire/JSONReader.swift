@@ -1,0 +1,285 @@
+import BlueTraceDomain
+import NIOCore
+
+/// A message that can read the common, flat form of itself without `JSONDecoder`.
+///
+/// `init(flatJSON:)` returns `nil` whenever it is not sure (nested values, `null`, fractions, duplicate keys, a field of
+/// the wrong type, anything invalid), and the message is then decoded by `JSONDecoder`, which also explains errors. So
+/// the fast path never changes what a payload means; `FuzzMessageDecoder` and the tests check exactly that.
+public protocol JSONFrameDecodable: Decodable {
+    /// Reads the message from `object`, or returns `nil` to leave it to `JSONDecoder`.
+    init?(flatJSON object: FlatJSONObject)
+}
+
+/// A JSON object whose values are all strings or integers, read from a payload in one pass.
+public struct FlatJSONObject {
+    /// A field's value.
+    public enum Value: Equatable {
+        /// A string, unescaped.
+        case string(String)
+        /// An integer written without fraction or exponent.
+        case integer(Int64)
+        /// An integer above `Int64.max` (up to `UInt64.max`).
+        case largeInteger(UInt64)
+    }
+
+    private var fields: [(key: String, value: Value)] = []
+
+    /// Reads `payload` as one flat JSON object; `nil` if it is anything else (or not valid JSON).
+    public init?(_ payload: ByteBuffer) {
+        let parsed: [(key: String, value: Value)]? = payload.withUnsafeReadableBytes { bytes in
+            var reader = Reader(bytes: bytes)
+            return reader.object()
+        }
+        guard let parsed else { return nil }
+        fields = parsed
+    }
+
+    /// The value of `key`, if present.
+    public subscript(key: String) -> Value? {
+        fields.first { $0.key == key }?.value
+    }
+
+    /// The string field `key`; `nil` if absent or not a string.
+    public func string(_ key: String) -> String? {
+        guard case .string(let value) = self[key] else { return nil }
+        return value
+    }
+
+    /// The integer field `key` if it fits `Integer`; `nil` if absent, not an integer, or out of range.
+    public func integer<Integer: FixedWidthInteger>(_ key: String, as type: Integer.Type = Integer.self) -> Integer? {
+        switch self[key] {
+        case .integer(let value): Integer(exactly: value)
+        case .largeInteger(let value): Integer(exactly: value)
+        case .string, nil: nil
+        }
+    }
+
+    /// Whether `key` is present at all.
+    public func has(_ key: String) -> Bool { self[key] != nil }
+
+    private struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var position = 0
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        mutating func object() -> [(key: String, value: Value)]? {
+            skipSpace()
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var fields: [(key: String, value: Value)] = []
+            skipSpace()
+            if !take(UInt8(ascii: "}")) {
+                repeat {
+                    skipSpace()
+                    guard let key = string() else { return nil }
+                    // A repeated key: leave its meaning to the full decoder.
+                    guard !fields.contains(where: { $0.key == key }) else { return nil }
+                    skipSpace()
+                    guard take(UInt8(ascii: ":")) else { return nil }
+                    skipSpace()
+                    guard let value = value() else { return nil }
+                    fields.append((key, value))
+                    skipSpace()
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "}")) else { return nil }
+            }
+            skipSpace()
+            return position == bytes.count ? fields : nil
+        }
+
+        private mutating func value() -> Value? {
+            guard position < bytes.count else { return nil }
+            if bytes[position] == UInt8(ascii: "\"") { return string().map(Value.string) }
+            return integer()
+        }
+
+        /// An integer without sign games, leading zeros, fraction or exponent; anything else is left to the decoder.
+        private mutating func integer() -> Value? {
+            let negative = take(UInt8(ascii: "-"))
+            let start = position
+            var magnitude: UInt64 = 0
+            while position < bytes.count, case let digit = bytes[position] &- UInt8(ascii: "0"), digit < 10 {
+                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+                guard !overflow1, !overflow2 else { return nil }
+                magnitude = sum
+                position += 1
+            }
+            let digits = position - start
+            guard digits > 0, !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
+            if position < bytes.count,
+                [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position])
+            {
+                return nil
+            }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1, magnitude != 0 else { return nil }
+                return .integer(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+            }
+            return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .largeInteger(magnitude)
+        }
+
+        /// A string, unescaped; `nil` for invalid UTF-8, raw control characters, bad escapes or lone surrogates.
+        private mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = position
+            while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\"),
+                bytes[position] >= 0x20
+            {
+                position += 1
+            }
+            guard position < bytes.count else { return nil }
+            if bytes[position] == UInt8(ascii: "\"") {
+                defer { position += 1 }
+                return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+            }
+            var utf8 = Array(bytes[start..<position])
+            while position < bytes.count {
+                let byte = bytes[position]
+                position += 1
+                switch byte {
+                case UInt8(ascii: "\""):
+                    return String(validating: utf8, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard let scalar = escape() else { return nil }
+                    utf8.append(contentsOf: String(Character(scalar)).utf8)
+                case ..<0x20:
+                    return nil
+                default:
+                    utf8.append(byte)
+                }
+            }
+            return nil
+        }
+
+        /// The character after a backslash (already read).
+        private mutating func escape() -> Unicode.Scalar? {
+            guard position < bytes.count else { return nil }
+            let byte = bytes[position]
+            position += 1
+            switch byte {
+            case UInt8(ascii: "\""): return "\""
+            case UInt8(ascii: "\\"): return "\\"
+            case UInt8(ascii: "/"): return "/"
+            case UInt8(ascii: "b"): return "\u{8}"
+            case UInt8(ascii: "f"): return "\u{C}"
+            case UInt8(ascii: "n"): return "\n"
+            case UInt8(ascii: "r"): return "\r"
+            case UInt8(ascii: "t"): return "\t"
+            case UInt8(ascii: "u"):
+                guard let unit = hex4() else { return nil }
+                switch unit {
+                case 0xD800...0xDBFF:
+                    guard take(UInt8(ascii: "\\")), take(UInt8(ascii: "u")), let low = hex4(),
+                        (0xDC00...0xDFFF).contains(low)
+                    else { return nil }
+                    return Unicode.Scalar(0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00))
+                case 0xDC00...0xDFFF:
+                    return nil
+                default:
+                    return Unicode.Scalar(unit)
+                }
+            default:
+                return nil
+            }
+        }
+
+        private mutating func hex4() -> UInt16? {
+            guard position + 4 <= bytes.count else { return nil }
+            var value: UInt16 = 0
+            for _ in 0..<4 {
+                let byte = bytes[position]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt16(digit)
+                position += 1
+            }
+            return value
+        }
+
+        private mutating func take(_ byte: UInt8) -> Bool {
+            guard position < bytes.count, bytes[position] == byte else { return false }
+            position += 1
+            return true
+        }
+
+        private mutating func skipSpace() {
+            while position < bytes.count,
+                bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x0D || bytes[position] == 0x09
+            {
+                position += 1
+            }
+        }
+    }
+}
+
+extension ClientFrame: JSONFrameDecodable {
+    public init?(flatJSON object: FlatJSONObject) {
+        guard let id = object.integer("id", as: UInt64.self), let type = object.string("type") else { return nil }
+        if object.has("v") {
+            guard object.integer("v", as: Int.self) == ProtocolVersion.current else { return nil }
+        }
+        switch type {
+        case "login", "register":
+            guard let username = object.string("username"), let password = object.string("password") else {
+                return nil
+            }
+            self.init(
+                id: id,
+                message: type == "login"
+                    ? .login(username: username, password: password)
+                    : .register(username: username, password: password))
+        case "download_tempid":
+            self.init(id: id, message: .downloadTempID)
+        case "logout":
+            self.init(id: id, message: .logout)
+        default:
+            return nil
+        }
+    }
+}
+
+extension ServerFrame: JSONFrameDecodable {
+    public init?(flatJSON object: FlatJSONObject) {
+        guard let type = object.string("type") else { return nil }
+        var id: UInt64?
+        if object.has("id") {
+            guard let value = object.integer("id", as: UInt64.self) else { return nil }
+            id = value
+        }
+        let message: ServerMessage
+        switch type {
+        case "welcome", "registered", "going_away":
+            guard let text = object.string("message") else { return nil }
+            message =
+                switch type {
+                case "welcome": .welcome(message: text)
+                case "registered": .registered(message: text)
+                default: .goingAway(message: text)
+                }
+        case "tempid":
+            guard !object.has("following"), let raw = object.string("tempID"), let tempID = TempID(raw),
+                let start = object.integer("start", as: Int64.self),
+                let expiry = object.integer("expiry", as: Int64.self)
+            else { return nil }
+            message = .tempID(
+                tempID,
+                ValidityWindow(start: Timestamp(secondsSinceEpoch: start), expiry: Timestamp(secondsSinceEpoch: expiry))
+            )
+        case "logged_out":
+            message = .loggedOut
+        case "error":
+            guard let code = object.string("code"), let text = object.string("message") else { return nil }
+            message = .error(WireErrorCode(rawValue: code) ?? .unknown, message: text)
+        default:
+            return nil
+        }
+        self.init(id: id, message: message)
+    }
+}
