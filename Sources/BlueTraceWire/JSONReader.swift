@@ -11,16 +11,19 @@ public protocol JSONFrameDecodable: Decodable {
     init?(flatJSON object: FlatJSONObject)
 }
 
-/// A JSON object whose values are all strings or integers, read from a payload in one pass.
+/// A JSON object whose values are strings, integers, or (at the top level only) arrays of such objects, read from a
+/// payload in one pass: every protocol message, uploads included.
 public struct FlatJSONObject {
     /// A field's value.
-    public enum Value: Equatable {
+    public enum Value {
         /// A string, unescaped.
         case string(String)
         /// An integer written without fraction or exponent.
         case integer(Int64)
         /// An integer above `Int64.max` (up to `UInt64.max`).
         case largeInteger(UInt64)
+        /// An array of flat objects (a top-level field only).
+        case objects([FlatJSONObject])
     }
 
     private var fields: [(key: String, value: Value)] = []
@@ -29,10 +32,16 @@ public struct FlatJSONObject {
     public init?(_ payload: ByteBuffer) {
         let parsed: [(key: String, value: Value)]? = payload.withUnsafeReadableBytes { bytes in
             var reader = Reader(bytes: bytes)
-            return reader.object()
+            guard let fields = reader.object(allowingArrays: true) else { return nil }
+            reader.skipSpace()
+            return reader.isAtEnd ? fields : nil
         }
         guard let parsed else { return nil }
         fields = parsed
+    }
+
+    private init(fields: [(key: String, value: Value)]) {
+        self.fields = fields
     }
 
     /// The value of `key`, if present.
@@ -51,8 +60,14 @@ public struct FlatJSONObject {
         switch self[key] {
         case .integer(let value): Integer(exactly: value)
         case .largeInteger(let value): Integer(exactly: value)
-        case .string, nil: nil
+        case .string, .objects, nil: nil
         }
+    }
+
+    /// The array-of-objects field `key`; `nil` if absent or anything else.
+    public func objects(_ key: String) -> [FlatJSONObject]? {
+        guard case .objects(let value) = self[key] else { return nil }
+        return value
     }
 
     /// Whether `key` is present at all.
@@ -64,7 +79,10 @@ public struct FlatJSONObject {
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-        mutating func object() -> [(key: String, value: Value)]? {
+        var isAtEnd: Bool { position == bytes.count }
+
+        /// An object; arrays of objects among its values only if `allowingArrays` (one level of nesting).
+        mutating func object(allowingArrays: Bool) -> [(key: String, value: Value)]? {
             skipSpace()
             guard take(UInt8(ascii: "{")) else { return nil }
             var fields: [(key: String, value: Value)] = []
@@ -78,20 +96,36 @@ public struct FlatJSONObject {
                     skipSpace()
                     guard take(UInt8(ascii: ":")) else { return nil }
                     skipSpace()
-                    guard let value = value() else { return nil }
+                    guard let value = value(allowingArrays: allowingArrays) else { return nil }
                     fields.append((key, value))
                     skipSpace()
                 } while take(UInt8(ascii: ","))
                 guard take(UInt8(ascii: "}")) else { return nil }
             }
-            skipSpace()
-            return position == bytes.count ? fields : nil
+            return fields
         }
 
-        private mutating func value() -> Value? {
+        private mutating func value(allowingArrays: Bool) -> Value? {
             guard position < bytes.count else { return nil }
-            if bytes[position] == UInt8(ascii: "\"") { return string().map(Value.string) }
-            return integer()
+            switch bytes[position] {
+            case UInt8(ascii: "\""): return string().map(Value.string)
+            case UInt8(ascii: "["): return allowingArrays ? array().map(Value.objects) : nil
+            default: return integer()
+            }
+        }
+
+        /// An array whose elements are all flat objects.
+        private mutating func array() -> [FlatJSONObject]? {
+            guard take(UInt8(ascii: "[")) else { return nil }
+            var elements: [FlatJSONObject] = []
+            skipSpace()
+            if take(UInt8(ascii: "]")) { return elements }
+            repeat {
+                guard let fields = object(allowingArrays: false) else { return nil }
+                elements.append(FlatJSONObject(fields: fields))
+                skipSpace()
+            } while take(UInt8(ascii: ","))
+            return take(UInt8(ascii: "]")) ? elements : nil
         }
 
         /// An integer without sign games, leading zeros, fraction or exponent; anything else is left to the decoder.
@@ -209,7 +243,7 @@ public struct FlatJSONObject {
             return true
         }
 
-        private mutating func skipSpace() {
+        mutating func skipSpace() {
             while position < bytes.count,
                 bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x0D || bytes[position] == 0x09
             {
@@ -237,6 +271,9 @@ extension ClientFrame: JSONFrameDecodable {
                     : .register(username: username, password: password))
         case "download_tempid":
             self.init(id: id, message: .downloadTempID)
+        case "upload_contact_log":
+            guard let entries = object.objects("entries") else { return nil }
+            self.init(id: id, message: .uploadContactLog(entries.map(UploadEntry.init(flatJSON:))))
         case "logout":
             self.init(id: id, message: .logout)
         default:
@@ -281,5 +318,24 @@ extension ServerFrame: JSONFrameDecodable {
             return nil
         }
         self.init(id: id, message: message)
+    }
+}
+
+extension UploadEntry {
+    /// One uploaded entry, judged as `JSONDecoder`'s path judges it (`UploadEntryFields`).
+    init(flatJSON entry: FlatJSONObject) {
+        let received: UploadEntryFields.Received =
+            if !entry.has("received") {
+                .absent
+            } else if let seconds = entry.integer("received", as: Int64.self) {
+                .time(seconds)
+            } else {
+                .invalid
+            }
+        self =
+            UploadEntryFields(
+                tempID: entry.string("tempID"), start: entry.integer("start"), expiry: entry.integer("expiry"),
+                received: received
+            ).entry
     }
 }

@@ -87,6 +87,47 @@ extension ClientFrame: Codable {
     }
 }
 
+/// The fields of one uploaded entry as read (by `JSONDecoder` or the fast reader), and the entry they make: the one
+/// place that decides whether an entry is malformed, and why.
+struct UploadEntryFields {
+    /// The optional `received` field.
+    enum Received {
+        case absent
+        case time(Int64)
+        case invalid
+    }
+
+    /// `tempID`, if it is a string.
+    var tempID: String?
+    /// `start`, if it is an integer in range.
+    var start: Int64?
+    /// `expiry`, if it is an integer in range.
+    var expiry: Int64?
+    var received: Received
+
+    var entry: UploadEntry {
+        guard let rawTempID = tempID, let tempID = TempID(rawTempID) else {
+            return .malformed(tempID: tempID, reason: "tempID must be 1–256 printable ASCII characters without spaces")
+        }
+        guard let start, let expiry else {
+            return .malformed(tempID: rawTempID, reason: "start and expiry must be Unix times in seconds")
+        }
+        guard start <= expiry else { return .malformed(tempID: rawTempID, reason: "expiry is before start") }
+        let receivedAt: Timestamp?
+        switch received {
+        case .absent: receivedAt = nil
+        case .time(let seconds): receivedAt = Timestamp(secondsSinceEpoch: seconds)
+        case .invalid: return .malformed(tempID: rawTempID, reason: "received must be a Unix time in seconds")
+        }
+        return .encounter(
+            ReportedEncounter(
+                tempID: tempID,
+                validity: ValidityWindow(
+                    start: Timestamp(secondsSinceEpoch: start), expiry: Timestamp(secondsSinceEpoch: expiry)),
+                receivedAt: receivedAt))
+    }
+}
+
 /// Decodes one upload entry without failing the whole upload: a bad entry becomes `.malformed` with the reason.
 private struct LenientUploadEntry: Codable {
     var entry: UploadEntry
@@ -98,35 +139,23 @@ private struct LenientUploadEntry: Codable {
             entry = .malformed(tempID: nil, reason: "entry is not a JSON object")
             return
         }
-        let rawTempID = try? container.decodeIfPresent(String.self, forKey: .tempID)
-        guard let rawTempID, let tempID = TempID(rawTempID) else {
-            entry = .malformed(
-                tempID: rawTempID, reason: "tempID must be 1–256 printable ASCII characters without spaces")
-            return
+        let received: UploadEntryFields.Received
+        if !container.contains(.received) {
+            received = .absent
+        } else if let value = try? container.decodeIfPresent(Int64.self, forKey: .received) {
+            received = .time(value)
+        } else if (try? container.decodeNil(forKey: .received)) == true {
+            received = .absent
+        } else {
+            received = .invalid
         }
-        guard let start = try? container.decode(Int64.self, forKey: .start),
-            let expiry = try? container.decode(Int64.self, forKey: .expiry)
-        else {
-            entry = .malformed(tempID: rawTempID, reason: "start and expiry must be Unix times in seconds")
-            return
-        }
-        guard start <= expiry else {
-            entry = .malformed(tempID: rawTempID, reason: "expiry is before start")
-            return
-        }
-        let received: Int64?
-        do {
-            received = try container.decodeIfPresent(Int64.self, forKey: .received)
-        } catch {
-            entry = .malformed(tempID: rawTempID, reason: "received must be a Unix time in seconds")
-            return
-        }
-        entry = .encounter(
-            ReportedEncounter(
-                tempID: tempID,
-                validity: ValidityWindow(
-                    start: Timestamp(secondsSinceEpoch: start), expiry: Timestamp(secondsSinceEpoch: expiry)),
-                receivedAt: received.map(Timestamp.init(secondsSinceEpoch:))))
+        entry =
+            UploadEntryFields(
+                tempID: try? container.decodeIfPresent(String.self, forKey: .tempID),
+                start: try? container.decode(Int64.self, forKey: .start),
+                expiry: try? container.decode(Int64.self, forKey: .expiry),
+                received: received
+            ).entry
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -51,7 +51,26 @@ struct JSONReaderTests {
         #"{"v":1,"type":"logout","id":1,"nested":{"a":1}}"#,
         #"{"v":1,"type":"logout","id":1} trailing"#,
         #"{"v":1,"type":"logout","id":1,}"#,
-        #"[1,2]"#, "", "{", #"{"v":1,"type":"upload_contact_log","id":3,"entries":[]}"#,
+        #"[1,2]"#, "", "{",
+        // Uploads: every way an entry can be malformed is judged as JSONDecoder's path judges it.
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"12345678901234567891","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"received":2}, {}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":5,"start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"bad id","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":"1","expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":3,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"received":"2"}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"received":null}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":9223372036854775808}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1.0,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"n":[1]}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[1, "two", {"tempID":"x","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2},]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":"none"}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3}"#,
+        #"{"v":1,"type":"logout","id":3,"entries":[]}"#,
     ]
 
     @Test("Client frames: the same frame or the same error as JSONDecoder", arguments: clientPayloads)
@@ -96,6 +115,14 @@ struct JSONReaderTests {
                         TempID("1")!,
                         ValidityWindow(start: Timestamp(secondsSinceEpoch: 1), expiry: Timestamp(secondsSinceEpoch: 2)))
                 ))
-        #expect(FlatJSONObject(ByteBuffer(string: #"{"a":[1]}"#)) == nil, "nested values are left to JSONDecoder")
+        let upload = try #require(
+            FlatJSONObject(
+                ByteBuffer(
+                    string:
+                        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2}]}"#
+                )))
+        #expect(ClientFrame(flatJSON: upload) != nil)
+        #expect(FlatJSONObject(ByteBuffer(string: #"{"a":[1]}"#)) == nil, "arrays of anything but objects are left")
+        #expect(FlatJSONObject(ByteBuffer(string: #"{"a":[{"b":[]}]}"#)) == nil, "so is deeper nesting")
     }
 }
