@@ -233,7 +233,7 @@ public final class HealthAuthority: Sendable {
                         detail: reason))
             case .encounter(let encounter):
                 let verdict = ContactTracer.verdict(
-                    for: encounter, lookup: lookups[encounter.tempID] ?? .unknown,
+                    for: encounter, lookup: lookups[encounter.tempID],
                     judgingEncounterTime: !encounter.tempID.isDecimal)
                 switch verdict {
                 case .traced(let grant):

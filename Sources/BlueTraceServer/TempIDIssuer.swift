@@ -35,26 +35,35 @@ struct TempIDIssuer: Sendable {
     }
 
     /// What is known of each TempID: issued (to whom, when valid), unknown, or undecryptable.
-    func lookUp(_ tempIDs: [TempID]) async throws -> [TempID: TempIDLookup] {
-        let decimal = tempIDs.filter(\.isDecimal)
-        let mapped = try await store.grants(for: decimal)
+    func lookUp(_ tempIDs: [TempID]) async throws -> TempIDLookups {
+        let mapped = try await store.grants(for: tempIDs.filter(\.isDecimal))
+        var sealed: [TempID: TempIDLookup] = [:]
         let sealer = keys?.sealer
-        var result: [TempID: TempIDLookup] = [:]
-        for tempID in tempIDs {
-            if tempID.isDecimal {
-                result[tempID] = mapped[tempID].map { .issued($0) } ?? .unknown
-            } else if let sealer {
-                switch sealer.open(tempID) {
-                case .opened(let user, let validity):
-                    result[tempID] = .issued(TempIDGrant(user: user, tempID: tempID, validity: validity))
-                case .failedDecryption, .malformed:
-                    result[tempID] = .undecryptable
-                }
-            } else {
-                result[tempID] = .unknown
+        for tempID in tempIDs where !tempID.isDecimal && sealed[tempID] == nil {
+            guard let sealer else {
+                sealed[tempID] = .unknown
+                continue
+            }
+            switch sealer.open(tempID) {
+            case .opened(let user, let validity):
+                sealed[tempID] = .issued(TempIDGrant(user: user, tempID: tempID, validity: validity))
+            case .failedDecryption, .malformed:
+                sealed[tempID] = .undecryptable
             }
         }
-        return result
+        return TempIDLookups(mapped: mapped, sealed: sealed)
+    }
+}
+
+/// What `TempIDIssuer.lookUp` learnt: the store's mappings of 20-digit TempIDs and the opened sealed ones, read
+/// per TempID without building a third table.
+struct TempIDLookups {
+    let mapped: [TempID: TempIDGrant]
+    let sealed: [TempID: TempIDLookup]
+
+    subscript(tempID: TempID) -> TempIDLookup {
+        if let grant = mapped[tempID] { return .issued(grant) }
+        return sealed[tempID] ?? .unknown
     }
 }
 

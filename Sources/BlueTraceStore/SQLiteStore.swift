@@ -108,6 +108,11 @@ public final class SQLiteStore: AuthorityStore {
             try db.rename(table: "tempID_v3", to: "tempID")
             try db.create(index: "tempID_on_expiry", on: "tempID", columns: ["expiry"])
         }
+        migrator.registerMigration("v4: no index on encounter contacts") { db in
+            // No query reads encounters by contact (traces go through the uploader), and keeping this index cost
+            // about a third of the time to store each uploaded entry.
+            try db.drop(index: "encounter_on_contact")
+        }
         return migrator
     }
 
@@ -193,25 +198,79 @@ public final class SQLiteStore: AuthorityStore {
 
     public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
         guard !tempIDs.isEmpty else { return [:] }
-        // In key order, each lookup lands near the last one in the B-tree: fewer pages to bring in.
-        let keys = Set(tempIDs).sorted()
-        return try await writer.read { db in
+        let keys = Self.lookupOrder(tempIDs)
+        // A large upload is looked up in contiguous parts on several reader connections at once (one per core).
+        let parts = keys.count < 100_000 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 4)
+        let partSize = (keys.count + parts - 1) / parts
+        let found = try await withThrowingTaskGroup(of: [TempIDGrant].self) { group in
+            for start in stride(from: 0, to: keys.count, by: partSize) {
+                let part = keys[start..<min(start + partSize, keys.count)]
+                group.addTask { try await self.lookUp(part) }
+            }
+            return try await group.reduce(into: []) { $0.append(contentsOf: $1) }
+        }
+        return Dictionary(found.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The stored mappings of `keys` (distinct, in key order), read in one transaction.
+    private func lookUp(_ keys: ArraySlice<TempID>) async throws -> [TempIDGrant] {
+        try await writer.read { db in
             let select = try RawStatement(db, sql: "SELECT username, start, expiry FROM tempID WHERE tempID = ?")
-            var found: [TempID: TempIDGrant] = [:]
+            var found: [TempIDGrant] = []
             found.reserveCapacity(keys.count)
             for tempID in keys {
                 select.bind(tempID.rawValue, at: 1)
                 if try select.step() {
-                    found[tempID] = TempIDGrant(
-                        user: select.text(at: 0), tempID: tempID,
-                        validity: ValidityWindow(
-                            start: Timestamp(secondsSinceEpoch: select.int64(at: 1)),
-                            expiry: Timestamp(secondsSinceEpoch: select.int64(at: 2))))
+                    found.append(
+                        TempIDGrant(
+                            user: select.text(at: 0), tempID: tempID,
+                            validity: ValidityWindow(
+                                start: Timestamp(secondsSinceEpoch: select.int64(at: 1)),
+                                expiry: Timestamp(secondsSinceEpoch: select.int64(at: 2)))))
                 }
                 select.reset()
             }
             return found
         }
+    }
+
+    /// The distinct TempIDs in the table's key order, so each lookup lands beside the last one in the B-tree.
+    ///
+    /// 20-digit TempIDs are ordered as two 10-digit numbers, the same order as their text (SQLite compares text
+    /// bytewise) at a fraction of the cost of comparing strings: for a million-entry upload, 0.1 s instead of 2 s.
+    static func lookupOrder(_ tempIDs: [TempID]) -> [TempID] {
+        var decimal: [(key: (UInt64, UInt64), index: Int)] = []
+        decimal.reserveCapacity(tempIDs.count)
+        var others: Set<TempID> = []
+        for (index, tempID) in tempIDs.enumerated() {
+            if let key = decimalKey(tempID) { decimal.append((key, index)) } else { others.insert(tempID) }
+        }
+        decimal.sort { $0.key < $1.key }
+        var ordered: [TempID] = []
+        ordered.reserveCapacity(decimal.count + others.count)
+        var previous: (UInt64, UInt64)?
+        for item in decimal where previous.map({ $0 != item.key }) ?? true {
+            ordered.append(tempIDs[item.index])
+            previous = item.key
+        }
+        return ordered + others.sorted()
+    }
+
+    /// A 20-digit TempID as its two halves of 10 digits; `nil` for any other TempID.
+    private static func decimalKey(_ tempID: TempID) -> (UInt64, UInt64)? {
+        var halves: (UInt64, UInt64) = (0, 0)
+        var count = 0
+        for byte in tempID.rawValue.utf8 {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, count < TempID.decimalLength else { return nil }
+            if count < TempID.decimalLength / 2 {
+                halves.0 = halves.0 * 10 + UInt64(digit)
+            } else {
+                halves.1 = halves.1 * 10 + UInt64(digit)
+            }
+            count += 1
+        }
+        return count == TempID.decimalLength ? halves : nil
     }
 
     // MARK: Uploads

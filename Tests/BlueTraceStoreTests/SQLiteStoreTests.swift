@@ -86,6 +86,7 @@ struct SQLiteStoreTests {
         #expect(
             applied == [
                 "v1", "v2: malformed details, imported TempIDs, trace indexes", "v3: TempIDs in a table without rowid",
+                "v4: no index on encounter contacts",
             ])
         let tempIDTable = try await DatabaseQueue(path: path).read { db in
             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'")
@@ -164,6 +165,21 @@ struct SQLiteStoreTests {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempID")
         }
         #expect(stored == 300)
+    }
+
+    @Test("Lookups go in the table's key order: distinct TempIDs, sorted as their text is")
+    func lookupOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let decimal = (0..<500).map { _ in TempID.randomDecimal(using: &generator) }
+        let others = ["sealed+B", "sealed+A", "123", "1234567890123456789012"].map { TempID($0)! }
+        let input = (decimal + decimal.prefix(50) + others + others.prefix(1)).shuffled()
+        let ordered = SQLiteStore.lookupOrder(input)
+        #expect(ordered.count == 504)
+        #expect(Set(ordered) == Set(input))
+        #expect(
+            Array(ordered.prefix(500))
+                == decimal.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) })
+        #expect(Array(ordered.suffix(4)) == others.sorted())
     }
 
     @Test("Looking up more TempIDs than one SQL statement takes works")
