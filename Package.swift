@@ -166,6 +166,7 @@ let package = Package(
                 "BlueTraceCLI",
                 "BlueTraceBench",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

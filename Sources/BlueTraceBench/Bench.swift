@@ -61,8 +61,10 @@ public enum Bench {
             let notes = notes
             try FileDescriptorLimit.ensure(atLeast: fileDescriptorsNeeded(options, bothEnds: true), bothEnds: true)
             progress(
-                "Starting a server in this process (\(spawn.database.rawValue) database, scrypt cost "
-                    + "\(spawn.passwordCost))…")
+                spawn.stub
+                    ? "Starting the protocol stub in this process…"
+                    : "Starting a server in this process (\(spawn.database.rawValue) database, scrypt cost "
+                        + "\(spawn.passwordCost))…")
             return try await InProcessServer.run(options: spawn, logger: logger, eventLoopGroup: eventLoopGroup) {
                 address in
                 let connector = Connector(host: address.host, port: address.port, eventLoopGroup: eventLoopGroup)
@@ -73,8 +75,10 @@ public enum Bench {
                 return report(
                     options: options, measurement: measurement,
                     server: ServerDescription(
-                        address: "\(address.host):\(address.port)", spawned: true, database: spawn.database.rawValue,
-                        passwordCost: spawn.passwordCost, processID: getpid()),
+                        address: "\(address.host):\(address.port)", spawned: true,
+                        database: spawn.stub ? nil : spawn.database.rawValue,
+                        passwordCost: spawn.stub ? nil : spawn.passwordCost, processID: getpid(),
+                        stub: spawn.stub ? true : nil),
                     notes: notes)
             }
         }

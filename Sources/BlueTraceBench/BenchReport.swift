@@ -47,6 +47,8 @@ public struct ServerDescription: Sendable, Codable, Hashable {
     public var passwordCost: Int?
     /// The server's process id, when known.
     public var processID: Int32?
+    /// Whether it was the protocol stub (canned replies, nothing behind them), not the real server.
+    public var stub: Bool? = nil
 }
 
 /// Throughput and latency of one kind of operation.
@@ -175,7 +177,11 @@ extension BenchReport {
         }
         lines.append(header)
         var serverLine = "server: \(server.address)"
-        if server.spawned {
+        if server.stub == true {
+            serverLine +=
+                ", the protocol stub started in this process (--stub-server): canned replies, no store, "
+                + "no hashing; the ceiling of the transport, not a server's speed"
+        } else if server.spawned {
             serverLine += ", started in this process (--spawn), \(server.database ?? "file") database"
             if let cost = server.passwordCost {
                 serverLine += ", scrypt cost \(cost) for speed (bluetrace server's default is 15)"

@@ -25,18 +25,22 @@ public struct SpawnOptions: Sendable {
     public var maximumFrameSize: Int
     /// How the server makes TempIDs.
     public var tempIDScheme: TempIDScheme
+    /// Whether to start the protocol stub (`StubServer`, canned replies) instead of the real server.
+    public var stub: Bool
 
     /// Creates options; the defaults are those of `bluetrace bench --spawn`.
     public init(
         database: Database = .file,
         passwordCost: Int = 10,
         maximumFrameSize: Int = Framing.defaultMaximumFrameSize,
-        tempIDScheme: TempIDScheme = .decimal
+        tempIDScheme: TempIDScheme = .decimal,
+        stub: Bool = false
     ) {
         self.database = database
         self.passwordCost = passwordCost
         self.maximumFrameSize = maximumFrameSize
         self.tempIDScheme = tempIDScheme
+        self.stub = stub
     }
 
     var passwordParameters: PasswordHasher.Parameters {
@@ -61,6 +65,9 @@ enum InProcessServer {
         eventLoopGroup: any EventLoopGroup,
         _ body: @Sendable (ListeningAddress) async throws -> Result
     ) async throws -> Result {
+        if options.stub {
+            return try await runStub(options: options, eventLoopGroup: eventLoopGroup, body)
+        }
         guard options.passwordParameters.isSupported else {
             throw BenchError.invalidOption(
                 "--password-cost must be from 1 to \(PasswordHasher.Parameters.maximumLogRounds).")
@@ -96,6 +103,30 @@ enum InProcessServer {
             guard let port = await iterator.next()?.port else {
                 _ = try await group.next()  // the server's own error, if it failed to start
                 throw BenchError.connectionClosed(during: "the start of the in-process server")
+            }
+            let result = try await body(ListeningAddress(host: "127.0.0.1", port: port))
+            group.cancelAll()
+            return result
+        }
+    }
+
+    private static func runStub<Result: Sendable>(
+        options: SpawnOptions,
+        eventLoopGroup: any EventLoopGroup,
+        _ body: @Sendable (ListeningAddress) async throws -> Result
+    ) async throws -> Result {
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let stub = StubServer(eventLoopGroup: eventLoopGroup, maximumFrameSize: options.maximumFrameSize)
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                defer { portSink.finish() }
+                try await stub.run { portSink.yield($0) }
+                return nil
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                _ = try await group.next()
+                throw BenchError.connectionClosed(during: "the start of the stub server")
             }
             let result = try await body(ListeningAddress(host: "127.0.0.1", port: port))
             group.cancelAll()

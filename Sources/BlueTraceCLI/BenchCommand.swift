@@ -64,6 +64,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --spawn: scrypt cost of the test users' passwords, as log2 of the rounds (default 10).")
     var passwordCost: Int?
 
+    @Flag(help: ArgumentHelp(Self.stubHelp))
+    var stubServer = false
+    private static let stubHelp =
+        "With --spawn: start the protocol stub instead of the server (canned replies, nothing behind them), to "
+        + "measure the ceiling the transport alone puts on this machine."
+
     @Option(name: .customLong("server-pid"), help: "The server's process id, to measure its memory (idle).")
     var serverPID: Int32?
 
@@ -86,10 +92,10 @@ struct BenchCommand: AsyncParsableCommand {
             guard (1...65_535).contains(port) else {
                 throw ValidationError("<port> must be a port number from 1 to 65535, not \(port).")
             }
-            guard spawnDatabase == nil, passwordCost == nil else {
+            guard spawnDatabase == nil, passwordCost == nil, !stubServer else {
                 throw ValidationError(
-                    "--spawn-database and --password-cost set up the server --spawn starts; a running server keeps "
-                        + "its own settings.")
+                    "--spawn-database, --password-cost and --stub-server set up the server --spawn starts; a running "
+                        + "server keeps its own settings.")
             }
         }
         guard duration.isFinite, warmup.isFinite, timeout.isFinite else {
@@ -118,7 +124,8 @@ struct BenchCommand: AsyncParsableCommand {
         let logger = Logger(label: "bluetrace.bench")
         let target: BenchTarget =
             spawn
-            ? .spawn(SpawnOptions(database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10))
+            ? .spawn(
+                SpawnOptions(database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10, stub: stubServer))
             : .server(host: host ?? "127.0.0.1", port: port ?? 0, processID: serverPID)
         let json = self.json
         let report = try await Bench.run(options: options, target: target, logger: logger) { line in

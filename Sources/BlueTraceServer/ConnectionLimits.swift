@@ -109,6 +109,9 @@ final class SessionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     private let idleTimeout: TimeAmount
     private var authenticated = false
     private var timer: Scheduled<Void>?
+    /// When the client last sent something. Reading it when the timer fires, instead of re-arming the timer on
+    /// every message, keeps a timer off the per-request path.
+    private var lastRead = NIODeadline.now()
 
     init(limits: ConnectionLimits) {
         loginDeadline = .nanoseconds(Int64(limits.loginDeadline * 1e9))
@@ -116,11 +119,11 @@ final class SessionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { arm(context: context) }
+        if context.channel.isActive { arm(context: context, in: loginDeadline) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(context: context)
+        arm(context: context, in: loginDeadline)
         context.fireChannelActive()
     }
 
@@ -130,7 +133,7 @@ final class SessionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if authenticated { arm(context: context) }
+        if authenticated { lastRead = context.eventLoop.now }
         context.fireChannelRead(data)
     }
 
@@ -138,25 +141,35 @@ final class SessionTimeouts: ChannelDuplexHandler, RemovableChannelHandler {
         // The session is logged in once the server says welcome; from then on the idle timeout applies.
         if !authenticated, case .welcome = unwrapOutboundIn(data).message {
             authenticated = true
-            arm(context: context)
+            lastRead = context.eventLoop.now
+            arm(context: context, in: idleTimeout)
         }
         context.write(data, promise: promise)
     }
 
-    private func arm(context: ChannelHandlerContext) {
+    private func arm(context: ChannelHandlerContext, in delay: TimeAmount) {
         timer?.cancel()
-        let authenticated = self.authenticated
-        let delay = authenticated ? idleTimeout : loginDeadline
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: delay) {
-            let context = loopBound.value
-            let message =
-                authenticated
-                ? "The session was idle for too long and has been closed; log in again."
-                : "No login within the deadline; the connection has been closed."
-            context.writeAndFlush(
-                NIOAny(ServerFrame(id: nil, message: .goingAway(message: message))), promise: nil)
-            context.close(promise: nil)
+            let (handler, context) = loopBound.value
+            handler.timerFired(context: context)
         }
+    }
+
+    /// Closes the connection, unless the client sent something since the timer was set: then waits the rest.
+    private func timerFired(context: ChannelHandlerContext) {
+        if authenticated {
+            let idle = context.eventLoop.now - lastRead
+            if idle < idleTimeout {
+                arm(context: context, in: idleTimeout - idle)
+                return
+            }
+        }
+        let message =
+            authenticated
+            ? "The session was idle for too long and has been closed; log in again."
+            : "No login within the deadline; the connection has been closed."
+        context.writeAndFlush(NIOAny(ServerFrame(id: nil, message: .goingAway(message: message))), promise: nil)
+        context.close(promise: nil)
     }
 }

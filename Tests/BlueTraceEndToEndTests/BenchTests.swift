@@ -67,6 +67,20 @@ struct BenchTests {
         #expect((report.operations.first?.count ?? 0) > 0)
     }
 
+    @Test("The protocol stub answers every scenario's requests, and the report says it was the stub")
+    func stubServer() async throws {
+        for scenario in [BenchScenario.tempid, .upload, .mixed] {
+            let options = BenchOptions(
+                scenario: scenario, clients: 3, duration: .milliseconds(500), warmup: .zero, uploadEntries: 5)
+            let report = try await Bench.run(
+                options: options, target: .spawn(SpawnOptions(stub: true)), logger: quietLogger)
+            #expect(report.totalErrors == 0, "errors: \(report.errorSamples)")
+            #expect(report.server.stub == true)
+            #expect(report.table().contains("protocol stub"))
+            #expect((report.operations.first { $0.operation == .tempid || $0.operation == .upload }?.count ?? 0) > 0)
+        }
+    }
+
     @Test("Against a server in another process: users are reused, and both processes' memory is measured")
     func separateServerProcess() async throws {
         let directory = try TestDirectory()
