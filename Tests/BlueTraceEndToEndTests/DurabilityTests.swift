@@ -211,9 +211,10 @@ struct ShutdownTests {
                 }
             }
         }
-        // Mid-load: once the clients have had some answers.
-        try await clients[0].expect("Contact log uploaded", timeout: .seconds(30))
-        try await clients[2].expect("> TempID:", timeout: .seconds(30))
+        // Mid-load: once every client has had an answer.
+        for (index, client) in clients.enumerated() {
+            try await client.expect(index < 2 ? "Contact log uploaded" : "> TempID:", timeout: .seconds(30))
+        }
         #expect(server.stop(signal: SIGTERM) == 0)
         await load.value
         for client in clients {
