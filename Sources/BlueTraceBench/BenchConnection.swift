@@ -102,6 +102,7 @@ struct Connection {
         switch try await request(.register(username: username, password: password)) {
         case .registered: return true
         case .error(.usernameTaken, _): return false
+        case .error(.serverBusy, let message): throw BenchError.serverBusy(message: message)
         case .error(_, let message): throw BenchError.registrationRefused(user: username, message: message)
         case let other: throw BenchError.unexpectedReply(request: "register", reply: other.type)
         }
@@ -111,6 +112,7 @@ struct Connection {
     mutating func login(_ username: String, password: String) async throws {
         switch try await request(.login(username: username, password: password)) {
         case .welcome: return
+        case .error(.serverBusy, let message): throw BenchError.serverBusy(message: message)
         case .error(_, let message): throw BenchError.loginRefused(user: username, message: message)
         case let other: throw BenchError.unexpectedReply(request: "login", reply: other.type)
         }

@@ -8,6 +8,8 @@ public enum BenchError: Error, Hashable, Sendable, CustomStringConvertible {
     case registrationRefused(user: String, message: String)
     /// A test user could not log in.
     case loginRefused(user: String, message: String)
+    /// The server refused a connection under its connection limits.
+    case serverBusy(message: String)
     /// The server answered with something other than what the protocol says it should.
     case unexpectedReply(request: String, reply: String)
     /// The server closed the connection.
@@ -32,6 +34,9 @@ public enum BenchError: Error, Hashable, Sendable, CustomStringConvertible {
         case .loginRefused(let user, let message):
             "the test user \(user) cannot log in: \(message). If the server already has the test users with another "
                 + "password, pass that one with --password, or use a server with a fresh database (or --spawn)."
+        case .serverBusy(let message):
+            "the server refused the connection: \(message) Every bench connection comes from this one address: start "
+                + "the server with a higher --connections-per-second (and --max-connections), or use fewer --clients."
         case .unexpectedReply(let request, let reply):
             "the server answered \(request) with \(reply); is it a bluetrace server speaking protocol version 1?"
         case .connectionClosed(let during):

@@ -59,6 +59,14 @@ struct ListeningAddress: Sendable {
 /// Starts a `BlueTraceServer` in this process on a loopback port the OS picks, with its files in a temporary
 /// directory, runs `body` against it, then stops it and removes the directory.
 enum InProcessServer {
+    /// The server's default limits, but for new connections per address: every bench connection comes from
+    /// 127.0.0.1, and the login scenario opens hundreds a second.
+    static var limits: ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.connectionsPerSecondPerAddress = 1_000_000
+        return limits
+    }
+
     static func run<Result: Sendable>(
         options: SpawnOptions,
         logger: Logger,
@@ -84,7 +92,8 @@ enum InProcessServer {
             tempIDsPath: "\(directory)/tempIDs.txt",
             databasePath: options.database == .file ? "\(directory)/bluetrace.sqlite" : nil,
             tempIDScheme: options.tempIDScheme, keyFilePath: "\(directory)/bluetrace-keys.json",
-            passwordParameters: options.passwordParameters, maximumFrameSize: options.maximumFrameSize)
+            passwordParameters: options.passwordParameters, maximumFrameSize: options.maximumFrameSize,
+            limits: Self.limits)
         let authority = try await HealthAuthority.open(
             configuration: configuration, transcript: DiscardingTranscript(), logger: logger)
         let (addresses, addressSink) = AsyncStream<SocketAddress>.makeStream()

@@ -129,6 +129,19 @@ struct BenchTests {
         }
     }
 
+    @Test("A server that refuses the bench's connections: the errors say which option of the server to raise")
+    func connectionRateLimit() async throws {
+        let directory = try TestDirectory()
+        let server = try await ServerProcess(directory: directory.path, arguments: ["--connections-per-second", "0.5"])
+        // Burst of one connection: registering the two test users already needs a second.
+        let error = await #expect(throws: BenchError.self) {
+            try await Bench.run(
+                options: BenchOptions(scenario: .login, clients: 2, duration: .milliseconds(500), warmup: .zero),
+                target: .server(host: "127.0.0.1", port: server.port, processID: nil), logger: quietLogger)
+        }
+        #expect(error?.description.contains("--connections-per-second") == true, "\(String(describing: error))")
+    }
+
     @Test("No server: a clear error, and the command asks for <host> <port> or --spawn")
     func noServer() async throws {
         await #expect(throws: BenchError.self) {
