@@ -15,10 +15,11 @@ public final class SQLiteStore: AuthorityStore {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.prepareDatabase { db in
-                // Large uploads and imports touch many pages at once: a 64 MiB page cache per connection keeps a
-                // million-entry transaction off the disk until it commits, and reads map the file instead of
-                // copying pages through read(2). Both are upper bounds, used only as far as the data needs.
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                // Large uploads and imports touch many pages at once: a 64 MiB page cache on the writer keeps a
+                // million-entry transaction off the disk until it commits. Readers keep SQLite's small default
+                // cache and map the file instead of copying pages through read(2). Both are upper bounds, used
+                // only as far as the data needs.
+                if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -65536") }
                 try db.execute(sql: "PRAGMA mmap_size = 4294967296")
             }
             writer = try DatabasePool(path: path, configuration: configuration)

@@ -276,8 +276,12 @@ extension UnmatchedEntry: Codable {
 
 /// Converts messages to and from the JSON payload of a frame.
 public struct MessageCoder {
-    private let decoder = JSONDecoder()
-    private let encoder = JSONEncoder()
+    // Shared by every coder (JSONDecoder and JSONEncoder are Sendable): each connection has two coders, and the
+    // common messages never need Foundation's, so there is no reason to keep a pair per connection.
+    private static let sharedDecoder = JSONDecoder()
+    private static let sharedEncoder = JSONEncoder()
+    private var decoder: JSONDecoder { Self.sharedDecoder }
+    private var encoder: JSONEncoder { Self.sharedEncoder }
 
     /// Creates a coder.
     public init() {}
