@@ -115,39 +115,3 @@ public struct TempIDPolicy: Sendable, Hashable {
         ValidityWindow(start: time, expiry: time + (lifetime - 1))
     }
 }
-
-/// Every TempID ever issued, and the rule that a new one is never a repeat.
-public struct TempIDRegistry: Sendable {
-    private var grants: [TempID: TempIDGrant] = [:]
-
-    /// Creates an empty registry.
-    public init() {}
-
-    /// How many TempIDs are known.
-    public var count: Int { grants.count }
-
-    /// The grant for `tempID`, if it was ever issued.
-    public func grant(for tempID: TempID) -> TempIDGrant? {
-        grants[tempID]
-    }
-
-    /// Records an existing grant (loaded from a file). Returns `false`, changing nothing, when the TempID is already
-    /// known: the first mapping of a TempID wins.
-    @discardableResult
-    public mutating func record(_ grant: TempIDGrant) -> Bool {
-        guard grants[grant.tempID] == nil else { return false }
-        grants[grant.tempID] = grant
-        return true
-    }
-
-    /// Issues a fresh 20-digit TempID to `user` at `time`, unique among all TempIDs in the registry.
-    public mutating func issueDecimal<G: RandomNumberGenerator>(
-        to user: String, at time: Timestamp, policy: TempIDPolicy, using generator: inout G
-    ) -> TempIDGrant {
-        var tempID = TempID.randomDecimal(using: &generator)
-        while grants[tempID] != nil { tempID = TempID.randomDecimal(using: &generator) }
-        let grant = TempIDGrant(user: user, tempID: tempID, validity: policy.validity(issuedAt: time))
-        grants[tempID] = grant
-        return grant
-    }
-}

@@ -17,9 +17,16 @@ struct TempIDIssuer: Sendable {
 
     /// Issues TempIDs to `user` at `time`: one 20-digit ID, or a batch of sealed IDs back to back.
     func issue(to user: String, at time: Timestamp) async throws -> [TempIDGrant] {
+        var generator = SystemRandomNumberGenerator()
+        return try await issue(to: user, at: time, using: &generator)
+    }
+
+    /// Issues TempIDs drawing 20-digit ones from `generator` (tests rig it to repeat itself).
+    func issue<Generator: RandomNumberGenerator>(
+        to user: String, at time: Timestamp, using generator: inout Generator
+    ) async throws -> [TempIDGrant] {
         switch scheme {
         case .decimal:
-            var generator = SystemRandomNumberGenerator()
             while true {
                 let grant = TempIDGrant(
                     user: user, tempID: TempID.randomDecimal(using: &generator),

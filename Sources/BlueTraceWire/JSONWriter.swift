@@ -54,6 +54,13 @@ struct JSONObjectWriter: ~Copyable {
         field(name, value, &buffer)
     }
 
+    /// Writes the fields every message starts with: protocol version, type and request id (when there is one).
+    mutating func envelope(type: String, id: UInt64?, _ buffer: inout ByteBuffer) {
+        field("v", ProtocolVersion.current, &buffer)
+        field("type", type, &buffer)
+        field("id", id, &buffer)
+    }
+
     /// Writes an array field whose elements each write themselves with `element`.
     mutating func field<Element>(
         _ name: StaticString, array: some Collection<Element>, _ buffer: inout ByteBuffer,
@@ -107,9 +114,7 @@ enum JSONText {
 extension ServerFrame: JSONFrameEncodable {
     public func writeJSON(into buffer: inout ByteBuffer) {
         var object = JSONObjectWriter(&buffer)
-        object.field("v", ProtocolVersion.current, &buffer)
-        object.field("type", message.type, &buffer)
-        object.field("id", id, &buffer)
+        object.envelope(type: message.type, id: id, &buffer)
         switch message {
         case .welcome(let text), .goingAway(let text), .registered(let text):
             object.field("message", text, &buffer)
@@ -150,9 +155,7 @@ extension ServerFrame: JSONFrameEncodable {
 extension ClientFrame: JSONFrameEncodable {
     public func writeJSON(into buffer: inout ByteBuffer) {
         var object = JSONObjectWriter(&buffer)
-        object.field("v", ProtocolVersion.current, &buffer)
-        object.field("type", message.type, &buffer)
-        object.field("id", id, &buffer)
+        object.envelope(type: message.type, id: id, &buffer)
         switch message {
         case .login(let username, let password), .register(let username, let password):
             object.field("username", username, &buffer)

@@ -92,14 +92,17 @@ struct ContactTracerTests {
         #expect(explanations.allSatisfy { !$0.isEmpty })
     }
 
-    /// The whole story: the server issues TempIDs, a phone logs beacons, the upload is traced against the registry.
-    @Test func tracesAnUploadedContactLogAgainstTheRegistry() {
+    /// The whole story: the server issues TempIDs, a phone logs beacons, the upload is traced against the mappings.
+    @Test func tracesAnUploadedContactLogAgainstTheIssuedTempIDs() {
         var generator = SplitMix64(seed: 2020)
-        var registry = TempIDRegistry()
         let policy = TempIDPolicy()
-        let kara = registry.issueDecimal(to: "+61410666666", at: sampleIssueTime, policy: policy, using: &generator)
-        let datha = registry.issueDecimal(
-            to: "+61410777777", at: sampleIssueTime + 60, policy: policy, using: &generator)
+        let kara = TempIDGrant(
+            user: "+61410666666", tempID: TempID.randomDecimal(using: &generator),
+            validity: policy.validity(issuedAt: sampleIssueTime))
+        let datha = TempIDGrant(
+            user: "+61410777777", tempID: TempID.randomDecimal(using: &generator),
+            validity: policy.validity(issuedAt: sampleIssueTime + 60))
+        let issued = [kara.tempID: kara, datha.tempID: datha]
 
         var log = ContactLog()
         log.append(ContactLogEntry(tempID: kara.tempID, validity: kara.validity, receivedAt: sampleIssueTime + 30))
@@ -115,7 +118,7 @@ struct ContactTracerTests {
         let verdicts = log.entries.map { entry in
             ContactTracer.verdict(
                 for: ReportedEncounter(entry),
-                lookup: registry.grant(for: entry.tempID).map { .issued($0) } ?? .unknown,
+                lookup: issued[entry.tempID].map { .issued($0) } ?? .unknown,
                 judgingEncounterTime: true)
         }
         let expected: [TraceVerdict] = [

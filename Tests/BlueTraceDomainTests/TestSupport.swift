@@ -29,28 +29,3 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
-
-/// A generator rigged to repeat itself: it yields `script` word by word, then carries on as SplitMix64.
-///
-/// A run of one constant word makes every digit drawn from it the same, so a long enough run makes
-/// `TempID.randomDecimal` return the same TempID several times in a row.
-struct ScriptedGenerator: RandomNumberGenerator {
-    private let script: [UInt64]
-    private var position = 0
-    private var tail = SplitMix64(seed: 42)
-
-    init(script: [UInt64]) {
-        self.script = script
-    }
-
-    /// `count` copies of each word in `words`, in order.
-    init(runsOf words: [UInt64], count: Int) {
-        self.init(script: words.flatMap { Array(repeating: $0, count: count) })
-    }
-
-    mutating func next() -> UInt64 {
-        guard position < script.count else { return tail.next() }
-        defer { position += 1 }
-        return script[position]
-    }
-}

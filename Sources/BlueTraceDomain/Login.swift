@@ -69,38 +69,3 @@ public struct LoginState: Hashable, Sendable {
         return .rejected(remainingAttempts: policy.maximumFailures - failures)
     }
 }
-
-/// The login records of many usernames in memory, across all connections.
-///
-/// Unknown usernames are counted like known ones, so the answers never reveal whether an account exists.
-public struct LoginGuard: Sendable {
-    /// The rules applied.
-    public let policy: LoginPolicy
-    private var states: [String: LoginState] = [:]
-
-    /// Creates a guard with no failures recorded.
-    public init(policy: LoginPolicy) {
-        self.policy = policy
-    }
-
-    /// Whether `user` is blocked at `time`, and until when.
-    public func blockEnd(for user: String, at time: Timestamp) -> Timestamp? {
-        states[user]?.blockEnd(at: time)
-    }
-
-    /// Decides one attempt by `user` at `time` whose password did (or did not) match, and records it.
-    public mutating func attempt(user: String, passwordMatches: Bool, at time: Timestamp) -> LoginDecision {
-        var state = states[user] ?? LoginState()
-        let decision = state.attempt(passwordMatches: passwordMatches, at: time, policy: policy)
-        states[user] = state.isEmpty ? nil : state
-        return decision
-    }
-
-    /// Forgets blocks that have ended by `time`, so the table does not grow without bound.
-    public mutating func forgetExpiredBlocks(at time: Timestamp) {
-        states = states.filter { _, state in
-            guard let until = state.blockedUntil else { return true }
-            return time < until
-        }
-    }
-}

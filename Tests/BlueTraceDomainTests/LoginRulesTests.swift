@@ -1,11 +1,11 @@
 import BlueTraceDomain
 import Testing
 
-@Suite("LoginGuard")
-struct LoginGuardTests {
+@Suite("Login rules across users and time")
+struct LoginRulesTests {
     static let duration: Int64 = 60
     let clock = ManualWallClock(sampleIssueTime)
-    var guardian = LoginGuard(policy: LoginPolicy(blockDuration: LoginGuardTests.duration))
+    var guardian = LoginRecords(policy: LoginPolicy(blockDuration: LoginRulesTests.duration))
 
     /// One attempt at the clock's current time.
     mutating func attempt(_ user: String = "+61410999999", right: Bool) -> LoginDecision {
@@ -147,7 +147,7 @@ struct LoginGuardTests {
 
     @Test(arguments: [1, 2, 3, 5])
     func maximumFailuresIsConfigurable(maximum: Int) {
-        var guardian = LoginGuard(policy: LoginPolicy(maximumFailures: maximum, blockDuration: 10))
+        var guardian = LoginRecords(policy: LoginPolicy(maximumFailures: maximum, blockDuration: 10))
         let time = sampleIssueTime
         for failure in 1..<maximum {
             let decision = guardian.attempt(user: "u", passwordMatches: false, at: time)
@@ -159,7 +159,7 @@ struct LoginGuardTests {
     }
 
     @Test func zeroDurationBlocksNothingAfterTheThirdFailure() {
-        var guardian = LoginGuard(policy: LoginPolicy(blockDuration: 0))
+        var guardian = LoginRecords(policy: LoginPolicy(blockDuration: 0))
         let time = sampleIssueTime
         _ = guardian.attempt(user: "u", passwordMatches: false, at: time)
         _ = guardian.attempt(user: "u", passwordMatches: false, at: time)
@@ -184,5 +184,39 @@ struct LoginStateTests {
         #expect(state.blockEnd(at: ts(62)) == nil)
         #expect(state.attempt(passwordMatches: true, at: ts(62), policy: policy) == .accepted)
         #expect(state.isEmpty)
+    }
+}
+
+/// Many usernames' login records in memory, as the store keeps them (one `LoginState` per username, dropped when
+/// empty): the rule under test is `LoginState.attempt`, applied across users and over time.
+struct LoginRecords {
+    /// The rules applied.
+    let policy: LoginPolicy
+    private var states: [String: LoginState] = [:]
+
+    /// Creates a guard with no failures recorded.
+    init(policy: LoginPolicy) {
+        self.policy = policy
+    }
+
+    /// Whether `user` is blocked at `time`, and until when.
+    func blockEnd(for user: String, at time: Timestamp) -> Timestamp? {
+        states[user]?.blockEnd(at: time)
+    }
+
+    /// Decides one attempt by `user` at `time` whose password did (or did not) match, and records it.
+    mutating func attempt(user: String, passwordMatches: Bool, at time: Timestamp) -> LoginDecision {
+        var state = states[user] ?? LoginState()
+        let decision = state.attempt(passwordMatches: passwordMatches, at: time, policy: policy)
+        states[user] = state.isEmpty ? nil : state
+        return decision
+    }
+
+    /// Forgets blocks that have ended by `time`, so the table does not grow without bound.
+    mutating func forgetExpiredBlocks(at time: Timestamp) {
+        states = states.filter { _, state in
+            guard let until = state.blockedUntil else { return true }
+            return time < until
+        }
     }
 }

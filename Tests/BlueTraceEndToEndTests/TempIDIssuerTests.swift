@@ -1,0 +1,81 @@
+import BlueTraceDomain
+import BlueTraceStore
+import Testing
+
+@testable import BlueTraceServer
+
+/// A generator rigged to repeat itself: each word of `words` is returned `count` times, then the next, and so on;
+/// a constant word makes every TempID drawn from it the same (one word per half of 10 digits).
+private struct RepeatingGenerator: RandomNumberGenerator {
+    var words: [UInt64]
+    var count: Int
+    private var position = 0
+
+    init(words: [UInt64], count: Int) {
+        self.words = words
+        self.count = count
+    }
+
+    mutating func next() -> UInt64 {
+        defer { position += 1 }
+        return words[min(position / count, words.count - 1)]
+    }
+}
+
+/// The rule that a 20-digit TempID is never issued twice, whatever the random numbers: the store refuses a repeat and
+/// the issuer draws again.
+@Suite("TempID issuer")
+struct TempIDIssuerTests {
+    static let start = Timestamp(secondsSinceEpoch: 1_589_391_906)
+    /// Three draws of the same TempID, then three of another, then a third forever.
+    fileprivate static func rigged() -> RepeatingGenerator {
+        RepeatingGenerator(words: [0x5555_5555_5555_5555, 0xB6DB_6DB6_DB6D_B6DB, 0x1234_5678_9ABC_DEF0], count: 3 * 2)
+    }
+
+    static func issuer(_ store: any AuthorityStore) -> TempIDIssuer {
+        TempIDIssuer(scheme: .decimal, policy: TempIDPolicy(), sealedBatchSize: 1, store: store, keys: nil)
+    }
+
+    @Test("The generator really repeats (or the tests below prove nothing)")
+    func riggedGeneratorRepeats() {
+        var generator = Self.rigged()
+        let draws = (0..<7).map { _ in TempID.randomDecimal(using: &generator) }
+        #expect(Set(draws[0..<3]).count == 1)
+        #expect(Set(draws[3..<6]).count == 1)
+        #expect(Set([draws[0], draws[3], draws[6]]).count == 3)
+    }
+
+    @Test("Issued TempIDs never repeat, even when the random numbers do", arguments: [false, true])
+    func neverRepeats(sqlite: Bool) async throws {
+        let store: any AuthorityStore = sqlite ? try SQLiteStore() : InMemoryStore()
+        let issuer = Self.issuer(store)
+        var reference = Self.rigged()
+        let draws = (0..<7).map { _ in TempID.randomDecimal(using: &reference) }
+
+        var generator = Self.rigged()
+        let users = ["+61410666666", "+61410777777", "+61410888888"]
+        var grants: [TempIDGrant] = []
+        for (index, user) in users.enumerated() {
+            grants += try await issuer.issue(to: user, at: Self.start + Int64(index), using: &generator)
+        }
+        #expect(grants.map(\.tempID) == [draws[0], draws[3], draws[6]])
+        #expect(grants.map(\.user) == users)
+        let stored = try await store.grants(for: grants.map(\.tempID))
+        for grant in grants { #expect(stored[grant.tempID] == grant) }
+    }
+
+    @Test("A TempID imported from tempIDs.txt is never issued to anyone else")
+    func avoidsImportedTempIDs() async throws {
+        let store = try SQLiteStore()
+        var reference = Self.rigged()
+        let wouldBeDrawn = TempID.randomDecimal(using: &reference)
+        let imported = TempIDGrant(
+            user: "+61410999999", tempID: wouldBeDrawn, validity: TempIDPolicy().validity(issuedAt: Self.start))
+        #expect(try await store.importTempIDs([imported], at: Self.start) == 1)
+
+        var generator = Self.rigged()
+        let issued = try await Self.issuer(store).issue(to: "+61410888888", at: Self.start + 60, using: &generator)
+        #expect(issued.first?.tempID != wouldBeDrawn)
+        #expect(try await store.grants(for: [wouldBeDrawn])[wouldBeDrawn] == imported)
+    }
+}
