@@ -29,6 +29,36 @@ public struct TimestampFormat: Sendable {
         let hour = secondOfDay / 3600
         let minute = (secondOfDay % 3600) / 60
         let second = secondOfDay % 60
+        if (0...9999).contains(year) {
+            // The usual case, written as 19 bytes in place (the server prints two per uploaded entry).
+            return String(unsafeUninitializedCapacity: Self.length) { bytes in
+                var index = 0
+                func put(_ value: Int64, width: Int) {
+                    var value = value
+                    for position in stride(from: index + width - 1, through: index, by: -1) {
+                        bytes[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                        value /= 10
+                    }
+                    index += width
+                }
+                func put(_ separator: Unicode.Scalar) {
+                    bytes[index] = UInt8(ascii: separator)
+                    index += 1
+                }
+                put(day, width: 2)
+                put("/")
+                put(month, width: 2)
+                put("/")
+                put(year, width: 4)
+                put(" ")
+                put(hour, width: 2)
+                put(":")
+                put(minute, width: 2)
+                put(":")
+                put(second, width: 2)
+                return index
+            }
+        }
         var result = ""
         result.reserveCapacity(Self.length)
         Self.append(day, width: 2, to: &result)

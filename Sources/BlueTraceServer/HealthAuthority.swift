@@ -265,6 +265,7 @@ public final class HealthAuthority: Sendable {
     ) {
         guard !transcript.discardsLines else { return }
         var lines = ["> received contact log from \(user)"]
+        lines.reserveCapacity(3 * (entries.count + traced.count) + unmatched.count + 2)
         for entry in entries {
             switch entry {
             case .encounter(let encounter):
