@@ -86,7 +86,7 @@ struct SQLiteStoreTests {
         #expect(
             applied == [
                 "v1", "v2: malformed details, imported TempIDs, trace indexes", "v3: TempIDs in a table without rowid",
-                "v4: no index on encounter contacts",
+                "v4: no index on encounter contacts", "v5: encounters keyed by rowid without AUTOINCREMENT",
             ])
         let tempIDTable = try await DatabaseQueue(path: path).read { db in
             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'")
@@ -226,6 +226,26 @@ struct SQLiteStoreTests {
                     tempIDs: ["11111111111111111111", "22222222222222222222"]),
             ])
         #expect(try await store.tracedContacts(of: "+61410888888").isEmpty)
+    }
+
+    @Test("Deleting an upload deletes its encounter rows with it (the foreign key cascades)")
+    func encountersCascade() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let store = try SQLiteStore(path: path)
+        let encounter = StoredEncounter(
+            tempID: "12345678901234567891", validity: TempIDPolicy().validity(issuedAt: t0), heardAt: t0,
+            contact: "+61410888888", unmatchedReason: nil)
+        _ = try await store.recordUpload(
+            UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: [encounter, encounter]))
+        _ = try await store.recordUpload(
+            UploadRecord(uploader: "+61410777777", receivedAt: t0 + 86_400, encounters: [encounter]))
+        _ = try await store.deleteData(olderThan: t0 + 1)
+        let remaining = try await DatabaseQueue(path: path).read { db in
+            try Int64.fetchAll(db, sql: "SELECT uploadId FROM encounter")
+        }
+        #expect(remaining.count == 1)
+        #expect(Set(remaining).count == 1)
     }
 
     @Test("Retention deletes old uploads with their encounters, expired TempIDs and finished login records")
