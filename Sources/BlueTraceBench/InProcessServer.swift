@@ -96,26 +96,12 @@ enum InProcessServer {
             limits: Self.limits)
         let authority = try await HealthAuthority.open(
             configuration: configuration, transcript: DiscardingTranscript(), logger: logger)
-        let (addresses, addressSink) = AsyncStream<SocketAddress>.makeStream()
-        let server = BlueTraceServer(
-            configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup,
-            onListening: { addressSink.yield($0) })
         logger.info("spawned server files", metadata: ["directory": "\(directory)"])
-
-        return try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask {
-                defer { addressSink.finish() }
-                try await server.run()
-                return nil
-            }
-            var iterator = addresses.makeAsyncIterator()
-            guard let port = await iterator.next()?.port else {
-                _ = try await group.next()  // the server's own error, if it failed to start
-                throw BenchError.connectionClosed(during: "the start of the in-process server")
-            }
-            let result = try await body(ListeningAddress(host: "127.0.0.1", port: port))
-            group.cancelAll()
-            return result
+        return try await whileServing("the in-process server", body) { listening in
+            try await BlueTraceServer(
+                configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup,
+                onListening: { await listening($0.port ?? 0) }
+            ).run()
         }
     }
 
@@ -124,18 +110,29 @@ enum InProcessServer {
         eventLoopGroup: any EventLoopGroup,
         _ body: @Sendable (ListeningAddress) async throws -> Result
     ) async throws -> Result {
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
         let stub = StubServer(eventLoopGroup: eventLoopGroup, maximumFrameSize: options.maximumFrameSize)
+        return try await whileServing("the stub server", body) { listening in try await stub.run(onListening: listening)
+        }
+    }
+
+    /// Runs `serve` in a child task until it says on which loopback port it listens, then `body` against that port;
+    /// stops the server when `body` returns. `serve` calls its argument once it accepts connections.
+    private static func whileServing<Result: Sendable>(
+        _ name: String,
+        _ body: @Sendable (ListeningAddress) async throws -> Result,
+        serve: @escaping @Sendable (_ listening: @escaping @Sendable (Int) async -> Void) async throws -> Void
+    ) async throws -> Result {
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 defer { portSink.finish() }
-                try await stub.run { portSink.yield($0) }
+                try await serve { portSink.yield($0) }
                 return nil
             }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else {
-                _ = try await group.next()
-                throw BenchError.connectionClosed(during: "the start of the stub server")
+                _ = try await group.next()  // the server's own error, if it failed to start
+                throw BenchError.connectionClosed(during: "the start of \(name)")
             }
             let result = try await body(ListeningAddress(host: "127.0.0.1", port: port))
             group.cancelAll()

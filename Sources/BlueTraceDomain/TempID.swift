@@ -27,17 +27,33 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     }
 
     /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.
-    public var isDecimal: Bool {
-        rawValue.utf8.count == Self.decimalLength
-            && rawValue.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    public var isDecimal: Bool { decimalHalves != nil }
+
+    /// A 20-digit TempID as the numbers its first and last 10 digits make; `nil` for any other TempID. The pairs sort
+    /// in the same order as the texts, so they can stand for them where comparing strings would cost too much.
+    public var decimalHalves: (high: UInt64, low: UInt64)? {
+        var halves: (high: UInt64, low: UInt64) = (0, 0)
+        var count = 0
+        for byte in rawValue.utf8 {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10, count < Self.decimalLength else { return nil }
+            if count < Self.decimalLength / 2 {
+                halves.high = halves.high * 10 + UInt64(digit)
+            } else {
+                halves.low = halves.low * 10 + UInt64(digit)
+            }
+            count += 1
+        }
+        return count == Self.decimalLength ? halves : nil
     }
 
     /// A fresh 20-digit TempID drawn uniformly from `generator` (use a cryptographically secure one).
     public static func randomDecimal<G: RandomNumberGenerator>(using generator: inout G) -> TempID {
-        // Two uniform halves of 10 digits each: 10^20 values, two draws from the generator instead of twenty.
+        // Two uniform halves of 10 digits each (`decimalHalves` read back): 10^20 values, two draws from the
+        // generator instead of twenty.
         let halves = (
-            UInt64.random(in: 0..<10_000_000_000, using: &generator),
-            UInt64.random(in: 0..<10_000_000_000, using: &generator)
+            high: UInt64.random(in: 0..<10_000_000_000, using: &generator),
+            low: UInt64.random(in: 0..<10_000_000_000, using: &generator)
         )
         let digits = String(unsafeUninitializedCapacity: decimalLength) { buffer in
             var (high, low) = halves

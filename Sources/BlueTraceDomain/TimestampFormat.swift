@@ -19,60 +19,45 @@ public struct TimestampFormat: Sendable {
     /// A format in UTC, for tests and for machines that must agree regardless of their local zone.
     public static let utc = TimestampFormat(timeZone: TimeZone(identifier: "UTC")!)
 
-    /// Formats `time` as `DD/MM/YYYY HH:MM:SS`.
+    /// Formats `time` as `DD/MM/YYYY HH:MM:SS`, written in place (the server prints two per uploaded entry).
     public func string(from time: Timestamp) -> String {
-        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.secondsSinceEpoch))))
-        let local = time.secondsSinceEpoch + offset
+        let local = time.secondsSinceEpoch + offset(at: time.secondsSinceEpoch)
         let days = local.floorDivided(by: 86_400)
         let secondOfDay = local - days * 86_400
         let (year, month, day) = Self.civil(fromDays: days)
-        let hour = secondOfDay / 3600
-        let minute = (secondOfDay % 3600) / 60
-        let second = secondOfDay % 60
-        if (0...9999).contains(year) {
-            // The usual case, written as 19 bytes in place (the server prints two per uploaded entry).
-            return String(unsafeUninitializedCapacity: Self.length) { bytes in
-                var index = 0
-                func put(_ value: Int64, width: Int) {
-                    var value = value
-                    for position in stride(from: index + width - 1, through: index, by: -1) {
-                        bytes[position] = UInt8(ascii: "0") + UInt8(value % 10)
-                        value /= 10
-                    }
-                    index += width
+        // Four digits for the years anyone uses; other years (before year 0, after 9999) as many as they need.
+        let yearText = String(year)
+        let yearWidth = max(4, yearText.utf8.count)
+        return String(unsafeUninitializedCapacity: Self.length - 4 + yearWidth) { bytes in
+            var index = 0
+            func put(_ value: Int64, width: Int) {
+                var value = value
+                for position in stride(from: index + width - 1, through: index, by: -1) {
+                    bytes[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
                 }
-                func put(_ separator: Unicode.Scalar) {
-                    bytes[index] = UInt8(ascii: separator)
+                index += width
+            }
+            func put(_ text: some Sequence<UInt8>) {
+                for byte in text {
+                    bytes[index] = byte
                     index += 1
                 }
-                put(day, width: 2)
-                put("/")
-                put(month, width: 2)
-                put("/")
-                put(year, width: 4)
-                put(" ")
-                put(hour, width: 2)
-                put(":")
-                put(minute, width: 2)
-                put(":")
-                put(second, width: 2)
-                return index
             }
+            put(day, width: 2)
+            put("/".utf8)
+            put(month, width: 2)
+            put("/".utf8)
+            put(Array(repeating: UInt8(ascii: "0"), count: yearWidth - yearText.utf8.count))
+            put(yearText.utf8)
+            put(" ".utf8)
+            put(secondOfDay / 3600, width: 2)
+            put(":".utf8)
+            put((secondOfDay % 3600) / 60, width: 2)
+            put(":".utf8)
+            put(secondOfDay % 60, width: 2)
+            return index
         }
-        var result = ""
-        result.reserveCapacity(Self.length)
-        Self.append(day, width: 2, to: &result)
-        result.append("/")
-        Self.append(month, width: 2, to: &result)
-        result.append("/")
-        Self.append(year, width: 4, to: &result)
-        result.append(" ")
-        Self.append(hour, width: 2, to: &result)
-        result.append(":")
-        Self.append(minute, width: 2, to: &result)
-        result.append(":")
-        Self.append(second, width: 2, to: &result)
-        return result
     }
 
     /// Parses exactly 19 characters of `DD/MM/YYYY HH:MM:SS`; `nil` for anything else.
@@ -110,12 +95,6 @@ public struct TimestampFormat: Sendable {
 
     private func offset(at seconds: Int64) -> Int64 {
         Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds))))
-    }
-
-    private static func append(_ value: Int64, width: Int, to string: inout String) {
-        let digits = String(value)
-        if digits.count < width { string.append(String(repeating: "0", count: width - digits.count)) }
-        string.append(digits)
     }
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {

@@ -1,3 +1,4 @@
+import BlueTraceDomain
 import GRDB
 import GRDBSQLite
 
@@ -77,6 +78,33 @@ struct RawStatement: ~Copyable {
 
     /// The number of rows the last run changed.
     var changes: Int { Int(sqlite3_changes(connection)) }
+}
+
+/// The one way a TempID mapping is written: issued (`imported` false) or read from tempIDs.txt (`imported` true);
+/// a TempID already stored is left as it is (the first mapping wins).
+struct TempIDInsert: ~Copyable {
+    private let statement: RawStatement
+
+    /// Prepares the insert on the connection of `db`.
+    init(_ db: Database, imported: Bool) throws {
+        statement = try RawStatement(
+            db,
+            sql: """
+                INSERT OR IGNORE INTO tempID (tempID, username, start, expiry, issuedAt, imported)
+                VALUES (?, ?, ?, ?, ?, \(imported ? 1 : 0))
+                """)
+    }
+
+    /// Writes `grant`; returns whether it was new.
+    func callAsFunction(_ grant: TempIDGrant, issuedAt time: Timestamp) throws -> Bool {
+        statement.bind(grant.tempID.rawValue, at: 1)
+        statement.bind(grant.user, at: 2)
+        statement.bind(grant.validity.start.secondsSinceEpoch, at: 3)
+        statement.bind(grant.validity.expiry.secondsSinceEpoch, at: 4)
+        statement.bind(time.secondsSinceEpoch, at: 5)
+        try statement.run()
+        return statement.changes == 1
+    }
 }
 
 /// SQLite's `SQLITE_TRANSIENT`: the text is copied before the bind call returns.

@@ -194,23 +194,9 @@ public final class SQLiteStore: AuthorityStore {
 
     public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {
         try await writer.write { db in
-            let insert = try RawStatement(
-                db,
-                sql: """
-                    INSERT OR IGNORE INTO tempID (tempID, username, start, expiry, issuedAt, imported)
-                    VALUES (?, ?, ?, ?, ?, 1)
-                    """)
-            insert.bind(time.secondsSinceEpoch, at: 5)
-            var inserted = 0
-            for grant in grants {
-                insert.bind(grant.tempID.rawValue, at: 1)
-                insert.bind(grant.user, at: 2)
-                insert.bind(grant.validity.start.secondsSinceEpoch, at: 3)
-                insert.bind(grant.validity.expiry.secondsSinceEpoch, at: 4)
-                try insert.run()
-                inserted += insert.changes
+            let insert = try TempIDInsert(db, imported: true)
+            return try grants.reduce(0) { inserted, grant in try insert(grant, issuedAt: time) ? inserted + 1 : inserted
             }
-            return inserted
         }
     }
 
@@ -254,41 +240,24 @@ public final class SQLiteStore: AuthorityStore {
 
     /// The distinct TempIDs in the table's key order, so each lookup lands beside the last one in the B-tree.
     ///
-    /// 20-digit TempIDs are ordered as two 10-digit numbers, the same order as their text (SQLite compares text
+    /// 20-digit TempIDs are ordered by their `decimalHalves`, the same order as their text (SQLite compares text
     /// bytewise) at a fraction of the cost of comparing strings: for a million-entry upload, 0.1 s instead of 2 s.
     static func lookupOrder(_ tempIDs: [TempID]) -> [TempID] {
-        var decimal: [(key: (UInt64, UInt64), index: Int)] = []
+        var decimal: [(key: (high: UInt64, low: UInt64), index: Int)] = []
         decimal.reserveCapacity(tempIDs.count)
         var others: Set<TempID> = []
         for (index, tempID) in tempIDs.enumerated() {
-            if let key = decimalKey(tempID) { decimal.append((key, index)) } else { others.insert(tempID) }
+            if let key = tempID.decimalHalves { decimal.append((key, index)) } else { others.insert(tempID) }
         }
         decimal.sort { $0.key < $1.key }
         var ordered: [TempID] = []
         ordered.reserveCapacity(decimal.count + others.count)
-        var previous: (UInt64, UInt64)?
+        var previous: (high: UInt64, low: UInt64)?
         for item in decimal where previous.map({ $0 != item.key }) ?? true {
             ordered.append(tempIDs[item.index])
             previous = item.key
         }
         return ordered + others.sorted()
-    }
-
-    /// A 20-digit TempID as its two halves of 10 digits; `nil` for any other TempID.
-    private static func decimalKey(_ tempID: TempID) -> (UInt64, UInt64)? {
-        var halves: (UInt64, UInt64) = (0, 0)
-        var count = 0
-        for byte in tempID.rawValue.utf8 {
-            let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10, count < TempID.decimalLength else { return nil }
-            if count < TempID.decimalLength / 2 {
-                halves.0 = halves.0 * 10 + UInt64(digit)
-            } else {
-                halves.1 = halves.1 * 10 + UInt64(digit)
-            }
-            count += 1
-        }
-        return count == TempID.decimalLength ? halves : nil
     }
 
     // MARK: Uploads

@@ -70,21 +70,8 @@ final class TempIDWriteBatcher: Sendable {
         var recorded: [Bool] = []
         recorded.reserveCapacity(batch.count)
         try db.inTransaction {
-            let insert = try RawStatement(
-                db,
-                sql: """
-                    INSERT OR IGNORE INTO tempID (tempID, username, start, expiry, issuedAt, imported)
-                    VALUES (?, ?, ?, ?, ?, 0)
-                    """)
-            for request in batch {
-                insert.bind(request.grant.tempID.rawValue, at: 1)
-                insert.bind(request.grant.user, at: 2)
-                insert.bind(request.grant.validity.start.secondsSinceEpoch, at: 3)
-                insert.bind(request.grant.validity.expiry.secondsSinceEpoch, at: 4)
-                insert.bind(request.issuedAt.secondsSinceEpoch, at: 5)
-                try insert.run()
-                recorded.append(insert.changes == 1)
-            }
+            let insert = try TempIDInsert(db, imported: false)
+            for request in batch { recorded.append(try insert(request.grant, issuedAt: request.issuedAt)) }
             return .commit
         }
         return recorded

@@ -278,10 +278,8 @@ extension UnmatchedEntry: Codable {
 public struct MessageCoder {
     // Shared by every coder (JSONDecoder and JSONEncoder are Sendable): each connection has two coders, and the
     // common messages never need Foundation's, so there is no reason to keep a pair per connection.
-    private static let sharedDecoder = JSONDecoder()
-    private static let sharedEncoder = JSONEncoder()
-    private var decoder: JSONDecoder { Self.sharedDecoder }
-    private var encoder: JSONEncoder { Self.sharedEncoder }
+    private static let decoder = JSONDecoder()
+    private static let encoder = JSONEncoder()
 
     /// Creates a coder.
     public init() {}
@@ -302,7 +300,7 @@ public struct MessageCoder {
         -> Message
     {
         do {
-            return try decoder.decode(Message.self, from: payload)
+            return try Self.decoder.decode(Message.self, from: payload)
         } catch let error as MessageDecodingError {
             throw error
         } catch let error as DecodingError {
@@ -324,7 +322,7 @@ public struct MessageCoder {
 
     /// Writes a message as a frame payload, through `JSONEncoder`.
     public func encode<Message: Encodable>(_ message: Message, allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        try encoder.encodeAsByteBuffer(message, allocator: allocator)
+        try Self.encoder.encodeAsByteBuffer(message, allocator: allocator)
     }
 
     /// Writes a protocol message as a frame payload, by its own hand-written JSON.
@@ -339,7 +337,7 @@ public struct MessageCoder {
     }
 
     private func requestID(in payload: ByteBuffer) -> UInt64? {
-        (try? decoder.decode(RequestIDOnly.self, from: payload))?.id
+        (try? Self.decoder.decode(RequestIDOnly.self, from: payload))?.id
     }
 
     private static func explain(_ error: DecodingError) -> String {

@@ -9,14 +9,8 @@ private func bothWays<Frame: JSONFrameDecodable>(
 ) -> (fast: Result<Frame, MessageDecodingError>, full: Result<Frame, MessageDecodingError>) {
     let coder = MessageCoder()
     let payload = ByteBuffer(string: json)
-    let fast: Result<Frame, MessageDecodingError>
-    let full: Result<Frame, MessageDecodingError>
-    do throws(MessageDecodingError) { fast = .success(try coder.decode(type, from: payload)) } catch {
-        fast = .failure(error)
-    }
-    do throws(MessageDecodingError) { full = .success(try coder.decodeWithFoundation(type, from: payload)) } catch {
-        full = .failure(error)
-    }
+    let fast = Result { () throws(MessageDecodingError) in try coder.decode(type, from: payload) }
+    let full = Result { () throws(MessageDecodingError) in try coder.decodeWithFoundation(type, from: payload) }
     return (fast, full)
 }
 

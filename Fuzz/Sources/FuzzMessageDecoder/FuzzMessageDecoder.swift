@@ -47,14 +47,8 @@ private func check<Frame: JSONFrameEncodable & JSONFrameDecodable & Equatable>(
     _ type: Frame.Type, _ payload: ByteBuffer, comparing key: (Frame) -> Frame
 ) {
     let coder = MessageCoder()
-    let fast: Result<Frame, MessageDecodingError>
-    let full: Result<Frame, MessageDecodingError>
-    do throws(MessageDecodingError) { fast = .success(try coder.decode(type, from: payload)) } catch {
-        fast = .failure(error)
-    }
-    do throws(MessageDecodingError) { full = .success(try coder.decodeWithFoundation(type, from: payload)) } catch {
-        full = .failure(error)
-    }
+    let fast = Result { () throws(MessageDecodingError) in try coder.decode(type, from: payload) }
+    let full = Result { () throws(MessageDecodingError) in try coder.decodeWithFoundation(type, from: payload) }
     switch (fast, full) {
     case (.success(let a), .success(let b)):
         precondition(a == b, "the fast path read another \(Frame.self):\n\(a)\n\(b)\n\(String(buffer: payload))")
