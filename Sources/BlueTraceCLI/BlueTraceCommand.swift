@@ -4,14 +4,27 @@ import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceServer
 import BlueTraceWire
+import Foundation
 import Logging
 import ServiceLifecycle
 
 /// The `bluetrace` command: server, client and demo of the BlueTrace contact-tracing simulator.
 public struct BlueTraceCommand: AsyncParsableCommand {
-    /// Parses the process arguments and runs the chosen subcommand, exiting with its status.
+    /// Parses the process arguments and runs the chosen subcommand, exiting with its status once what it printed
+    /// has reached standard output.
     public static func main() async {
-        await (Self.self as any AsyncParsableCommand.Type).main()
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+            TerminalWriter.standardOutput.flush()
+        } catch {
+            TerminalWriter.standardOutput.flush()
+            exit(withError: error)
+        }
     }
 
     public static let configuration = CommandConfiguration(
@@ -149,6 +162,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         Logs.bootstrap(level: common.logLevel)
+        // What the server prints is for people; a reader that went away (`bluetrace server … | head`) must not
+        // end the health authority.
+        signal(SIGPIPE, SIG_IGN)
         let logger = Logger(label: "bluetrace.server")
         let configuration = ServerConfiguration(
             host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,

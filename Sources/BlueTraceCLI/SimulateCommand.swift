@@ -82,14 +82,19 @@ struct SimulateCommand: AsyncParsableCommand {
             print("\n\(sweep.parameter)  recall  precision")
             for (value, report) in zip(sweep.values, reports) {
                 print(
-                    String(format: "%-10@ %5.1f%%  %5.1f%%", format(value), report.recall * 100, report.precision * 100)
-                )
+                    format(value).padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+                        + percent(report.recall) + "  " + percent(report.precision))
             }
         }
         if let out {
             let path = try ReportWriter.write(reports[0], sweep: sweep.map { ($0, reports) }, to: out)
             if !json { print("\nReport: \(path)") }
         }
+    }
+
+    /// A fraction as a percentage, 6 characters wide; "–" where it is undefined.
+    private func percent(_ value: Double?) -> String {
+        value.map { String(format: "%5.1f%%", $0 * 100) } ?? "     –"
     }
 
     private func format(_ value: Double) -> String {

@@ -13,7 +13,7 @@ public enum ReportWriter {
         for item in report.cases {
             cases +=
                 "\(item.phone),\(item.username),\(item.testHour),\(item.trueContacts.count),"
-                + "\(item.tracedContacts.count),\(item.truePositives),\(item.precision),\(item.recall)\n"
+                + "\(item.tracedContacts.count),\(item.truePositives),\(Self.csv(item.precision)),\(Self.csv(item.recall))\n"
         }
         try cases.write(toFile: "\(directory)/cases.csv", atomically: true, encoding: .utf8)
         var hourly = "hour,beacons_sent,encounters_logged\n"
@@ -25,7 +25,7 @@ public enum ReportWriter {
         if let (sweep, reports) = sweep {
             var csv = "\(sweep.parameter),precision,recall,encounters_logged\n"
             for (value, item) in zip(sweep.values, reports) {
-                csv += "\(value),\(item.precision),\(item.recall),\(item.totals.encountersLogged)\n"
+                csv += "\(value),\(Self.csv(item.precision)),\(Self.csv(item.recall)),\(item.totals.encountersLogged)\n"
             }
             try csv.write(toFile: "\(directory)/sweep.csv", atomically: true, encoding: .utf8)
         }
@@ -54,8 +54,14 @@ public enum ReportWriter {
             body += "<h2>Recall against \(sweep.parameter)</h2>"
             body += lineChart(
                 series: [
-                    ("recall", zip(sweep.values, reports).map { ($0, $1.recall) }),
-                    ("precision", zip(sweep.values, reports).map { ($0, $1.precision) }),
+                    (
+                        "recall",
+                        zip(sweep.values, reports).compactMap { value, report in report.recall.map { (value, $0) } }
+                    ),
+                    (
+                        "precision",
+                        zip(sweep.values, reports).compactMap { value, report in report.precision.map { (value, $0) } }
+                    ),
                 ], xLabel: sweep.parameter, yLabel: "fraction", yMax: 1)
         }
         body += "<h2>Recall by test time</h2>"
@@ -66,11 +72,15 @@ public enum ReportWriter {
         for item in ordered {
             truePositives += item.truePositives
             truth += item.trueContacts.count
-            running.append((item.testHour, truth == 0 ? 1 : Double(truePositives) / Double(truth)))
+            if let recall = SimulationReport.fraction(truePositives, of: truth) {
+                running.append((item.testHour, recall))
+            }
         }
+        // A case with no true contacts has no recall: it is left out, not drawn at 0 or 1.
         body += lineChart(
             series: [
-                ("per case", ordered.map { ($0.testHour, $0.recall) }), ("cumulative", running),
+                ("per case", ordered.compactMap { item in item.recall.map { (item.testHour, $0) } }),
+                ("cumulative", running),
             ], xLabel: "hours since start", yLabel: "recall", yMax: 1, points: true)
         body += "<h2>Contacts per case</h2>"
         body += barChart(report.cases)
@@ -103,7 +113,11 @@ public enum ReportWriter {
             """
     }
 
-    private static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
+    /// A fraction as a percentage; "–" where it is undefined.
+    private static func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
+
+    /// A fraction for a CSV cell; empty where it is undefined.
+    private static func csv(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
 
     private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]
 

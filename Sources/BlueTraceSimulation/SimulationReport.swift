@@ -37,12 +37,50 @@ public struct SimulationReport: Sendable, Codable, Equatable {
         /// Traced people who were true close contacts.
         public var truePositives: Int
 
-        /// Traced close contacts that were true ones (1 when nobody was traced).
-        public var precision: Double {
-            tracedContacts.isEmpty ? 1 : Double(truePositives) / Double(tracedContacts.count)
+        /// Traced close contacts that were true ones; nil (undefined) when nobody was traced.
+        public var precision: Double? { SimulationReport.fraction(truePositives, of: tracedContacts.count) }
+        /// True close contacts that tracing found; nil (undefined) when there were none.
+        public var recall: Double? { SimulationReport.fraction(truePositives, of: trueContacts.count) }
+
+        private enum CodingKeys: String, CodingKey {
+            case phone, username, testHour, trueContacts, tracedContacts, truePositives, precision, recall
         }
-        /// True close contacts that tracing found (1 when there were none).
-        public var recall: Double { trueContacts.isEmpty ? 1 : Double(truePositives) / Double(trueContacts.count) }
+
+        public init(
+            phone: Int, username: String, testHour: Double, trueContacts: [Int], tracedContacts: [Int],
+            truePositives: Int
+        ) {
+            self.phone = phone
+            self.username = username
+            self.testHour = testHour
+            self.trueContacts = trueContacts
+            self.tracedContacts = tracedContacts
+            self.truePositives = truePositives
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                phone: try container.decode(Int.self, forKey: .phone),
+                username: try container.decode(String.self, forKey: .username),
+                testHour: try container.decode(Double.self, forKey: .testHour),
+                trueContacts: try container.decode([Int].self, forKey: .trueContacts),
+                tracedContacts: try container.decode([Int].self, forKey: .tracedContacts),
+                truePositives: try container.decode(Int.self, forKey: .truePositives))
+        }
+
+        /// Encodes the counts and, for readers of the JSON, precision and recall (`null` where undefined).
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(phone, forKey: .phone)
+            try container.encode(username, forKey: .username)
+            try container.encode(testHour, forKey: .testHour)
+            try container.encode(trueContacts, forKey: .trueContacts)
+            try container.encode(tracedContacts, forKey: .tracedContacts)
+            try container.encode(truePositives, forKey: .truePositives)
+            try container.encode(precision, forKey: .precision)
+            try container.encode(recall, forKey: .recall)
+        }
     }
 
     /// Activity in one simulated hour.
@@ -76,16 +114,60 @@ public struct SimulationReport: Sendable, Codable, Equatable {
     /// Wall-clock seconds the run took (not part of equality: runs are compared by what they found).
     public var elapsedSeconds: Double
 
-    /// Overall precision: all true positives over all traced contacts.
-    public var precision: Double {
-        let traced = cases.reduce(0) { $0 + $1.tracedContacts.count }
-        return traced == 0 ? 1 : Double(cases.reduce(0) { $0 + $1.truePositives }) / Double(traced)
+    /// Overall precision: all true positives over all traced contacts; nil (undefined) when nobody was traced.
+    public var precision: Double? {
+        Self.fraction(cases.reduce(0) { $0 + $1.truePositives }, of: cases.reduce(0) { $0 + $1.tracedContacts.count })
     }
 
-    /// Overall recall: all true positives over all true close contacts.
-    public var recall: Double {
-        let truth = cases.reduce(0) { $0 + $1.trueContacts.count }
-        return truth == 0 ? 1 : Double(cases.reduce(0) { $0 + $1.truePositives }) / Double(truth)
+    /// Overall recall: all true positives over all true close contacts; nil (undefined) when there were none.
+    public var recall: Double? {
+        Self.fraction(cases.reduce(0) { $0 + $1.truePositives }, of: cases.reduce(0) { $0 + $1.trueContacts.count })
+    }
+
+    /// `part / whole`, undefined (nil) when `whole` is 0: the one rule for every precision and recall.
+    static func fraction(_ part: Int, of whole: Int) -> Double? {
+        whole == 0 ? nil : Double(part) / Double(whole)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case configuration, totals, cases, hourly, map, elapsedSeconds, precision, recall
+    }
+
+    /// Creates a report.
+    public init(
+        configuration: SimulationConfiguration, totals: Totals, cases: [Case], hourly: [Hour], map: Map,
+        elapsedSeconds: Double
+    ) {
+        self.configuration = configuration
+        self.totals = totals
+        self.cases = cases
+        self.hourly = hourly
+        self.map = map
+        self.elapsedSeconds = elapsedSeconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            configuration: try container.decode(SimulationConfiguration.self, forKey: .configuration),
+            totals: try container.decode(Totals.self, forKey: .totals),
+            cases: try container.decode([Case].self, forKey: .cases),
+            hourly: try container.decode([Hour].self, forKey: .hourly),
+            map: try container.decode(Map.self, forKey: .map),
+            elapsedSeconds: try container.decode(Double.self, forKey: .elapsedSeconds))
+    }
+
+    /// Encodes everything found and, for readers of the JSON, overall precision and recall (`null` where undefined).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(configuration, forKey: .configuration)
+        try container.encode(totals, forKey: .totals)
+        try container.encode(cases, forKey: .cases)
+        try container.encode(hourly, forKey: .hourly)
+        try container.encode(map, forKey: .map)
+        try container.encode(elapsedSeconds, forKey: .elapsedSeconds)
+        try container.encode(precision, forKey: .precision)
+        try container.encode(recall, forKey: .recall)
     }
 
     /// Person-steps per wall-clock second.
@@ -101,7 +183,7 @@ public struct SimulationReport: Sendable, Codable, Equatable {
 
     /// The readable summary printed on the terminal.
     public var summary: String {
-        func percent(_ value: Double) -> String { String(format: "%5.1f%%", value * 100) }
+        func percent(_ value: Double?) -> String { value.map { String(format: "%5.1f%%", $0 * 100) } ?? "     –" }
         let c = configuration
         var lines = [
             "BlueTrace simulation: \(c.phones) people (\(percent(c.adoption)) with the app), \(format(c.hours)) h, "

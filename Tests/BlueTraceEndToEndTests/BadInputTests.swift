@@ -44,26 +44,8 @@ struct BadInputTests {
         ])
     func commandLine(arguments: [String], status: Int32, message: String) async throws {
         let directory = try TestDirectory()
-        let (code, _, errors) = try runBluetraceWithStatus(arguments, in: directory.path)
+        let (code, _, errors) = try await runBluetrace(arguments, in: directory.path)
         #expect(code == status)
         #expect(errors.contains(message), "stderr was: \(errors)")
     }
-}
-
-/// Runs the `bluetrace` executable with no input and returns its exit status, standard output and standard error.
-func runBluetraceWithStatus(_ arguments: [String], in directory: String) throws -> (Int32, String, String) {
-    let process = Process()
-    let output = Pipe()
-    let errors = Pipe()
-    process.executableURL = ServerProcess.executable
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let out = output.fileHandleForReading.readDataToEndOfFile()
-    let err = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
 }

@@ -102,7 +102,7 @@ struct BenchTests {
         #expect(idle.server.processID == pid)
         #expect(idle.memory?.server != nil)
         #expect(idle.memory?.client != nil)
-        #expect(server.stop(signal: SIGTERM) == 0)
+        #expect(await server.stop(signal: SIGTERM) == 0)
     }
 
     @Test("Test users that exist with another password stop the run with advice")
@@ -149,43 +149,24 @@ struct BenchTests {
                 options: BenchOptions(scenario: .tempid, clients: 1),
                 target: .server(host: "127.0.0.1", port: 1, processID: nil), logger: quietLogger)
         }
-        let (status, _, errors) = try runBluetraceCapturing(["bench"])
+        let directory = try TestDirectory()
+        let (status, _, errors) = try await runBluetrace(["bench"], in: directory.path)
         #expect(status != 0)
         #expect(errors.contains("bluetrace bench <host> <port>, or pass --spawn"))
     }
 
     @Test("bluetrace bench --spawn --json prints only the report, as JSON")
     func commandJSON() async throws {
-        let (status, output, _) = try runBluetraceCapturing([
-            "bench", "--spawn", "--scenario", "tempid", "--clients", "2", "--duration", "0.5", "--warmup", "0",
-            "--spawn-database", "memory", "--json",
-        ])
+        let directory = try TestDirectory()
+        let (status, output, _) = try await runBluetrace(
+            [
+                "bench", "--spawn", "--scenario", "tempid", "--clients", "2", "--duration", "0.5", "--warmup", "0",
+                "--spawn-database", "memory", "--json",
+            ], in: directory.path)
         #expect(status == 0)
         let report = try JSONDecoder().decode(BenchReport.self, from: Data(output.utf8))
         #expect(report.server.spawned)
         #expect(report.server.passwordCost == 10)
         #expect((report.operations.first?.count ?? 0) > 0)
     }
-}
-
-/// Runs the `bluetrace` executable to completion; returns its exit status, standard output and standard error (both
-/// short enough to fit in a pipe's buffer).
-private func runBluetraceCapturing(_ arguments: [String]) throws -> (Int32, String, String) {
-    let directory = try TestDirectory()
-    let process = Process()
-    let output = Pipe()
-    let errors = Pipe()
-    process.executableURL = ServerProcess.executable
-    process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
-    process.arguments = arguments
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    process.waitUntilExit()
-    let printed = output.fileHandleForReading.readDataToEndOfFile()
-    let diagnostics = errors.fileHandleForReading.readDataToEndOfFile()
-    return (
-        process.terminationStatus, String(decoding: printed, as: UTF8.self),
-        String(decoding: diagnostics, as: UTF8.self)
-    )
 }

@@ -39,15 +39,15 @@ struct DurabilityTests {
         let attacker = try await client(port: first.port, directory: directory.path)
         await attacker.type("+61410999999", "x", "y", "z")
         try await attacker.expect("Your account has been blocked")
-        first.stop(signal: SIGKILL)
+        await first.stop(signal: SIGKILL)
         #expect(try await uploader.outcome() == .connectionLost)
 
         let second = try await ServerProcess(directory: directory.path)
-        let trace = try runBluetrace(["trace", "+61410666666", "--json"], in: directory.path)
+        let trace = try await runBluetrace(["trace", "+61410666666", "--json"], in: directory.path).output
         let contacts = try JSONSerialization.jsonObject(with: Data(trace.utf8)) as? [[String: Any]]
         #expect(contacts?.compactMap { $0["phone"] as? String } == ["+61410777777", "+61410888888"])
         #expect(contacts?.first?["tempIDs"] as? [String] == ["12345678901234567892"])
-        let table = try runBluetrace(["trace", "+61410666666"], in: directory.path)
+        let table = try await runBluetrace(["trace", "+61410666666"], in: directory.path).output
         #expect(table.hasPrefix("Contacts traced from the uploads of +61410666666:"))
 
         let blocked = try await client(port: second.port, directory: directory.path)
@@ -63,23 +63,8 @@ struct DurabilityTests {
         try await tracer.expect("traced 1.")
         await tracer.type("logout")
         #expect(try await tracer.outcome() == .loggedOut)
-        #expect(second.stop(signal: SIGTERM) == 0, "SIGTERM shuts the server down cleanly")
+        #expect(await second.stop(signal: SIGTERM) == 0, "SIGTERM shuts the server down cleanly")
     }
-}
-
-/// Runs the `bluetrace` executable to completion and returns its standard output.
-func runBluetrace(_ arguments: [String], in directory: String) throws -> String {
-    let process = Process()
-    let output = Pipe()
-    process.executableURL = ServerProcess.executable
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.arguments = arguments
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
 }
 
 /// Passwords, registration and imports against the in-process server and its SQLite file.
@@ -215,7 +200,7 @@ struct ShutdownTests {
         for (index, client) in clients.enumerated() {
             try await client.expect(index < 2 ? "Contact log uploaded" : "> TempID:", timeout: .seconds(30))
         }
-        #expect(server.stop(signal: SIGTERM) == 0)
+        #expect(await server.stop(signal: SIGTERM) == 0)
         await load.value
         for client in clients {
             let outcome = try await client.outcome()

@@ -1,62 +1,50 @@
 import Foundation
 
-/// The real `bluetrace` executable run as a child process, for tests that must kill and restart a server.
+/// `bluetrace server` run as a child process, for tests that must kill and restart a server.
 final class ServerProcess {
-    let process = Process()
+    /// The child, with its output drained.
+    let child: ChildProcess
+    /// The port the server listens on.
     let port: Int
-    private let output = Pipe()
-    private let diagnostics = Pipe()
 
-    /// The `bluetrace` binary SwiftPM built next to the test bundle.
-    static var executable: URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 where !FileManager.default.fileExists(atPath: directory.appendingPathComponent("bluetrace").path)
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("bluetrace")
-    }
+    /// The process.
+    var process: Process { child.process }
 
     /// Starts `bluetrace server` in `directory` on a port the OS picks, and waits until it listens: the server logs
-    /// its address at notice level, and that log line gives the port.
-    init(directory: String, arguments: [String] = []) async throws {
-        process.executableURL = Self.executable
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.arguments =
-            ["server", "0", "60", "--host", "127.0.0.1", "--password-cost", "10", "--log-level", "notice"] + arguments
-        process.standardOutput = output
-        process.standardError = diagnostics
-        try process.run()
-        let reader = diagnostics.fileHandleForReading
-        port = try await Task.detached {
-            var collected = ""
-            while true {
-                let data = reader.availableData
-                guard !data.isEmpty else { throw ServerProcessError.exited(collected) }
-                collected += String(decoding: data, as: UTF8.self)
-                if let line = collected.split(separator: "\n").first(where: { $0.contains("listening") }),
-                    let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
-                    let port = address.split(separator: ":").last.flatMap({ Int($0) })
-                {
-                    return port
-                }
-            }
-        }.value
+    /// its address at notice level, and that log line gives the port. Its standard output is discarded unless
+    /// `standardOutput` says otherwise; a server that ends before listening fails with its standard error.
+    init(
+        directory: String, arguments: [String] = [], standardOutput: ChildProcess.StandardOutput = .discard
+    )
+        async throws
+    {
+        child = try ChildProcess(
+            ["server", "0", "60", "--host", "127.0.0.1", "--password-cost", "10", "--log-level", "notice"]
+                + arguments, in: directory, standardOutput: standardOutput)
+        let found = await child.errors.first { collected in
+            guard let line = collected.split(separator: "\n").first(where: { $0.contains("listening") }),
+                let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") })
+            else { return nil }
+            return address.split(separator: ":").last.flatMap { Int($0) }
+        }
+        guard let found else { throw ServerProcessError.exited(await child.finish().errors) }
+        port = found
     }
 
     /// Sends `signal` and waits for the process to end; returns its exit status.
     @discardableResult
-    func stop(signal: Int32) -> Int32 {
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    deinit {
-        if process.isRunning { stop(signal: SIGKILL) }
+    func stop(signal: Int32) async -> Int32 {
+        await child.stop(signal: signal)
     }
 }
 
-enum ServerProcessError: Error {
+/// The server process ended before it listened; its standard error says why.
+enum ServerProcessError: Error, CustomStringConvertible {
     case exited(String)
+
+    var description: String {
+        switch self {
+        case .exited(let errors): "the server ended before listening; its standard error:\n\(errors)"
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import Foundation
 import Testing
 
 @testable import BlueTraceSimulation
@@ -84,6 +85,44 @@ struct SimulatorTests {
         #expect(item.precision == 0.5)
         #expect(item.recall == 0.5)
         #expect(report.totals.uploads == 1)
+    }
+
+    @Test("Precision and recall are in the JSON, null where undefined, and shown as – in the table")
+    func undefinedFigures() throws {
+        let report = SimulationReport(
+            configuration: SimulationConfiguration(), totals: .init(),
+            cases: [
+                .init(
+                    phone: 0, username: "+61400000000", testHour: 1, trueContacts: [], tracedContacts: [],
+                    truePositives: 0),
+                .init(
+                    phone: 1, username: "+61400000001", testHour: 2, trueContacts: [4, 5], tracedContacts: [4],
+                    truePositives: 1),
+            ],
+            hourly: [], map: .init(x: [], y: []), elapsedSeconds: 1)
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]
+        let cases = try #require(json?["cases"] as? [[String: Any]])
+        #expect(cases[0]["precision"] is NSNull, "nobody traced: precision undefined")
+        #expect(cases[0]["recall"] is NSNull, "no true contacts: recall undefined")
+        #expect(cases[1]["precision"] as? Double == 1)
+        #expect(cases[1]["recall"] as? Double == 0.5)
+        #expect(json?["precision"] as? Double == 1)
+        #expect(json?["recall"] as? Double == 0.5)
+        #expect(try JSONDecoder().decode(SimulationReport.self, from: JSONEncoder().encode(report)) == report)
+
+        let rows = report.summary.split(separator: "\n")
+        let first = try #require(rows.first { $0.hasPrefix("+61400000000") })
+        #expect(first.hasSuffix("     –       –"), "row was: \(first)")
+        #expect(!first.contains("100.0%") && !first.contains("0.0%"))
+        let second = try #require(rows.first { $0.hasPrefix("+61400000001") })
+        #expect(second.hasSuffix("100.0%   50.0%"), "row was: \(second)")
+
+        let nobody = SimulationReport(
+            configuration: SimulationConfiguration(), totals: .init(), cases: [report.cases[0]], hourly: [],
+            map: .init(x: [], y: []), elapsedSeconds: 1)
+        let overall = try JSONSerialization.jsonObject(with: JSONEncoder().encode(nobody)) as? [String: Any]
+        #expect(overall?["precision"] is NSNull && overall?["recall"] is NSNull)
+        #expect(!ReportWriter.html(nobody).contains("100.0%"))
     }
 
     @Test("Phones move to the next TempID of their batch and download a new batch when it runs out")

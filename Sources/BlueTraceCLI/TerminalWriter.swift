@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes text for a person to a file descriptor (standard output) from a thread of its own, so that whoever writes
+/// never waits on the terminal.
+///
+/// Text waits in a bounded buffer that the writer thread drains with one `write(2)` for everything pending. When the
+/// terminal falls so far behind that a block does not fit, the block is dropped (whole: a block is never cut), the
+/// program goes on, and once there is room again one line says how many lines were not shown. A warning is logged at
+/// most once a minute while lines are being dropped. Nothing that matters is lost this way: the store and the text
+/// files hold every record; the terminal only shows them.
+public final class TerminalWriter: Sendable {
+    /// Whether anything is buffered or being written.
+    private enum Activity: Equatable {
+        /// Nothing buffered, nothing being written.
+        case idle
+        /// Text is buffered and the writer thread has not taken it yet.
+        case pending
+        /// The writer thread is writing what it took.
+        case writing
+    }
+
+    /// What the writer shares with its callers; read and changed only while `activity` is locked.
+    private final class Buffer {
+        var activity = Activity.idle
+        var bytes: [UInt8] = []
+        var droppedLines = 0
+        var lastWarning: ContinuousClock.Instant?
+        var closed = false
+    }
+
+    /// Mirrors `buffer.activity` (set on every unlock), so threads can wait for a state.
+    private let activity = ConditionLock(value: Activity.idle)
+    // Safe to share: every access to `buffer` happens between `activity.lock()` and its unlock, so one thread at a
+    // time touches it.
+    private nonisolated(unsafe) let buffer = Buffer()
+    private let fileDescriptor: Int32
+    private let capacity: Int
+
+    /// The process's standard output, with a 1 MiB buffer (about 20,000 of the server's lines).
+    public static let standardOutput = TerminalWriter(fileDescriptor: STDOUT_FILENO, capacity: 1 << 20)
+
+    /// Creates a writer for `fileDescriptor` holding at most `capacity` bytes that are not yet written, and starts
+    /// its thread.
+    public init(fileDescriptor: Int32, capacity: Int) {
+        self.fileDescriptor = fileDescriptor
+        self.capacity = capacity
+        let thread = Thread { [self] in drain() }
+        thread.name = "bluetrace terminal"
+        thread.start()
+    }
+
+    /// Queues `text`, which holds `lines` lines, to be written as one piece; drops it when the buffer has no room.
+    public func write(_ text: String, lines: Int) {
+        var warnDropped: Int?
+        activity.lock()
+        if buffer.closed {
+            // Standard output was closed: nobody can read these lines, and nobody is to be warned about it twice.
+        } else if buffer.bytes.count + text.utf8.count > capacity {
+            buffer.droppedLines += lines
+            let now = ContinuousClock.now
+            if buffer.lastWarning.map({ now - $0 >= .seconds(60) }) ?? true {
+                buffer.lastWarning = now
+                warnDropped = buffer.droppedLines
+            }
+        } else {
+            appendNoticeOfDroppedLines()
+            buffer.bytes.append(contentsOf: text.utf8)
+            if buffer.activity == .idle { buffer.activity = .pending }
+        }
+        activity.unlock(withValue: buffer.activity)
+        if let warnDropped {
+            // Made here, not stored: a logger made before the process sets up logging would write to standard output.
+            Logger(label: "bluetrace.terminal").warning(
+                """
+                The terminal cannot keep up with the output: lines are being dropped (the store and the TempID file \
+                keep every record); redirect standard output to a file to keep them all
+                """,
+                metadata: ["dropped": "\(warnDropped)"])
+        }
+    }
+
+    /// Waits until everything queued so far is written, for at most `timeout`; returns whether it was.
+    @discardableResult
+    public func flush(timeout: Duration = .seconds(2)) -> Bool {
+        let (seconds, attoseconds) = timeout.components
+        let done = activity.lock(
+            whenValue: .idle, timeoutSeconds: max(0, Double(seconds) + Double(attoseconds) / 1e18))
+        if done { activity.unlock() }
+        return done
+    }
+
+    /// Adds the line about dropped lines to the buffer, if lines were dropped. Called with `activity` locked.
+    private func appendNoticeOfDroppedLines() {
+        guard buffer.droppedLines > 0 else { return }
+        buffer.bytes.append(
+            contentsOf: "> (\(buffer.droppedLines) lines not shown: the terminal could not keep up)\n".utf8)
+        buffer.droppedLines = 0
+    }
+
+    /// The writer thread: takes everything pending and writes it in one go, until the file descriptor is gone.
+    private func drain() {
+        var taken: [UInt8] = []
+        while true {
+            activity.lock(whenValue: .pending)
+            swap(&taken, &buffer.bytes)
+            buffer.activity = .writing
+            activity.unlock(withValue: buffer.activity)
+
+            let written = writeAll(taken)
+            taken.removeAll(keepingCapacity: taken.capacity <= capacity)
+
+            activity.lock()
+            if !written {
+                // Nobody reads this descriptor any more (it was closed): drop everything from now on.
+                buffer.closed = true
+                buffer.bytes.removeAll()
+            } else if buffer.bytes.isEmpty {
+                appendNoticeOfDroppedLines()
+            }
+            buffer.activity = buffer.bytes.isEmpty ? .idle : .pending
+            activity.unlock(withValue: buffer.activity)
+        }
+    }
+
+    /// Writes every byte, resuming after interruptions and partial writes; false when the descriptor cannot be
+    /// written to any more.
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let result = systemWrite(fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
+                if result >= 0 {
+                    offset += result
+                } else if errno == EINTR {
+                    continue
+                } else if errno == EAGAIN {
+                    // A non-blocking descriptor that is full: wait until it takes more.
+                    var descriptor = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&descriptor, 1, -1)
+                } else {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+}
+
+/// `write(2)`, under a name the writer's own `write` does not hide.
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
+}

@@ -1,0 +1,82 @@
+import BlueTraceCLI
+import BlueTraceDomain
+import BlueTraceWire
+import Foundation
+import Testing
+
+/// The server never waits on its own terminal: what it prints goes through a bounded buffer drained by a thread.
+@Suite("Terminal output off the request path")
+struct TerminalOutputTests {
+    @Test(
+        "A server whose standard output is a pipe nobody reads serves 10,000 TempID downloads",
+        .timeLimit(.minutes(2)))
+    func unreadPipe() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        let server = try await ServerProcess(directory: directory.path, standardOutput: .pipeNeverRead)
+        let connection = try await RawConnection.connect(port: server.port)
+        let downloads = 10_000
+        var bytes = framed(#"{"v":1,"type":"login","id":1,"username":"+61410777777","password":"datha457"}"#)
+        for id in 2...(downloads + 1) { bytes += framed(#"{"v":1,"type":"download_tempid","id":\#(id)}"#) }
+        let (replies, closed) = try await connection.exchange(bytes, expecting: downloads + 1)
+        #expect(!closed)
+        #expect(replies.first?.message == .welcome(message: "Welcome to the BlueTrace Simulator!"))
+        let tempIDs = replies.dropFirst().filter {
+            if case .tempID = $0.message { return true }
+            return false
+        }
+        #expect(tempIDs.count == downloads)
+        // Nothing that matters is lost: the TempID file holds every one the terminal could not show.
+        let journal = try directory.read("tempIDs.txt").split(whereSeparator: \.isNewline)
+        #expect(journal.count == downloads)
+        #expect(await server.stop(signal: SIGTERM) == 0, "shutting down does not wait on the terminal either")
+    }
+
+    @Test("Lines that do not fit are dropped whole, counted, and the count is shown once the terminal catches up")
+    func droppedLinesAreCounted() async throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        defer {
+            close(descriptors[0])
+            close(descriptors[1])
+        }
+        let (readEnd, writeEnd) = (descriptors[0], descriptors[1])
+        // Fill the pipe so the writer's first write blocks, as a terminal that stopped reading would.
+        let flags = fcntl(writeEnd, F_GETFL)
+        _ = fcntl(writeEnd, F_SETFL, flags | O_NONBLOCK)
+        var prefilled = 0
+        let chunk = [UInt8](repeating: UInt8(ascii: "."), count: 4096)
+        while true {
+            let written = chunk.withUnsafeBytes { write(writeEnd, $0.baseAddress, $0.count) }
+            guard written > 0 else { break }
+            prefilled += written
+        }
+        _ = fcntl(writeEnd, F_SETFL, flags)
+
+        let writer = TerminalWriter(fileDescriptor: writeEnd, capacity: 1000)
+        let blocks = 100
+        for block in 0..<blocks {
+            // 2 lines, 100 bytes: ten fit in the buffer while the writer is stuck.
+            writer.write(
+                "block \(block)".padding(toLength: 49, withPad: " ", startingAt: 0) + "\n"
+                    + String(repeating: "x", count: 49) + "\n", lines: 2)
+        }
+        // Every write above returned at once: the caller never waited on the stuck pipe. Now read the pipe.
+        let reader = OutputDrain(FileHandle(fileDescriptor: readEnd, closeOnDealloc: false))
+        let notice = try #require(
+            await reader.first { text in
+                text.range(of: #"> \(\d+ lines not shown"#, options: .regularExpression) != nil ? 1 : nil
+            })
+        #expect(notice == 1)
+        #expect(writer.flush(timeout: .seconds(30)))
+        let text = String(reader.text.dropFirst(prefilled))
+        let lines = text.split(separator: "\n")
+        let shownBlocks = lines.filter { $0.hasPrefix("block ") }.count
+        let noticeLine = try #require(lines.first { $0.hasPrefix("> (") })
+        let dropped = try #require(Int(noticeLine.dropFirst(3).prefix { $0.isNumber }))
+        #expect(noticeLine == "> (\(dropped) lines not shown: the terminal could not keep up)")
+        #expect(dropped > 0)
+        #expect(shownBlocks * 2 + dropped == blocks * 2, "every line is either shown or counted")
+        #expect(lines.filter { $0.hasPrefix("x") }.count == shownBlocks, "no block is cut")
+    }
+}
