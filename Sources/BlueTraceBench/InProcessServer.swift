@@ -25,7 +25,7 @@ public struct SpawnOptions: Sendable {
     public var maximumFrameSize: Int
     /// How the server makes TempIDs.
     public var tempIDScheme: TempIDScheme
-    /// Whether to start the protocol stub (`StubServer`, canned replies) instead of the real server.
+    /// Whether to start the protocol stub (`StubResponder`, canned replies) instead of the real server.
     public var stub: Bool
 
     /// Creates options; the defaults are those of `bluetrace bench --spawn`.
@@ -52,7 +52,7 @@ public struct SpawnOptions: Sendable {
 
 /// The address a spawned server listens on.
 struct ListeningAddress: Sendable {
-    var host: String
+    var host = "127.0.0.1"
     var port: Int
 }
 
@@ -74,7 +74,12 @@ enum InProcessServer {
         _ body: @Sendable (ListeningAddress) async throws -> Result
     ) async throws -> Result {
         if options.stub {
-            return try await runStub(options: options, eventLoopGroup: eventLoopGroup, body)
+            let stub = try await LocalServer.start(
+                configuration: ServerConfiguration(
+                    host: "127.0.0.1", port: 0, blockDuration: 60, maximumFrameSize: options.maximumFrameSize,
+                    limits: Self.limits),
+                responder: StubResponder(), logger: logger, eventLoopGroup: eventLoopGroup)
+            return try await LocalServer.whileServing(stub) { try await body(ListeningAddress(port: $0.port)) }
         }
         guard options.passwordParameters.isSupported else {
             throw BenchError.invalidOption(
@@ -95,48 +100,10 @@ enum InProcessServer {
             passwordParameters: options.passwordParameters, maximumFrameSize: options.maximumFrameSize,
             limits: Self.limits)
         let authority = try await HealthAuthority.open(
-            configuration: configuration, transcript: DiscardingTranscript(), logger: logger)
+            configuration: configuration, logger: logger)
         logger.info("spawned server files", metadata: ["directory": "\(directory)"])
-        return try await whileServing("the in-process server", body) { listening in
-            try await BlueTraceServer(
-                configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup,
-                onListening: { await listening($0.port ?? 0) }
-            ).run()
-        }
-    }
-
-    private static func runStub<Result: Sendable>(
-        options: SpawnOptions,
-        eventLoopGroup: any EventLoopGroup,
-        _ body: @Sendable (ListeningAddress) async throws -> Result
-    ) async throws -> Result {
-        let stub = StubServer(eventLoopGroup: eventLoopGroup, maximumFrameSize: options.maximumFrameSize)
-        return try await whileServing("the stub server", body) { listening in try await stub.run(onListening: listening)
-        }
-    }
-
-    /// Runs `serve` in a child task until it says on which loopback port it listens, then `body` against that port;
-    /// stops the server when `body` returns. `serve` calls its argument once it accepts connections.
-    private static func whileServing<Result: Sendable>(
-        _ name: String,
-        _ body: @Sendable (ListeningAddress) async throws -> Result,
-        serve: @escaping @Sendable (_ listening: @escaping @Sendable (Int) async -> Void) async throws -> Void
-    ) async throws -> Result {
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        return try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask {
-                defer { portSink.finish() }
-                try await serve { portSink.yield($0) }
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else {
-                _ = try await group.next()  // the server's own error, if it failed to start
-                throw BenchError.connectionClosed(during: "the start of \(name)")
-            }
-            let result = try await body(ListeningAddress(host: "127.0.0.1", port: port))
-            group.cancelAll()
-            return result
-        }
+        let server = try await LocalServer.start(
+            configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup)
+        return try await LocalServer.whileServing(server) { try await body(ListeningAddress(port: $0.port)) }
     }
 }

@@ -54,7 +54,7 @@ public enum TraceBenchmark {
             configuration: ServerConfiguration(
                 port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: nil, databasePath: nil,
                 passwordParameters: .simulation),
-            store: store, transcript: DiscardingTranscript(), logger: logger)
+            store: store, logger: logger)
         // Entries spread over the whole store (a stride coprime with most sizes), as real uploads would be.
         let upload = (0..<entries).map { index -> UploadEntry in
             let grant = grant((index &* 7_919) % max(mappings, 1))

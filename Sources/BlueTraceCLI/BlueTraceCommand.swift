@@ -172,7 +172,10 @@ struct ServerCommand: AsyncParsableCommand {
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
             passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits)
         let authority = try await HealthAuthority.open(
-            configuration: configuration, transcript: StandardOutputTranscript(), logger: logger)
+            configuration: configuration,
+            observers: [
+                AssignmentTranscript(transcript: StandardOutputTranscript(), format: configuration.timeFormat)
+            ], logger: logger)
         let server = BlueTraceServer(configuration: configuration, authority: authority, logger: logger)
         let retention = RetentionService(authority: authority, logger: logger)
         let group = ServiceGroup(

@@ -53,19 +53,13 @@ public struct Demo: Sendable {
             credentialsPath: "\(directory)/credentials.txt", tempIDsPath: "\(directory)/tempIDs.txt",
             databasePath: "\(directory)/bluetrace.sqlite", passwordParameters: .fast)
         let authority = try await HealthAuthority.open(
-            configuration: configuration, transcript: serverOutput, logger: logger)
-        let (addresses, addressContinuation) = AsyncStream<SocketAddress>.makeStream()
-        let server = BlueTraceServer(
-            configuration: configuration, authority: authority, logger: logger,
-            onListening: { addressContinuation.yield($0) })
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            var iterator = addresses.makeAsyncIterator()
-            guard let port = await iterator.next()?.port else { throw DemoError.step("the server did not start") }
-            narrator.write("The server listens on 127.0.0.1:\(port).")
-            try await play(port: port, directory: directory, narrator: narrator, server: serverOutput)
-            group.cancelAll()
+            configuration: configuration,
+            observers: [AssignmentTranscript(transcript: serverOutput, format: configuration.timeFormat)],
+            logger: logger)
+        let server = try await LocalServer.start(configuration: configuration, authority: authority, logger: logger)
+        try await LocalServer.whileServing(server) { server in
+            narrator.write("The server listens on 127.0.0.1:\(server.port).")
+            try await play(port: server.port, directory: directory, narrator: narrator, server: serverOutput)
         }
         narrator.write("Demo finished: every step behaved as the assignment describes.")
     }

@@ -5,18 +5,25 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The health-authority TCP server: a `Service` that accepts connections and runs a `ConnectionSession` on each.
+/// The health-authority TCP server: a `Service` that listens, and runs a `SessionHandler` on every connection it
+/// admits, answered by a `SessionResponder` (the health authority's, or the bench's stub).
 ///
-/// Transport only; the rules live in `HealthAuthority`. On graceful shutdown it stops accepting, tells connected
-/// clients it is going away, and returns once their connections are closed.
+/// Transport only; the rules live in `HealthAuthority`. Each connection's pipeline is the frame decoder and the
+/// session, both on the connection's event loop. On graceful shutdown it stops accepting, tells connected clients
+/// it is going away, and returns once their connections are closed; cancelled, it closes them at once.
 public struct BlueTraceServer: Service {
+    /// How many reads one connection may do per event loop turn, before others get theirs (NIO's default is 4;
+    /// a pipelining client sends many small frames).
+    static let maximumMessagesPerRead: UInt = 16
+
     private let configuration: ServerConfiguration
-    private let authority: HealthAuthority
+    private let responder: any SessionResponder
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) async -> Void
 
-    /// Creates a server; `onListening` is called with the bound address once it accepts connections.
+    /// Creates the health authority's server; `onListening` is called with the bound address once it accepts
+    /// connections.
     public init(
         configuration: ServerConfiguration,
         authority: HealthAuthority,
@@ -24,97 +31,90 @@ public struct BlueTraceServer: Service {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
+        self.init(
+            configuration: configuration,
+            responder: AuthorityResponder(
+                authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries,
+                logger: logger),
+            logger: logger, eventLoopGroup: eventLoopGroup, onListening: onListening)
+    }
+
+    /// Creates a server whose requests `responder` answers.
+    public init(
+        configuration: ServerConfiguration,
+        responder: any SessionResponder,
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) {
         self.configuration = configuration
-        self.authority = authority
+        self.responder = responder
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
     }
 
     public func run() async throws {
-        let maximumFrameSize = configuration.maximumFrameSize
-        let limits = configuration.limits
-        let admission = Admission(limits: limits, logger: logger)
-        let listener: NIOAsyncChannel<NIOAsyncChannel<Inbound<ClientFrame>, ServerFrame>, Never>
+        let admission = Admission(limits: configuration.limits, logger: logger)
+        let connections = ConnectionRegistry()
+        let listener: any Channel
         do {
             listener = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-                .bind(host: configuration.host, port: configuration.port) { channel in
+                .childChannelOption(.maxMessagesPerRead, value: Self.maximumMessagesPerRead)
+                .childChannelInitializer { [configuration, responder, logger] channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try MessagePipeline.configure(
-                            channel, inbound: ClientFrame.self, outbound: ServerFrame.self,
-                            maximumFrameSize: maximumFrameSize)
-                        try channel.pipeline.syncOperations.addHandler(SessionTimeouts(limits: limits))
-                        return try NIOAsyncChannel<Inbound<ClientFrame>, ServerFrame>(
-                            wrappingChannelSynchronously: channel)
+                        try Self.setUp(
+                            channel, configuration: configuration, responder: responder, admission: admission,
+                            connections: connections, logger: logger)
                     }
                 }
+                .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             throw ServerBindError(host: configuration.host, port: configuration.port, underlying: error)
         }
-        let address = listener.channel.localAddress!
+        let address = listener.localAddress!
         logger.notice("listening", metadata: ["address": "\(address)"])
         await onListening(address)
 
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await listener.executeThenClose { connections in
-                    for try await connection in connections {
-                        let address = connection.channel.remoteAddress?.ipAddress ?? "?"
-                        if let refusal = admission.admit(address: address) {
-                            // Refused before any request is read: say why, then close.
-                            connection.channel.writeAndFlush(
-                                ServerFrame(id: nil, message: .error(.serverBusy, message: refusal))
-                            ).whenComplete { _ in connection.channel.close(promise: nil) }
-                            continue
-                        }
-                        group.addTask {
-                            await serve(connection)
-                            admission.release()
-                        }
-                    }
-                }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await listener.closeFuture.get()
+                await connections.waitUntilEmpty()
+            } onGracefulShutdown: { [logger] in
+                logger.notice("shutting down: no longer accepting connections")
+                listener.close(promise: nil)
+                connections.goAway()
             }
-        } onGracefulShutdown: {
-            logger.notice("shutting down: no longer accepting connections")
-            listener.channel.close(promise: nil)
+        } onCancel: {
+            listener.close(promise: nil)
+            connections.closeAll()
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<Inbound<ClientFrame>, ServerFrame>) async {
-        var logger = self.logger
-        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress.map { "\($0)" } ?? "?")"
-        logger.debug("connection opened")
-        var session = ConnectionSession(
-            authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries, logger: logger)
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withGracefulShutdownHandler {
-                    do {
-                        for try await item in inbound {
-                            let (reply, next) = await session.handle(item)
-                            try await outbound.write(reply)
-                            if case .close = next { return }
-                        }
-                    } catch let error as FrameError {
-                        logger.info("closing connection after a framing error", metadata: ["error": "\(error)"])
-                        if case .frameTooLarge = error {
-                            try await outbound.write(
-                                ServerFrame(id: nil, message: .error(.frameTooLarge, message: "\(error)")))
-                        }
-                    }
-                } onGracefulShutdown: {
-                    let channel = connection.channel
-                    channel.writeAndFlush(ServerFrame(id: nil, message: .goingAway(message: ServerText.goingAway)))
-                        .whenComplete { _ in channel.close(promise: nil) }
-                }
-            }
-        } catch {
-            logger.debug("connection ended with an error", metadata: ["error": "\(error)"])
+    /// Sets up a new connection: refused at once when the limits say so (told why), else given the frame decoder
+    /// and its session. The one child-channel setup of every server, the stub's included.
+    private static func setUp(
+        _ channel: any Channel, configuration: ServerConfiguration, responder: any SessionResponder,
+        admission: Admission, connections: ConnectionRegistry, logger: Logger
+    ) throws {
+        if let refusal = admission.admit(address: channel.remoteAddress?.ipAddress ?? "?") {
+            var buffer = channel.allocator.buffer(capacity: 128)
+            Framing.write(ServerFrame(id: nil, message: .error(.serverBusy, message: refusal)), into: &buffer)
+            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+            return
         }
-        logger.debug("connection closed", metadata: ["user": "\(session.user ?? "-")"])
+        channel.closeFuture.whenComplete { _ in admission.release() }
+        connections.add(channel)
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        logger.debug("connection opened")
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandler(
+            ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
+        try operations.addHandler(SessionHandler(responder: responder, limits: configuration.limits, logger: logger))
     }
 }
 

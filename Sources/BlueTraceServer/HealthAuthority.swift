@@ -10,6 +10,7 @@ import Synchronization
 ///
 /// Holds no mutable state of its own: everything lives in the `AuthorityStore` (so several servers could share one
 /// database), and the rules are the domain's (`LoginState`, `TempIDPolicy`, `ContactTracer`, `RegistrationRules`).
+/// What it does is reported to its observers as `AuthorityEvent`s (the terminal transcript is one of them).
 /// Password hashing runs on NIO's thread pool, bounded by its threads, never on an event loop.
 public final class HealthAuthority: Sendable {
     private let store: any AuthorityStore
@@ -17,20 +18,20 @@ public final class HealthAuthority: Sendable {
     private let dummyHash: String
     private let loginPolicy: LoginPolicy
     private let issuer: TempIDIssuer
-    private let journal: TempIDJournal?
     private let retentionDays: Int
     private let clock: any WallClock
     private let format: TimestampFormat
-    private let transcript: any Transcript
+    private let observers: [any AuthorityObserver]
     private let logger: Logger
 
-    /// Opens the store (`store` if given, else the configured SQLite database), imports credentials.txt and tempIDs.txt (idempotently), and loads the key file when the
-    /// sealed scheme is used. Malformed lines are logged with their line number and skipped.
+    /// Opens the store (`store` if given, else the configured SQLite database), imports credentials.txt and
+    /// tempIDs.txt (idempotently), and loads the key file when the sealed scheme is used. Malformed lines are logged
+    /// with their line number and skipped. `observers` learn every event.
     public static func open(
         configuration: ServerConfiguration,
         store givenStore: (any AuthorityStore)? = nil,
         clock: any WallClock = SystemWallClock(),
-        transcript: any Transcript,
+        observers: [any AuthorityObserver] = [],
         logger: Logger
     ) async throws -> HealthAuthority {
         let store: any AuthorityStore =
@@ -53,10 +54,11 @@ public final class HealthAuthority: Sendable {
             loginPolicy: LoginPolicy(blockDuration: configuration.blockDuration),
             issuer: TempIDIssuer(
                 scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
-                sealedBatchSize: configuration.sealedBatchSize, store: store, keys: keys),
-            journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) },
+                sealedBatchSize: configuration.sealedBatchSize, store: store, keys: keys,
+                journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) }, clock: clock,
+                format: configuration.timeFormat),
             retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
-            transcript: transcript, logger: logger)
+            observers: observers, logger: logger)
         if let path = configuration.credentialsPath { try await authority.importCredentials(from: path) }
         if let path = configuration.tempIDsPath { try await authority.importTempIDs(from: path) }
         return authority
@@ -64,20 +66,26 @@ public final class HealthAuthority: Sendable {
 
     private init(
         store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
-        issuer: TempIDIssuer, journal: TempIDJournal?, retentionDays: Int, clock: any WallClock,
-        format: TimestampFormat, transcript: any Transcript, logger: Logger
+        issuer: TempIDIssuer, retentionDays: Int, clock: any WallClock, format: TimestampFormat,
+        observers: [any AuthorityObserver], logger: Logger
     ) {
         self.store = store
         self.hasher = hasher
         self.dummyHash = dummyHash
         self.loginPolicy = loginPolicy
         self.issuer = issuer
-        self.journal = journal
         self.retentionDays = retentionDays
         self.clock = clock
         self.format = format
-        self.transcript = transcript
+        self.observers = observers
         self.logger = logger
+    }
+
+    /// Tells every observer what happened; builds the event only when someone listens.
+    private func report(_ event: @autoclosure () -> AuthorityEvent) {
+        guard !observers.isEmpty else { return }
+        let event = event()
+        for observer in observers { observer.observe(event) }
     }
 
     // MARK: Start-up imports
@@ -150,6 +158,7 @@ public final class HealthAuthority: Sendable {
         let now = clock.now()
         if let until = try await store.loginState(for: username).blockEnd(at: now) {
             logger.info("login refused: blocked", metadata: ["user": "\(username)"])
+            report(.loginRefused(user: username, blockedUntil: until))
             return .blocked(until: until)
         }
         let account = try await store.account(named: username)
@@ -161,12 +170,20 @@ public final class HealthAuthority: Sendable {
             $0.attempt(passwordMatches: matches, at: now, policy: policy)
         }
         switch decision {
-        case .accepted: logger.info("login", metadata: ["user": "\(username)"])
+        case .accepted:
+            logger.info("login", metadata: ["user": "\(username)"])
+            report(.loginAccepted(user: username))
         case .blockedNow(let until):
             logger.notice(
                 "user blocked after repeated login failures",
                 metadata: ["user": "\(username)", "until": "\(format.string(from: until))"])
-        case .rejected, .blocked: logger.info("login refused", metadata: ["user": "\(username)"])
+            report(.userBlocked(user: username, until: until))
+        case .rejected:
+            logger.info("login refused", metadata: ["user": "\(username)"])
+            report(.loginRefused(user: username, blockedUntil: nil))
+        case .blocked(let until):
+            logger.info("login refused", metadata: ["user": "\(username)"])
+            report(.loginRefused(user: username, blockedUntil: until))
         }
         return decision
     }
@@ -191,27 +208,35 @@ public final class HealthAuthority: Sendable {
         guard try await store.createAccount(username: username, passwordHash: hash, at: clock.now()) else {
             return .taken
         }
-        transcript.write("> \(username) registered")
+        report(.registered(user: username))
         logger.info("registered", metadata: ["user": "\(username)"])
         return .created
     }
 
     // MARK: TempIDs
 
-    /// Issues TempIDs to `user` (one, or a sealed batch), records them in tempIDs.txt, and prints the current one.
+    /// Issues TempIDs to `user` (one, or a sealed batch), records them in the store and tempIDs.txt, and reports
+    /// them. `completion` runs once, on any thread, when they are committed: the server answers from there without a
+    /// task. Concurrent requests are committed together (`TempIDIssuer`).
+    public func issueTempIDs(
+        to user: String, completion: @escaping @Sendable (Result<[TempIDGrant], any Error>) -> Void
+    ) {
+        issuer.issue(to: user) { [self] result in
+            if case .success(let grants) = result { report(.tempIDsIssued(user: user, grants: grants)) }
+            completion(result)
+        }
+    }
+
+    /// Issues TempIDs to `user` and returns them once committed.
     public func issueTempIDs(to user: String) async throws -> [TempIDGrant] {
-        let grants = try await issuer.issue(to: user, at: clock.now())
-        try journal?.append(grants.map { TempIDFile.line(for: $0, format: format) })
-        guard !transcript.discardsLines else { return grants }
-        var lines = ["> user: \(user)", "> TempID:", grants[0].tempID.rawValue]
-        if grants.count > 1 { lines.append("> and \(grants.count - 1) more TempIDs following it") }
-        transcript.write(lines)
-        return grants
+        try await withCheckedThrowingContinuation { continuation in
+            issueTempIDs(to: user) { continuation.resume(with: $0) }
+        }
     }
 
     // MARK: Tracing
 
-    /// Traces the contact log `user` uploaded, stores it with every verdict, then prints the trace and returns the
+    /// Traces the contact log `user` uploaded, stores it with every verdict, then reports the trace and returns the
     /// receipt. Nothing is acknowledged before it is committed.
     public func traceUpload(from user: String, entries: [UploadEntry]) async throws -> UploadReceipt {
         let receivedAt = clock.now()
@@ -252,36 +277,12 @@ public final class HealthAuthority: Sendable {
             }
         }
         _ = try await store.recordUpload(UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored))
-        printTrace(from: user, entries: entries, traced: traced, unmatched: unmatched)
+        let receipt = UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
+        report(.uploadTraced(TracedUpload(uploader: user, entries: entries, traced: traced, receipt: receipt)))
         logger.info(
             "traced upload",
             metadata: ["user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)"])
-        return UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
-    }
-
-    /// Prints a traced upload as the assignment does: the contact log received, then the contacts found.
-    private func printTrace(
-        from user: String, entries: [UploadEntry], traced: [TempIDGrant], unmatched: [UnmatchedEntry]
-    ) {
-        guard !transcript.discardsLines else { return }
-        var lines = ["> received contact log from \(user)"]
-        lines.reserveCapacity(3 * (entries.count + traced.count) + unmatched.count + 2)
-        for entry in entries {
-            switch entry {
-            case .encounter(let encounter):
-                lines += encounterLines(tempID: encounter.tempID, validity: encounter.validity, format: format)
-            case .malformed(let tempID, let reason):
-                lines.append("\(tempID ?? "?") (malformed: \(reason));")
-            }
-        }
-        lines.append("> Contact log checking")
-        for grant in traced {
-            lines += ["\(grant.user),", "\(format.string(from: grant.validity.start)),", "\(grant.tempID);"]
-        }
-        for entry in unmatched {
-            lines.append("> unmatched: \(entry.tempID ?? "?") (\(entry.reason.explanation))")
-        }
-        transcript.write(lines)
+        return receipt
     }
 
     /// The people traced from the uploads of `uploader`, one row per contact (for the health official).
@@ -289,9 +290,9 @@ public final class HealthAuthority: Sendable {
         try await store.tracedContacts(of: uploader)
     }
 
-    /// Records that `user` logged out, and prints it.
+    /// Records that `user` logged out, and reports it.
     public func logout(_ user: String) {
-        transcript.write("> \(user) logout")
+        report(.loggedOut(user: user))
         logger.info("logout", metadata: ["user": "\(user)"])
     }
 
@@ -332,21 +333,4 @@ public final class HealthAuthority: Sendable {
 
     /// scrypt with N ≤ 2^4 takes microseconds: not worth a thread hop.
     private static let inlineHashingLogRounds = 4
-}
-
-/// tempIDs.txt, appended to by every server connection: one lock, one `write(2)` per download.
-final class TempIDJournal: Sendable {
-    private let file: Mutex<AppendOnlyFile>
-
-    init(path: String) throws(ServerStartupError) {
-        do {
-            file = Mutex(try AppendOnlyFile(path: path))
-        } catch {
-            throw .tempIDsUnusable(path: path, reason: error.description)
-        }
-    }
-
-    func append(_ lines: [String]) throws {
-        try file.withLock { try $0.append(lines: lines) }
-    }
 }

@@ -3,42 +3,136 @@ import BlueTraceSecurity
 import BlueTraceStore
 import Synchronization
 
-/// Makes TempIDs in the configured scheme and tells, for any TempID, who it was issued to.
+/// Makes TempIDs in the configured scheme, records them, and tells, for any TempID, who it was issued to.
 ///
 /// 20-digit TempIDs are random and mapped in the store; sealed ones carry their own (user, start, expiry), encrypted
 /// under the server's key ring, so tracing them needs no table. Both kinds trace whatever the current scheme, so
 /// switching schemes loses nothing.
-struct TempIDIssuer: Sendable {
+///
+/// 20-digit TempIDs are issued by group commit: the requests that arrive while a batch is being written wait
+/// together for the next one, which draws their TempIDs, records them in one store transaction and appends them to
+/// tempIDs.txt in one write. Each request is answered only once its TempID is committed and written; under light
+/// load a batch is one TempID, so nobody waits for company. A TempID drawn before (the store refuses the repeat) is
+/// drawn again in the next batch: a TempID is never issued twice.
+final class TempIDIssuer: Sendable {
+    /// One request for TempIDs, waiting for its batch.
+    private struct Request: Sendable {
+        var user: String
+        var completion: @Sendable (Result<[TempIDGrant], any Error>) -> Void
+    }
+
+    /// The requests waiting for the next batch, and the random numbers their TempIDs are drawn from.
+    private struct Pending: Sendable {
+        var waiting: [Request] = []
+        /// Whether a batch is being written; new requests then just wait for the next.
+        var batchInFlight = false
+        var random: any RandomNumberGenerator & Sendable
+    }
+
+    /// The most TempIDs written in one transaction.
+    static let maximumBatch = 1_000
+
     let scheme: TempIDScheme
     let policy: TempIDPolicy
     let sealedBatchSize: Int
     let store: any AuthorityStore
     let keys: KeyRingHolder?
+    private let journal: TempIDJournal?
+    private let clock: any WallClock
+    private let format: TimestampFormat
+    private let pending: Mutex<Pending>
 
-    /// Issues TempIDs to `user` at `time`: one 20-digit ID, or a batch of sealed IDs back to back.
-    func issue(to user: String, at time: Timestamp) async throws -> [TempIDGrant] {
-        var generator = SystemRandomNumberGenerator()
-        return try await issue(to: user, at: time, using: &generator)
+    /// Creates an issuer; 20-digit TempIDs are drawn from `random` (tests rig it to repeat itself).
+    init(
+        scheme: TempIDScheme, policy: TempIDPolicy, sealedBatchSize: Int, store: any AuthorityStore,
+        keys: KeyRingHolder?, journal: TempIDJournal? = nil, clock: any WallClock = SystemWallClock(),
+        format: TimestampFormat = TimestampFormat(),
+        random: any RandomNumberGenerator & Sendable = BufferedSecureRandom()
+    ) {
+        self.scheme = scheme
+        self.policy = policy
+        self.sealedBatchSize = sealedBatchSize
+        self.store = store
+        self.keys = keys
+        self.journal = journal
+        self.clock = clock
+        self.format = format
+        self.pending = Mutex(Pending(random: random))
     }
 
-    /// Issues TempIDs drawing 20-digit ones from `generator` (tests rig it to repeat itself).
-    func issue<Generator: RandomNumberGenerator>(
-        to user: String, at time: Timestamp, using generator: inout Generator
-    ) async throws -> [TempIDGrant] {
+    /// Issues TempIDs to `user`: one 20-digit ID, or a batch of sealed IDs back to back. `completion` runs once, on
+    /// any thread, after they are recorded (sealed ones at once, on this thread).
+    func issue(to user: String, completion: @escaping @Sendable (Result<[TempIDGrant], any Error>) -> Void) {
         switch scheme {
         case .decimal:
-            while true {
-                let grant = TempIDGrant(
-                    user: user, tempID: TempID.randomDecimal(using: &generator),
-                    validity: policy.validity(issuedAt: time))
-                // Unique among all TempIDs ever issued: the store refuses a repeat, and we draw again.
-                if try await store.recordTempID(grant, issuedAt: time) { return [grant] }
+            let startBatch = pending.withLock { pending in
+                pending.waiting.append(Request(user: user, completion: completion))
+                defer { pending.batchInFlight = true }
+                return !pending.batchInFlight
             }
+            if startBatch { writeNextBatch() }
         case .sealed:
-            return try keys.unwrap().sealer.sealBatch(
-                user: user, count: sealedBatchSize, startingAt: time, lifetime: policy.lifetime
-            ).map { TempIDGrant(user: user, tempID: $0.0, validity: $0.1) }
+            completion(
+                Result {
+                    let grants = try keys.unwrap().sealer.sealBatch(
+                        user: user, count: sealedBatchSize, startingAt: clock.now(), lifetime: policy.lifetime
+                    ).map { TempIDGrant(user: user, tempID: $0.0, validity: $0.1) }
+                    try journal?.append(grants.map { TempIDFile.line(for: $0, format: format) })
+                    return grants
+                })
         }
+    }
+
+    /// Issues TempIDs to `user` and returns them once recorded.
+    func issue(to user: String) async throws -> [TempIDGrant] {
+        try await withCheckedThrowingContinuation { continuation in
+            issue(to: user) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Takes the waiting requests (at most `maximumBatch`), draws their TempIDs and hands them to the store.
+    private func writeNextBatch() {
+        let now = clock.now()
+        let validity = policy.validity(issuedAt: now)
+        let (batch, grants) = pending.withLock { pending in
+            let count = min(pending.waiting.count, Self.maximumBatch)
+            let batch = Array(pending.waiting.prefix(count))
+            pending.waiting.removeFirst(count)
+            let grants = batch.map {
+                TempIDGrant(user: $0.user, tempID: TempID.randomDecimal(using: &pending.random), validity: validity)
+            }
+            return (batch, grants)
+        }
+        store.recordTempIDs(grants, issuedAt: now) { result in
+            self.finish(batch, grants: grants, recorded: result)
+        }
+    }
+
+    /// Answers the requests of a written batch, and starts the next batch if requests are waiting.
+    private func finish(
+        _ batch: [Request], grants: [TempIDGrant], recorded result: Result<[Bool], any Error>
+    ) {
+        var drawAgain: [Request] = []
+        switch result {
+        case .failure(let error):
+            for request in batch { request.completion(.failure(error)) }
+        case .success(let recorded):
+            var issued: [Int] = []
+            issued.reserveCapacity(batch.count)
+            for index in batch.indices {
+                if recorded[index] { issued.append(index) } else { drawAgain.append(batch[index]) }
+            }
+            let written = Result {
+                try journal?.append(issued.map { TempIDFile.line(for: grants[$0], format: format) })
+            }
+            for index in issued { batch[index].completion(written.map { _ in [grants[index]] }) }
+        }
+        let more = pending.withLock { pending in
+            pending.waiting.insert(contentsOf: drawAgain, at: 0)
+            pending.batchInFlight = !pending.waiting.isEmpty
+            return pending.batchInFlight
+        }
+        if more { writeNextBatch() }
     }
 
     /// What is known of each TempID: issued (to whom, when valid), unknown, or undecryptable.

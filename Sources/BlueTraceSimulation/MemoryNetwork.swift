@@ -35,8 +35,7 @@ actor MemoryNetwork: PhoneNetwork {
             tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
             sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation)
         authority = try await HealthAuthority.open(
-            configuration: serverConfiguration, store: InMemoryStore(), clock: clock,
-            transcript: DiscardingTranscript(), logger: logger)
+            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, logger: logger)
     }
 
     func start(phones: [SimulatedPhone], at time: Timestamp) async throws {

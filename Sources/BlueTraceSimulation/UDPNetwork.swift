@@ -6,6 +6,7 @@ import BlueTraceStore
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 
 /// The real thing on loopback: an in-process `bluetrace` server on a TCP port and one real client per app phone,
 /// each with its own UDP socket, contact-log file and scripted keyboard, all on one simulated clock. Beacons are real
@@ -16,8 +17,8 @@ actor UDPNetwork: PhoneNetwork {
     private let clock = ManualWallClock(Simulator.epoch)
     private let directory: String
     private let authority: HealthAuthority
-    private let server: Task<Void, any Error>
-    private let port: Int
+    private let server: LocalServer
+    private let issued = IssuedTempIDCounter()
     private var phones: [SimulatedPhone] = []
     private var clients: [Int: ScriptedClient] = [:]
     /// Index of the last beacon line each phone's screen showed.
@@ -37,23 +38,16 @@ actor UDPNetwork: PhoneNetwork {
             tempIDScheme: configuration.tempIDScheme, keyFilePath: nil, sealedBatchSize: configuration.sealedBatchSize,
             passwordParameters: .simulation, timeFormat: .utc)
         authority = try await HealthAuthority.open(
-            configuration: serverConfiguration, clock: clock, transcript: DiscardingTranscript(), logger: logger)
-        let (addresses, continuation) = AsyncStream<SocketAddress>.makeStream()
-        let transport = BlueTraceServer(
-            configuration: serverConfiguration, authority: authority, logger: logger,
-            onListening: { continuation.yield($0) })
-        // The server runs for the network's lifetime; `stop()` cancels it.
-        server = Task { try await transport.run() }
-        var iterator = addresses.makeAsyncIterator()
-        guard let port = await iterator.next()?.port else { throw SimulationError.phoneTimedOut("the server") }
-        self.port = port
+            configuration: serverConfiguration, clock: clock, observers: [issued], logger: logger)
+        // The server runs for the network's lifetime; `stop()` shuts it down.
+        server = try await LocalServer.start(configuration: serverConfiguration, authority: authority, logger: logger)
     }
 
     func start(phones: [SimulatedPhone], at time: Timestamp) async throws {
         self.phones = phones
         clock.set(time)
         let configuration = self.configuration
-        let (port, clock, directory, logger) = (self.port, self.clock, self.directory, self.logger)
+        let (port, clock, directory, logger) = (server.port, self.clock, self.directory, self.logger)
         let started = try await mapConcurrently(phones.filter(\.hasApp)) { phone in
             let client = try await ScriptedClient.start(
                 configuration: ClientConfiguration(
@@ -125,21 +119,27 @@ actor UDPNetwork: PhoneNetwork {
     }
 
     func tempIDStatistics() -> (issued: Int, downloads: Int) {
-        // Every TempID issued is one line of the server's tempIDs.txt.
-        let issued =
-            (try? String(contentsOfFile: "\(directory)/tempIDs.txt", encoding: .utf8))?
-            .split(separator: "\n").count ?? 0
         let renewals = clients.values.reduce(0) { total, client in
             total + client.screen.lines.filter { $0.contains("downloading new ones") }.count
         }
-        return (issued, downloads + renewals)
+        return (issued.count, downloads + renewals)
     }
 
     func stop() async {
         for client in clients.values { client.kill() }
         for client in clients.values { _ = try? await client.outcome() }
-        server.cancel()
-        _ = try? await server.value
+        try? await server.stop()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// Counts the TempIDs the server issued, from its events.
+private final class IssuedTempIDCounter: AuthorityObserver {
+    private let issued = Mutex(0)
+
+    var count: Int { issued.withLock { $0 } }
+
+    func observe(_ event: AuthorityEvent) {
+        if case .tempIDsIssued(_, let grants) = event { issued.withLock { $0 += grants.count } }
     }
 }

@@ -23,8 +23,12 @@ public protocol AuthorityStore: Sendable {
         for username: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
     ) async throws -> Result
 
-    /// Records an issued TempID; returns `false`, changing nothing, when that TempID was already issued.
-    func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool
+    /// Records issued TempIDs in one transaction and tells, for each, whether it was new (`false`: that TempID was
+    /// issued before, and nothing changed for it). `completion` runs once, on any thread, after the transaction has
+    /// committed or failed: the server's connections wait for it without a task, and answer on their own event loop.
+    func recordTempIDs(
+        _ grants: [TempIDGrant], issuedAt time: Timestamp,
+        completion: @escaping @Sendable (Result<[Bool], any Error>) -> Void)
 
     /// Records TempIDs read from tempIDs.txt; those already known are left as they are. Returns how many were new.
     /// Imported TempIDs are the operator's record and are never deleted by retention.
@@ -41,6 +45,20 @@ public protocol AuthorityStore: Sendable {
 
     /// The people traced from the uploads of `uploader`, one row per contact.
     func tracedContacts(of uploader: String) async throws -> [TracedContact]
+}
+
+extension AuthorityStore {
+    /// Records issued TempIDs in one transaction; tells, for each, whether it was new.
+    public func recordTempIDs(_ grants: [TempIDGrant], issuedAt time: Timestamp) async throws -> [Bool] {
+        try await withCheckedThrowingContinuation { continuation in
+            recordTempIDs(grants, issuedAt: time) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Records an issued TempID; returns `false`, changing nothing, when that TempID was already issued.
+    public func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool {
+        try await recordTempIDs([grant], issuedAt: time)[0]
+    }
 }
 
 /// A user account.

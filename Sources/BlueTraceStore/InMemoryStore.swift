@@ -35,10 +35,19 @@ public actor InMemoryStore: AuthorityStore {
         return result
     }
 
-    public func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) -> Bool {
-        guard tempIDs[grant.tempID] == nil else { return false }
-        tempIDs[grant.tempID] = (grant, time, false)
-        return true
+    public nonisolated func recordTempIDs(
+        _ grants: [TempIDGrant], issuedAt time: Timestamp,
+        completion: @escaping @Sendable (Result<[Bool], any Error>) -> Void
+    ) {
+        Task { completion(.success(await self.insert(grants, issuedAt: time))) }
+    }
+
+    private func insert(_ grants: [TempIDGrant], issuedAt time: Timestamp) -> [Bool] {
+        grants.map { grant in
+            guard tempIDs[grant.tempID] == nil else { return false }
+            tempIDs[grant.tempID] = (grant, time, false)
+            return true
+        }
     }
 
     public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) -> Int {

@@ -7,7 +7,6 @@ import GRDB
 /// GRDB runs every access on its own serial writer queue or reader pool, never on a NIO event loop.
 public final class SQLiteStore: AuthorityStore {
     private let writer: any DatabaseWriter
-    private let tempIDWrites: TempIDWriteBatcher
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws(StoreError) {
@@ -27,7 +26,6 @@ public final class SQLiteStore: AuthorityStore {
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
-        tempIDWrites = TempIDWriteBatcher(writer: writer)
     }
 
     /// Opens a private in-memory database (for tests and simulations).
@@ -38,7 +36,6 @@ public final class SQLiteStore: AuthorityStore {
         } catch {
             throw StoreError.cannotOpen(path: ":memory:", reason: "\(error)")
         }
-        tempIDWrites = TempIDWriteBatcher(writer: writer)
     }
 
     /// The schema's history. Never edit a shipped migration: add a new one.
@@ -188,8 +185,24 @@ public final class SQLiteStore: AuthorityStore {
 
     // MARK: TempIDs
 
-    public func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool {
-        try await tempIDWrites.record(grant, issuedAt: time)
+    public func recordTempIDs(
+        _ grants: [TempIDGrant], issuedAt time: Timestamp,
+        completion: @escaping @Sendable (Result<[Bool], any Error>) -> Void
+    ) {
+        // Queued behind the writes already waiting (logins, uploads), never ahead of them.
+        writer.asyncWriteWithoutTransaction { db in
+            completion(
+                Result {
+                    var recorded: [Bool] = []
+                    recorded.reserveCapacity(grants.count)
+                    try db.inTransaction {
+                        let insert = try TempIDInsert(db, imported: false)
+                        for grant in grants { recorded.append(try insert(grant, issuedAt: time)) }
+                        return .commit
+                    }
+                    return recorded
+                })
+        }
     }
 
     public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {

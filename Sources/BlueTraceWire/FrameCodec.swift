@@ -23,6 +23,14 @@ public enum Framing {
     public static let defaultMaximumFrameSize = 16 * 1024 * 1024
     /// Bytes in the length prefix.
     public static let headerSize = 4
+
+    /// Appends `message` to `buffer` as one whole frame: the length prefix, then its JSON.
+    public static func write(_ message: some JSONFrameEncodable, into buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
+        buffer.writeInteger(UInt32(0))
+        message.writeJSON(into: &buffer)
+        buffer.setInteger(UInt32(buffer.writerIndex - start - headerSize), at: start, endianness: .big)
+    }
 }
 
 /// Splits a byte stream into frames, rejecting an oversized frame as soon as its length is read.

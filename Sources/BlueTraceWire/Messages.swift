@@ -45,16 +45,6 @@ public enum ClientMessage: Hashable, Sendable {
     }
 }
 
-/// One contact-log entry inside an upload: a well-formed encounter, or the reason it could not be read.
-///
-/// Entries are decoded one by one, so a bad entry is reported back as malformed while the others are still traced.
-public enum UploadEntry: Hashable, Sendable {
-    /// A well-formed encounter.
-    case encounter(ReportedEncounter)
-    /// An entry that is not a well-formed encounter, and why.
-    case malformed(tempID: String?, reason: String)
-}
-
 /// A reply or notice from the server, as carried in one frame.
 public struct ServerFrame: Hashable, Sendable {
     /// The id of the request this answers; `nil` for notices the server sends on its own.
@@ -97,57 +87,6 @@ public enum ServerMessage: Hashable, Sendable {
         case .error: "error"
         case .goingAway: "going_away"
         }
-    }
-}
-
-/// A TempID and its validity, as a batch lists them.
-public struct IssuedTempID: Hashable, Sendable {
-    /// The TempID.
-    public var tempID: TempID
-    /// When it is valid.
-    public var validity: ValidityWindow
-
-    /// Creates an issued TempID.
-    public init(tempID: TempID, validity: ValidityWindow) {
-        self.tempID = tempID
-        self.validity = validity
-    }
-}
-
-/// The server's acknowledgement of an upload: how many entries arrived, how many were traced, and why the rest were not.
-public struct UploadReceipt: Hashable, Sendable {
-    /// Entries received.
-    public var received: Int
-    /// Entries traced to a user.
-    public var matched: Int
-    /// The entries that were not traced, by position in the upload.
-    public var unmatched: [UnmatchedEntry]
-
-    /// Creates a receipt.
-    public init(received: Int, matched: Int, unmatched: [UnmatchedEntry]) {
-        self.received = received
-        self.matched = matched
-        self.unmatched = unmatched
-    }
-}
-
-/// An uploaded entry that could not be traced.
-public struct UnmatchedEntry: Hashable, Sendable {
-    /// Its 0-based position in the upload.
-    public var index: Int
-    /// Its TempID, when one could be read.
-    public var tempID: String?
-    /// Why it was not traced.
-    public var reason: UnmatchedReason
-    /// Details, for malformed entries.
-    public var detail: String?
-
-    /// Creates an unmatched-entry report.
-    public init(index: Int, tempID: String?, reason: UnmatchedReason, detail: String? = nil) {
-        self.index = index
-        self.tempID = tempID
-        self.reason = reason
-        self.detail = detail
     }
 }
 

@@ -93,23 +93,13 @@ func withServer<T: Sendable>(
         limits: limits, timeFormat: .utc)
     let screen = RecordingTranscript()
     let authority = try await HealthAuthority.open(
-        configuration: configuration, clock: clock, transcript: screen, logger: quietLogger)
-    let (addresses, continuation) = AsyncStream<SocketAddress>.makeStream()
-    let server = BlueTraceServer(
-        configuration: configuration, authority: authority, logger: quietLogger,
-        onListening: { continuation.yield($0) })
+        configuration: configuration, clock: clock,
+        observers: [AssignmentTranscript(transcript: screen, format: configuration.timeFormat)], logger: quietLogger)
+    let server = try await LocalServer.start(configuration: configuration, authority: authority, logger: quietLogger)
     let path = directory.path
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await server.run()
-            return nil
-        }
-        var iterator = addresses.makeAsyncIterator()
-        let port = await iterator.next()!.port!
-        let result = try await body(
-            TestServer(port: port, screen: screen, directory: path, clock: clock, authority: authority))
-        group.cancelAll()
-        return result
+    return try await LocalServer.whileServing(server) { server in
+        try await body(
+            TestServer(port: server.port, screen: screen, directory: path, clock: clock, authority: authority))
     }
 }
 

@@ -6,7 +6,7 @@ import Testing
 
 /// A generator rigged to repeat itself: each word of `words` is returned `count` times, then the next, and so on;
 /// a constant word makes every TempID drawn from it the same (one word per half of 10 digits).
-private struct RepeatingGenerator: RandomNumberGenerator {
+struct RepeatingGenerator: RandomNumberGenerator, Sendable {
     var words: [UInt64]
     var count: Int
     private var position = 0
@@ -28,12 +28,16 @@ private struct RepeatingGenerator: RandomNumberGenerator {
 struct TempIDIssuerTests {
     static let start = Timestamp(secondsSinceEpoch: 1_589_391_906)
     /// Three draws of the same TempID, then three of another, then a third forever.
-    fileprivate static func rigged() -> RepeatingGenerator {
+    static func rigged() -> RepeatingGenerator {
         RepeatingGenerator(words: [0x5555_5555_5555_5555, 0xB6DB_6DB6_DB6D_B6DB, 0x1234_5678_9ABC_DEF0], count: 3 * 2)
     }
 
-    static func issuer(_ store: any AuthorityStore) -> TempIDIssuer {
-        TempIDIssuer(scheme: .decimal, policy: TempIDPolicy(), sealedBatchSize: 1, store: store, keys: nil)
+    static func issuer(
+        _ store: any AuthorityStore, at time: Timestamp = start, random: RepeatingGenerator = rigged()
+    ) -> TempIDIssuer {
+        TempIDIssuer(
+            scheme: .decimal, policy: TempIDPolicy(), sealedBatchSize: 1, store: store, keys: nil,
+            clock: ManualWallClock(time), random: random)
     }
 
     @Test("The generator really repeats (or the tests below prove nothing)")
@@ -52,12 +56,9 @@ struct TempIDIssuerTests {
         var reference = Self.rigged()
         let draws = (0..<7).map { _ in TempID.randomDecimal(using: &reference) }
 
-        var generator = Self.rigged()
         let users = ["+61410666666", "+61410777777", "+61410888888"]
         var grants: [TempIDGrant] = []
-        for (index, user) in users.enumerated() {
-            grants += try await issuer.issue(to: user, at: Self.start + Int64(index), using: &generator)
-        }
+        for user in users { grants += try await issuer.issue(to: user) }
         #expect(grants.map(\.tempID) == [draws[0], draws[3], draws[6]])
         #expect(grants.map(\.user) == users)
         let stored = try await store.grants(for: grants.map(\.tempID))
@@ -73,8 +74,7 @@ struct TempIDIssuerTests {
             user: "+61410999999", tempID: wouldBeDrawn, validity: TempIDPolicy().validity(issuedAt: Self.start))
         #expect(try await store.importTempIDs([imported], at: Self.start) == 1)
 
-        var generator = Self.rigged()
-        let issued = try await Self.issuer(store).issue(to: "+61410888888", at: Self.start + 60, using: &generator)
+        let issued = try await Self.issuer(store, at: Self.start + 60).issue(to: "+61410888888")
         #expect(issued.first?.tempID != wouldBeDrawn)
         #expect(try await store.grants(for: [wouldBeDrawn])[wouldBeDrawn] == imported)
     }

@@ -141,7 +141,7 @@ struct SQLiteStoreTests {
         #expect(found[first.tempID] == first, "the first mapping wins")
     }
 
-    @Test("TempIDs recorded at the same moment are written together, and each caller learns its own outcome")
+    @Test("Racing writers of the same TempIDs: each caller learns its own outcome, and a batch judges each of its own")
     func concurrentTempIDsAreGroupCommitted() async throws {
         let path = temporaryPath()
         defer { removeDatabase(path) }
@@ -165,6 +165,12 @@ struct SQLiteStoreTests {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempID")
         }
         #expect(stored == 300)
+        // One batch holding a new TempID, a known one, and the new one twice: only the first new offer wins.
+        let fresh = grant("99999999999999999998", user: "+61410999999")
+        let batch = try await store.recordTempIDs(
+            [fresh, offers[0], grant("99999999999999999998", user: "+61410666666")], issuedAt: t0)
+        #expect(batch == [true, false, false])
+        #expect(try await store.grants(for: [fresh.tempID])[fresh.tempID] == fresh)
     }
 
     @Test("Lookups go in the table's key order: distinct TempIDs, sorted as their text is")

@@ -1,0 +1,53 @@
+import BlueTraceDomain
+
+/// The server's terminal lines, exactly as the assignment prints them, made from the health authority's events.
+public struct AssignmentTranscript: AuthorityObserver {
+    private let transcript: any Transcript
+    private let format: TimestampFormat
+
+    /// Prints to `transcript`, with times in `format`.
+    public init(transcript: any Transcript, format: TimestampFormat) {
+        self.transcript = transcript
+        self.format = format
+    }
+
+    public func observe(_ event: AuthorityEvent) {
+        guard !transcript.discardsLines else { return }
+        switch event {
+        case .registered(let user):
+            transcript.write("> \(user) registered")
+        case .tempIDsIssued(let user, let grants):
+            var lines = ["> user: \(user)", "> TempID:", grants[0].tempID.rawValue]
+            if grants.count > 1 { lines.append("> and \(grants.count - 1) more TempIDs following it") }
+            transcript.write(lines)
+        case .uploadTraced(let upload):
+            transcript.write(lines(for: upload))
+        case .loggedOut(let user):
+            transcript.write("> \(user) logout")
+        case .loginAccepted, .loginRefused, .userBlocked:
+            break
+        }
+    }
+
+    /// A traced upload as the assignment prints it: the contact log received, then the contacts found.
+    private func lines(for upload: TracedUpload) -> [String] {
+        var lines = ["> received contact log from \(upload.uploader)"]
+        lines.reserveCapacity(3 * (upload.entries.count + upload.traced.count) + upload.receipt.unmatched.count + 2)
+        for entry in upload.entries {
+            switch entry {
+            case .encounter(let encounter):
+                lines += encounterLines(tempID: encounter.tempID, validity: encounter.validity, format: format)
+            case .malformed(let tempID, let reason):
+                lines.append("\(tempID ?? "?") (malformed: \(reason));")
+            }
+        }
+        lines.append("> Contact log checking")
+        for grant in upload.traced {
+            lines += ["\(grant.user),", "\(format.string(from: grant.validity.start)),", "\(grant.tempID);"]
+        }
+        for entry in upload.receipt.unmatched {
+            lines.append("> unmatched: \(entry.tempID ?? "?") (\(entry.reason.explanation))")
+        }
+        return lines
+    }
+}

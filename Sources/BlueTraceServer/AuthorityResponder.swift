@@ -1,0 +1,111 @@
+import BlueTraceDomain
+import BlueTraceWire
+import Logging
+
+/// The protocol's rules for one connection over the health authority: login first, then the user's requests.
+///
+/// Translates between wire and domain: the authority takes and returns domain values. The identity of a session is
+/// the user who logged in on it; no request can name another user. TempID downloads are answered from the
+/// authority's completion, without a task; logins, registrations and uploads run as tasks (they hash passwords or
+/// trace whole contact logs).
+public struct AuthorityResponder: SessionResponder {
+    private let authority: HealthAuthority
+    private let maximumUploadEntries: Int
+    private let logger: Logger
+
+    /// Answers for `authority`, refusing uploads of more than `maximumUploadEntries` entries.
+    public init(authority: HealthAuthority, maximumUploadEntries: Int, logger: Logger) {
+        self.authority = authority
+        self.maximumUploadEntries = maximumUploadEntries
+        self.logger = logger
+    }
+
+    public func respond(
+        to message: ClientMessage, from user: String?, reply: @escaping @Sendable (SessionReply) -> Void
+    ) {
+        switch message {
+        case .login(let username, let password):
+            if let user {
+                return reply(SessionReply(.error(.alreadyLoggedIn, message: "Already logged in as \(user).")))
+            }
+            run(message, reply) { authority in
+                switch try await authority.login(username: username, password: password) {
+                case .accepted:
+                    SessionReply(.welcome(message: ServerText.welcome), change: .loggedIn(username))
+                case .rejected: SessionReply(.error(.invalidPassword, message: ServerText.invalidPassword))
+                case .blockedNow: SessionReply(.error(.accountBlockedNow, message: ServerText.blockedNow))
+                case .blocked: SessionReply(.error(.accountBlocked, message: ServerText.blocked))
+                }
+            }
+        case .register(let username, let password):
+            run(message, reply) { authority in
+                switch try await authority.register(username: username, password: password) {
+                case .created: SessionReply(.registered(message: "Account \(username) created."))
+                case .taken:
+                    SessionReply(
+                        .error(.usernameTaken, message: "The username \(username) is taken; log in, or choose another.")
+                    )
+                case .refused(let problem): SessionReply(.error(.registrationRefused, message: problem))
+                }
+            }
+        case .downloadTempID, .uploadContactLog, .logout:
+            guard let user else {
+                return reply(SessionReply(.error(.notLoggedIn, message: "Please log in first: send a login message.")))
+            }
+            respondAuthenticated(to: message, from: user, reply: reply)
+        }
+    }
+
+    private func respondAuthenticated(
+        to message: ClientMessage, from user: String, reply: @escaping @Sendable (SessionReply) -> Void
+    ) {
+        switch message {
+        case .downloadTempID:
+            authority.issueTempIDs(to: user) { [logger] result in
+                switch result {
+                case .success(let grants):
+                    let following = grants.dropFirst().map { IssuedTempID(tempID: $0.tempID, validity: $0.validity) }
+                    reply(SessionReply(.tempID(grants[0].tempID, grants[0].validity, following: following)))
+                case .failure(let error):
+                    reply(Self.failed(message, error, logger))
+                }
+            }
+        case .uploadContactLog(let entries):
+            guard entries.count <= maximumUploadEntries else {
+                return reply(
+                    SessionReply(
+                        .error(
+                            .tooManyEntries,
+                            message: "An upload may hold at most \(maximumUploadEntries) entries; this one has "
+                                + "\(entries.count). Nothing was stored: split it and upload again.")))
+            }
+            run(message, reply) { authority in
+                SessionReply(.uploadReceipt(try await authority.traceUpload(from: user, entries: entries)))
+            }
+        case .logout:
+            authority.logout(user)
+            reply(SessionReply(.loggedOut, change: .close))
+        case .login, .register:
+            preconditionFailure("login and register are answered before authentication")
+        }
+    }
+
+    /// Runs `work` as a task and replies with what it returns, or with an internal error when it throws.
+    private func run(
+        _ message: ClientMessage, _ reply: @escaping @Sendable (SessionReply) -> Void,
+        _ work: @escaping @Sendable (HealthAuthority) async throws -> SessionReply
+    ) {
+        Task { [authority, logger] in
+            do {
+                reply(try await work(authority))
+            } catch {
+                reply(Self.failed(message, error, logger))
+            }
+        }
+    }
+
+    private static func failed(_ message: ClientMessage, _ error: any Error, _ logger: Logger) -> SessionReply {
+        logger.error("request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
+        return SessionReply(.error(.internalError, message: "The server could not complete the request; try again."))
+    }
+}

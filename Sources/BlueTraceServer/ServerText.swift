@@ -1,0 +1,13 @@
+/// The server's user-facing sentences, exactly as the assignment prints them.
+public enum ServerText {
+    /// Sent when a login succeeds.
+    public static let welcome = "Welcome to the BlueTrace Simulator!"
+    /// Sent for a wrong password or unknown username.
+    public static let invalidPassword = "Invalid Password. Please try again"
+    /// Sent when this failure blocks the account.
+    public static let blockedNow = "Invalid Password. Your account has been blocked. Please try again later"
+    /// Sent for any attempt while the account is blocked.
+    public static let blocked = "Your account is blocked due to multiple login failures. Please try again later"
+    /// Sent to every connected client when the server shuts down.
+    public static let goingAway = "The server is shutting down."
+}
