@@ -3,9 +3,6 @@ import BlueTraceWire
 import NIOCore
 import NIOPosix
 
-/// A client connection to the server, as the bench opens it: frames in, frames out.
-typealias ServerChannel = NIOAsyncChannel<Inbound<ServerFrame>, ClientFrame>
-
 /// Opens connections to one server, as many as the clients need.
 struct Connector: Sendable {
     /// The largest reply the bench accepts: replies are small, but an upload receipt lists every untraced entry.
@@ -15,20 +12,26 @@ struct Connector: Sendable {
     let port: Int
     let eventLoopGroup: any EventLoopGroup
 
-    /// Connects, speaking the protocol through the project's own pipeline.
-    func connect() async throws(BenchError) -> ServerChannel {
+    /// Connects: the frame decoder and a `BenchClientHandler`, both on the connection's event loop.
+    func connect() async throws(BenchError) -> Connection {
         do {
-            return try await ClientBootstrap(group: eventLoopGroup)
+            let channel = try await ClientBootstrap(group: eventLoopGroup)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
-                .connect(host: host, port: port) { channel in
+                .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try MessagePipeline.configure(
-                            channel, inbound: ServerFrame.self, outbound: ClientFrame.self,
-                            maximumFrameSize: Self.maximumReplySize)
-                        return try ServerChannel(wrappingChannelSynchronously: channel)
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: Self.maximumReplySize)))
+                        try channel.pipeline.syncOperations.addHandler(BenchClientHandler(eventLoop: channel.eventLoop))
                     }
                 }
+                .connect(host: host, port: port).get()
+            let handler = try await channel.eventLoop.submit {
+                NIOLoopBound(
+                    try channel.pipeline.syncOperations.handler(type: BenchClientHandler.self),
+                    eventLoop: channel.eventLoop)
+            }.get()
+            return Connection(channel: channel, handler: handler)
         } catch {
             let underlying =
                 (error as? NIOConnectionError)?.connectionErrors.last?.error
@@ -41,48 +44,62 @@ struct Connector: Sendable {
     func withConnection<Result>(
         _ body: (inout Connection) async throws -> Result
     ) async throws -> Result {
-        let channel = try await connect()
-        return try await channel.executeThenClose { inbound, outbound in
-            var connection = Connection(inbound: inbound.makeAsyncIterator(), outbound: outbound)
-            return try await body(&connection)
-        }
+        var connection = try await connect()
+        defer { connection.channel.close(promise: nil) }
+        return try await body(&connection)
     }
 }
 
-/// One open connection: sends requests with increasing ids and reads the replies, in order.
+/// One open connection: sends requests with increasing ids and reads the replies, in order, one `await` each; or
+/// hands a whole closed loop of requests to its handler (`runClosedLoop`), which runs it on the event loop.
 struct Connection {
-    private var inbound: NIOAsyncChannelInboundStream<Inbound<ServerFrame>>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<ClientFrame>
+    let channel: any Channel
+    private let handler: NIOLoopBound<BenchClientHandler>
     private var nextID: UInt64 = 1
 
-    init(
-        inbound: NIOAsyncChannelInboundStream<Inbound<ServerFrame>>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<ClientFrame>
-    ) {
-        self.inbound = inbound
-        self.outbound = outbound
+    init(channel: any Channel, handler: NIOLoopBound<BenchClientHandler>) {
+        self.channel = channel
+        self.handler = handler
     }
 
     /// Sends `message` and returns its request id.
     mutating func send(_ message: ClientMessage) async throws -> UInt64 {
         let id = nextID
         nextID += 1
-        try await outbound.write(ClientFrame(id: id, message: message))
+        let handler = self.handler
+        try await channel.eventLoop.submit { handler.value.send(ClientFrame(id: id, message: message)) }.get()
         return id
     }
 
     /// The next frame from the server. A server going away or a closed connection is an error.
     mutating func receive(during request: String) async throws -> ServerFrame {
-        guard let item = try await inbound.next() else { throw BenchError.connectionClosed(during: request) }
-        switch item {
-        case .message(let frame):
-            if frame.id == nil, case .goingAway = frame.message {
-                throw BenchError.connectionClosed(during: "\(request) (the server is shutting down)")
-            }
-            return frame
-        case .malformed(let error):
-            throw BenchError.unexpectedReply(request: request, reply: "an unreadable message (\(error))")
+        let handler = self.handler
+        let frame = try await withTaskCancellationHandler {
+            try await channel.eventLoop.flatSubmit { handler.value.nextFrame(during: request) }.get()
+        } onCancel: { [channel] in
+            channel.close(promise: nil)
         }
+        if frame.id == nil, case .goingAway = frame.message {
+            throw BenchError.connectionClosed(during: "\(request) (the server is shutting down)")
+        }
+        return frame
+    }
+
+    /// Runs `loop` on the connection's event loop until its window ends and its last reply is in; returns what it
+    /// measured, and the error that ended it early, if one did. Cancelled, it stops waiting and counts the requests
+    /// in flight as unanswered.
+    mutating func runClosedLoop(_ loop: ClosedLoop) async throws -> (LatencyRecorder, BenchError?) {
+        var loop = loop
+        loop.firstID = nextID
+        let handler = self.handler
+        let eventLoop = channel.eventLoop
+        let result = try await withTaskCancellationHandler {
+            try await eventLoop.flatSubmit { handler.value.run(loop) }.get()
+        } onCancel: {
+            eventLoop.execute { handler.value.abandon("no reply within --timeout after the end of the run") }
+        }
+        nextID = result.nextID
+        return (result.recorder, result.error)
     }
 
     /// Sends `message` and waits for its reply.

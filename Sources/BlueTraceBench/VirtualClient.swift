@@ -103,9 +103,20 @@ struct VirtualClient: Sendable {
                         guard case .opened(let opened) = await start.wait() else { return }
                         window = opened
                     }
-                    var loop = RequestLoop(client: self, window: window!, upload: upload)
-                    defer { recorder.merge(loop.recorder) }
-                    try await loop.run(on: &connection)
+                    if options.scenario == .mixed {
+                        var loop = RequestLoop(client: self, window: window!, upload: upload)
+                        defer { recorder.merge(loop.recorder) }
+                        try await loop.run(on: &connection)
+                    } else {
+                        // One kind of request: the whole loop runs on the connection's event loop.
+                        let (measured, error) = try await connection.runClosedLoop(
+                            ClosedLoop(
+                                operation: options.scenario == .upload ? .upload : .tempid,
+                                message: options.scenario == .upload ? upload! : .downloadTempID, window: window!,
+                                pipeline: options.pipeline, uploadEntries: options.uploadEntries))
+                        recorder.merge(measured)
+                        if let error { throw error }
+                    }
                     try? await connection.logout()
                 }
                 return recorder
@@ -171,7 +182,8 @@ struct VirtualClient: Sendable {
     }
 }
 
-/// The closed loop of one connection: keeps `pipeline` requests in flight until the window ends, then drains them.
+/// The closed loop of one `mixed` connection (other scenarios run a `ClosedLoop` on the event loop): keeps
+/// `pipeline` requests in flight until the window ends, then drains them; a login is a connection of its own.
 private struct RequestLoop {
     let client: VirtualClient
     let window: RunWindow
@@ -246,23 +258,9 @@ private struct RequestLoop {
             throw error
         }
         guard counted else { return }
-        switch (operation, frame.message) {
-        case (.tempid, .tempID):
-            recorder.success(.tempid, latency: done - sentAt, completedAt: done)
-        case (.upload, .uploadReceipt(let receipt)):
-            let expected = client.options.uploadEntries
-            if receipt.received == expected, receipt.matched == expected {
-                recorder.success(.upload, latency: done - sentAt, completedAt: done, tracedEntries: receipt.matched)
-            } else {
-                let first = receipt.unmatched.first.map { " (first untraced: \($0.reason.rawValue))" } ?? ""
-                recorder.failure(
-                    .upload,
-                    "the server received \(receipt.received) and traced \(receipt.matched) of \(expected) "
-                        + "entries\(first)")
-            }
-        case (_, let other):
-            recorder.failure(operation, describe(other))
-        }
+        ClosedLoop.judge(
+            operation, frame.message, latency: done - sentAt, completedAt: done,
+            uploadEntries: client.options.uploadEntries, into: &recorder)
     }
 
     /// Counts every request still in flight as failed (the connection is gone).

@@ -57,6 +57,7 @@ public struct BlueTraceServer: Service {
     public func run() async throws {
         let admission = Admission(limits: configuration.limits, logger: logger)
         let connections = ConnectionRegistry()
+        let inboxes = EventLoopInbox.Directory(eventLoopGroup)
         let listener: any Channel
         do {
             listener = try await ServerBootstrap(group: eventLoopGroup)
@@ -68,7 +69,7 @@ public struct BlueTraceServer: Service {
                     channel.eventLoop.makeCompletedFuture {
                         try Self.setUp(
                             channel, configuration: configuration, responder: responder, admission: admission,
-                            connections: connections, logger: logger)
+                            connections: connections, inbox: inboxes.inbox(for: channel.eventLoop), logger: logger)
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()
@@ -98,7 +99,7 @@ public struct BlueTraceServer: Service {
     /// and its session. The one child-channel setup of every server, the stub's included.
     private static func setUp(
         _ channel: any Channel, configuration: ServerConfiguration, responder: any SessionResponder,
-        admission: Admission, connections: ConnectionRegistry, logger: Logger
+        admission: Admission, connections: ConnectionRegistry, inbox: EventLoopInbox, logger: Logger
     ) throws {
         if let refusal = admission.admit(address: channel.remoteAddress?.ipAddress ?? "?") {
             var buffer = channel.allocator.buffer(capacity: 128)
@@ -114,7 +115,8 @@ public struct BlueTraceServer: Service {
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(
             ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
-        try operations.addHandler(SessionHandler(responder: responder, limits: configuration.limits, logger: logger))
+        try operations.addHandler(
+            SessionHandler(responder: responder, limits: configuration.limits, inbox: inbox, logger: logger))
     }
 }
 

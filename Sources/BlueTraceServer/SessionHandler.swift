@@ -23,6 +23,8 @@ final class SessionHandler: ChannelDuplexHandler {
     static let maximumInFlight = 256
 
     private let responder: any SessionResponder
+    /// Where replies completed on other threads are handed to this connection's loop.
+    private let inbox: EventLoopInbox?
     private let loginDeadline: TimeAmount
     private let idleTimeout: TimeAmount
     private let logger: Logger
@@ -48,9 +50,11 @@ final class SessionHandler: ChannelDuplexHandler {
     /// When the client last sent something, read when the timer fires instead of re-arming it per message.
     private var lastRead = NIODeadline.now()
 
-    /// Creates the session of one connection.
-    init(responder: any SessionResponder, limits: ConnectionLimits, logger: Logger) {
+    /// Creates the session of one connection; replies completed elsewhere reach its loop through `inbox` (one of its
+    /// own when `nil`).
+    init(responder: any SessionResponder, limits: ConnectionLimits, inbox: EventLoopInbox? = nil, logger: Logger) {
         self.responder = responder
+        self.inbox = inbox
         self.loginDeadline = .nanoseconds(Int64(limits.loginDeadline * 1e9))
         self.idleTimeout = .nanoseconds(Int64(limits.idleTimeout * 1e9))
         self.logger = logger
@@ -149,13 +153,14 @@ final class SessionHandler: ChannelDuplexHandler {
             case .downloadTempID, .uploadContactLog: break
             }
             let eventLoop = context.eventLoop
+            let inbox = self.inbox ?? EventLoopInbox(eventLoop: eventLoop)
             let handler = NIOLoopBound(self, eventLoop: eventLoop)
             let id = frame.id
             responder.respond(to: frame.message, from: user) { reply in
                 if eventLoop.inEventLoop {
                     handler.value.complete(sequence, id: id, reply)
                 } else {
-                    eventLoop.execute { handler.value.complete(sequence, id: id, reply) }
+                    inbox.post { handler.value.complete(sequence, id: id, reply) }
                 }
             }
         }

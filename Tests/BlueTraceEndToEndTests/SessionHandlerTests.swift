@@ -138,7 +138,7 @@ struct SessionHandlerTests {
         let session = try SessionChannel(responder: ManualResponder())
         var bytes = session.channel.allocator.buffer(capacity: 4)
         bytes.writeInteger(UInt32(Framing.defaultMaximumFrameSize + 1))
-        try? session.channel.writeInbound(bytes)
+        _ = try? session.channel.writeInbound(bytes)
         let replies = try session.replies()
         if case .error(let code, _) = replies.first?.message { #expect(code == .frameTooLarge) } else { Issue.record() }
         #expect(!session.channel.isActive)
