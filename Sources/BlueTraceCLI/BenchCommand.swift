@@ -179,3 +179,34 @@ struct TraceBenchCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `bluetrace stub-server <port>`: the protocol stub in a process of its own.
+struct StubServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stub-server",
+        abstract: "Serve the protocol with canned replies (no store, no hashing) until Ctrl-C.",
+        discussion: """
+            The transport's ceiling, measured from another process: bluetrace bench 127.0.0.1 <port> --server-pid \
+            <pid> reports the processor time the stub spends per request, beside a real server's.
+            """
+    )
+
+    @Argument(help: "The TCP port to listen on.")
+    var port: Int
+
+    @Option(help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else {
+            throw ValidationError("<port> must be a port number from 0 to 65535, not \(port).")
+        }
+    }
+
+    func run() async throws {
+        Logs.bootstrap(level: common.logLevel)
+        try await StubServer.run(host: host, port: port, logger: Logger(label: "bluetrace.stub"))
+    }
+}

@@ -32,7 +32,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
         abstract: "A BlueTrace (TraceTogether / COVIDSafe) contact-tracing simulator.",
         subcommands: [
             ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
-            TraceBenchCommand.self,
+            TraceBenchCommand.self, StubServerCommand.self,
             TraceCommand.self, KeysCommand.self,
         ]
     )
@@ -75,7 +75,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("tempid-lifetime"), help: "Seconds a TempID is valid.")
     var tempIDLifetime: Int64 = 900
 
-    @Option(help: "The SQLite database holding accounts, TempIDs and uploads.")
+    @Option(help: "The SQLite database holding accounts, TempIDs and uploads (:memory: keeps nothing, for benchmarks).")
     var database = "bluetrace.sqlite"
 
     @Option(

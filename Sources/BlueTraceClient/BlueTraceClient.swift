@@ -13,16 +13,18 @@ public struct BlueTraceClient: Sendable {
     private let configuration: ClientConfiguration
     private let clock: any WallClock
     private let transcript: any Transcript
+    private let observers: [any PhoneObserver]
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let onBeaconSocket: @Sendable (SocketAddress) async -> Void
 
-    /// Creates a client; `onBeaconSocket` is told the bound UDP address once the client is connected and listening
-    /// (useful when `udpPort` is 0).
+    /// Creates a client; `observers` learn every `PhoneEvent`; `onBeaconSocket` is told the bound UDP address once
+    /// the client is connected and listening (useful when `udpPort` is 0).
     public init(
         configuration: ClientConfiguration,
         clock: any WallClock = SystemWallClock(),
         transcript: any Transcript,
+        observers: [any PhoneObserver] = [],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onBeaconSocket: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
@@ -30,6 +32,7 @@ public struct BlueTraceClient: Sendable {
         self.configuration = configuration
         self.clock = clock
         self.transcript = transcript
+        self.observers = observers
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.onBeaconSocket = onBeaconSocket
@@ -89,8 +92,9 @@ public struct BlueTraceClient: Sendable {
                     }
                     group.addTask {
                         var session = CommandSession(
-                            configuration: configuration, clock: clock, transcript: transcript, logger: logger,
-                            book: book, server: serverOut, replies: replies, beacons: beaconsOut,
+                            configuration: configuration, clock: clock, transcript: transcript,
+                            observers: observers, logger: logger, book: book, server: serverOut, replies: replies,
+                            beacons: beaconsOut,
                             onLeaving: { leaving.set() })
                         return await session.run(input: input)
                     }
@@ -172,6 +176,7 @@ public struct BlueTraceClient: Sendable {
                     logger.info(
                         "ignored a datagram that is not a beacon",
                         metadata: ["from": "\(envelope.remoteAddress)", "reason": "\(error)"])
+                    for observer in observers { observer.observe(.invalidDatagram) }
                     transcript.write([
                         "> received an invalid beacon from \(envelope.remoteAddress.ipAddress ?? "?"):"
                             + "\(envelope.remoteAddress.port ?? 0) (\(error)); ignored.",
@@ -188,6 +193,10 @@ public struct BlueTraceClient: Sendable {
                         logger.error("could not write the contact log", metadata: ["error": "\(error)"])
                         transcript.write("> Could not save the beacon to the contact log: \(error)")
                     }
+                }
+                for observer in observers {
+                    observer.observe(
+                        .beaconHeard(IssuedTempID(tempID: beacon.tempID, validity: beacon.validity), valid: valid))
                 }
                 transcript.write(
                     ["> received beacon:"] + ClientText.fields(of: beacon, format: format)

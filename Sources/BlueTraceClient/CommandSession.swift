@@ -8,6 +8,7 @@ struct CommandSession {
     let configuration: ClientConfiguration
     let clock: any WallClock
     let transcript: any Transcript
+    let observers: [any PhoneObserver]
     let logger: Logger
     let book: ContactLogBook
     let server: NIOAsyncChannelOutboundWriter<ClientFrame>
@@ -21,13 +22,15 @@ struct CommandSession {
     private lazy var replyIterator = replies.makeAsyncIterator()
 
     init(
-        configuration: ClientConfiguration, clock: any WallClock, transcript: any Transcript, logger: Logger,
-        book: ContactLogBook, server: NIOAsyncChannelOutboundWriter<ClientFrame>, replies: AsyncStream<ServerFrame>,
+        configuration: ClientConfiguration, clock: any WallClock, transcript: any Transcript,
+        observers: [any PhoneObserver], logger: Logger, book: ContactLogBook,
+        server: NIOAsyncChannelOutboundWriter<ClientFrame>, replies: AsyncStream<ServerFrame>,
         beacons: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>, onLeaving: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
         self.clock = clock
         self.transcript = transcript
+        self.observers = observers
         self.logger = logger
         self.book = book
         self.server = server
@@ -56,7 +59,7 @@ struct CommandSession {
             guard let command = words.first else { continue }
             let outcome: ClientOutcome?
             switch command {
-            case "Download_tempID" where words.count == 1: outcome = await downloadTempID()
+            case "Download_tempID" where words.count == 1: outcome = await downloadTempID(renewal: false)
             case "Upload_contact_log" where words.count == 1: outcome = await uploadContactLog()
             case "Beacon": outcome = await beacon(arguments: Array(words.dropFirst()))
             case "logout" where words.count == 1: return await logout(becauseInputEnded: false)
@@ -158,15 +161,21 @@ struct CommandSession {
         return .ended(.endOfInputBeforeLogin)
     }
 
+    /// Tells every observer what happened.
+    private func report(_ event: PhoneEvent) {
+        for observer in observers { observer.observe(event) }
+    }
+
     // MARK: Commands
 
-    private mutating func downloadTempID() async -> ClientOutcome? {
+    private mutating func downloadTempID(renewal: Bool) async -> ClientOutcome? {
         guard let reply = await request(.downloadTempID) else { return .connectionLost }
         guard case .tempID(let tempID, let validity, let following) = reply else {
             transcript.write("> Could not download a TempID: \(Self.describe(reply))")
             return nil
         }
         wallet.fill(with: [(tempID, validity)] + following.map { ($0.tempID, $0.validity) })
+        report(.tempIDsDownloaded(count: 1 + following.count, renewal: renewal))
         transcript.write(["> TempID:", tempID.rawValue])
         if let last = following.last {
             transcript.write(
@@ -198,6 +207,7 @@ struct CommandSession {
             transcript.write("> The upload failed: \(Self.describe(reply))")
             return nil
         }
+        report(.contactLogUploaded(receipt))
         transcript.write(
             "> Contact log uploaded: the server received \(receipt.received) "
                 + "\(receipt.received == 1 ? "entry" : "entries") and traced \(receipt.matched).")
@@ -215,7 +225,7 @@ struct CommandSession {
         }
         if wallet.needsRenewal(at: clock.now()) {
             transcript.write("> Your TempIDs have all expired; downloading new ones.")
-            if let outcome = await downloadTempID() { return outcome }
+            if let outcome = await downloadTempID(renewal: true) { return outcome }
         }
         let now = clock.now()
         guard let (tempID, validity, isValid) = wallet.tempID(at: now) else {

@@ -21,12 +21,13 @@ public struct ScriptedClient: Sendable {
         configuration: ClientConfiguration,
         clock: any WallClock = SystemWallClock(),
         screen: RecordingTranscript = RecordingTranscript(),
+        observers: [any PhoneObserver] = [],
         logger: Logger = Logger(label: "bluetrace.client")
     ) async throws -> ScriptedClient {
         let keyboard = ScriptedInput(transcript: screen)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let client = BlueTraceClient(
-            configuration: configuration, clock: clock, transcript: screen, logger: logger,
+            configuration: configuration, clock: clock, transcript: screen, observers: observers, logger: logger,
             onBeaconSocket: { address in
                 portContinuation.yield(address.port ?? 0)
                 portContinuation.finish()

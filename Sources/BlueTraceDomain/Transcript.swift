@@ -128,12 +128,14 @@ public final class RecordingTranscript: Transcript {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Int?, Never>) in
-                let existing: Int? = state.withLock { state in
+                let existing: Int?? = state.withLock { state in
                     if from < state.lines.count,
                         let index = state.lines[from...].firstIndex(where: { $0.contains(text) })
                     {
                         return index
                     }
+                    // Cancelled before registering: the cancellation handler found nothing to resume.
+                    if Task.isCancelled { return .some(nil) }
                     state.waiters[key] = Waiter(from: from, text: text, continuation: continuation)
                     return nil
                 }

@@ -35,7 +35,9 @@ public final class HealthAuthority: Sendable {
         logger: Logger
     ) async throws -> HealthAuthority {
         let store: any AuthorityStore =
-            try givenStore ?? configuration.databasePath.map { try SQLiteStore(path: $0) } ?? SQLiteStore()
+            try givenStore
+            ?? configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
+            ?? SQLiteStore()
         let now = clock.now()
         let keys: KeyRingHolder?
         if configuration.tempIDScheme == .sealed, let path = configuration.keyFilePath {

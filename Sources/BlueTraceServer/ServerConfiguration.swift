@@ -16,7 +16,7 @@ public struct ServerConfiguration: Sendable {
     public var credentialsPath: String?
     /// Path of tempIDs.txt (imported at start; every issued TempID is appended); `nil`: none (simulations).
     public var tempIDsPath: String?
-    /// Path of the SQLite database; `nil` keeps everything in memory (tests, simulations).
+    /// Path of the SQLite database; `nil` or `:memory:` keeps everything in memory (tests, simulations, benchmarks).
     public var databasePath: String?
     /// How TempIDs are made.
     public var tempIDScheme: TempIDScheme

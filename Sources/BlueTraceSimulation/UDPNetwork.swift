@@ -21,8 +21,10 @@ actor UDPNetwork: PhoneNetwork {
     private let issued = IssuedTempIDCounter()
     private var phones: [SimulatedPhone] = []
     private var clients: [Int: ScriptedClient] = [:]
-    /// Index of the last beacon line each phone's screen showed.
-    private var seen: [Int: Int] = [:]
+    /// What each phone's events said so far.
+    private var tallies: [Int: PhoneTally] = [:]
+    /// Per phone, the beacons it was sent and the valid ones already counted.
+    private var accounted: [Int: (sent: Int, valid: Int)] = [:]
     private var downloads = 0
 
     init(configuration: SimulationConfiguration, logger: Logger) async throws {
@@ -49,21 +51,22 @@ actor UDPNetwork: PhoneNetwork {
         let configuration = self.configuration
         let (port, clock, directory, logger) = (server.port, self.clock, self.directory, self.logger)
         let started = try await mapConcurrently(phones.filter(\.hasApp)) { phone in
+            let tally = PhoneTally()
             let client = try await ScriptedClient.start(
                 configuration: ClientConfiguration(
                     serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
                     contactRetention: Int64(configuration.contactRetentionDays * 86_400), logDirectory: directory,
                     timeFormat: .utc, register: true),
-                clock: clock, logger: logger)
+                clock: clock, observers: [tally], logger: logger)
             await client.type(phone.username, MemoryNetwork.password)
             try await client.expect("Welcome to the BlueTrace Simulator!")
             await client.type("Download_tempID")
-            try await client.expect("> TempID:")
-            return (phone.index, client)
+            try await tally.waitUntil(timeout: .seconds(10)) { $0.downloads >= 1 }
+            return (phone.index, client, tally)
         }
-        for (index, client) in started {
+        for (index, client, tally) in started {
             clients[index] = client
-            seen[index] = -1
+            tallies[index] = tally
         }
         downloads = started.count
     }
@@ -90,25 +93,24 @@ actor UDPNetwork: PhoneNetwork {
         }
         var logged = 0
         for (receiver, count) in expected {
-            guard let client = clients[receiver] else { continue }
-            var index = seen[receiver] ?? -1
-            for _ in 0..<count {
-                index = try await client.expect("> received beacon:", from: index + 1, timeout: .seconds(10))
-                if client.screen.line(index + 6) == "The beacon is valid." { logged += 1 }
-            }
-            seen[receiver] = index
+            guard let tally = tallies[receiver] else { continue }
+            var (sent, valid) = accounted[receiver] ?? (0, 0)
+            sent += count
+            let target = sent
+            let now = try await tally.waitUntil(timeout: .seconds(10)) { $0.heard >= target }
+            logged += now.valid - valid
+            valid = now.valid
+            accounted[receiver] = (sent, valid)
         }
-        // Renewals happen inside the clients (a Beacon command downloads when a batch ran out): count them.
         return logged + others
     }
 
     func upload(phone: Int, at time: Timestamp) async throws {
-        guard let client = clients[phone] else { return }
-        let before = client.screen.lines.count
+        guard let client = clients[phone], let tally = tallies[phone] else { return }
+        let before = tally.counts.uploads
+        // `type` returns once the client has handled the command: an upload it made has been reported by then.
         await client.type("Upload_contact_log")
-        let after = client.screen.lines.count
-        guard (before..<after).contains(where: { client.screen.line($0)?.contains("Contact log uploaded") == true })
-        else {
+        guard tally.counts.uploads > before else {
             logger.info("a case had nothing to upload", metadata: ["phone": "\(phones[phone].username)"])
             return
         }
@@ -119,9 +121,8 @@ actor UDPNetwork: PhoneNetwork {
     }
 
     func tempIDStatistics() -> (issued: Int, downloads: Int) {
-        let renewals = clients.values.reduce(0) { total, client in
-            total + client.screen.lines.filter { $0.contains("downloading new ones") }.count
-        }
+        // Renewals happen inside the clients (a Beacon command downloads when a batch ran out): their events say.
+        let renewals = tallies.values.reduce(0) { $0 + $1.counts.renewals }
         return (issued.count, downloads + renewals)
     }
 
@@ -141,5 +142,90 @@ private final class IssuedTempIDCounter: AuthorityObserver {
 
     func observe(_ event: AuthorityEvent) {
         if case .tempIDsIssued(_, let grants) = event { issued.withLock { $0 += grants.count } }
+    }
+}
+
+/// What one phone's events said, to be awaited: beacons heard and how many were valid, downloads, renewals, uploads.
+private final class PhoneTally: PhoneObserver {
+    struct Counts: Sendable {
+        var heard = 0
+        var valid = 0
+        var downloads = 0
+        var renewals = 0
+        var uploads = 0
+    }
+
+    private struct Waiter {
+        var until: @Sendable (Counts) -> Bool
+        var continuation: CheckedContinuation<Counts?, Never>
+    }
+
+    private struct State {
+        var counts = Counts()
+        var waiters: [Int: Waiter] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The counts so far.
+    var counts: Counts { state.withLock { $0.counts } }
+
+    func observe(_ event: PhoneEvent) {
+        let ready = state.withLock { state -> [(CheckedContinuation<Counts?, Never>, Counts)] in
+            switch event {
+            case .beaconHeard(_, let valid):
+                state.counts.heard += 1
+                if valid { state.counts.valid += 1 }
+            case .invalidDatagram: state.counts.heard += 1
+            case .tempIDsDownloaded(_, let renewal):
+                state.counts.downloads += 1
+                if renewal { state.counts.renewals += 1 }
+            case .contactLogUploaded: state.counts.uploads += 1
+            }
+            let counts = state.counts
+            let done = state.waiters.filter { $0.value.until(counts) }
+            for key in done.keys { state.waiters[key] = nil }
+            return done.values.map { ($0.continuation, counts) }
+        }
+        for (continuation, counts) in ready { continuation.resume(returning: counts) }
+    }
+
+    /// Waits until the counts satisfy `until`; throws when they do not within `timeout`.
+    func waitUntil(timeout: Duration, _ until: @escaping @Sendable (Counts) -> Bool) async throws -> Counts {
+        let found = await withTaskGroup(of: Counts?.self) { group in
+            group.addTask { await self.wait(until) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        guard let found else { throw SimulationError.phoneTimedOut("a phone's beacons or downloads") }
+        return found
+    }
+
+    private func wait(_ until: @escaping @Sendable (Counts) -> Bool) async -> Counts? {
+        let key = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Counts?, Never>) in
+                let now: Counts?? = state.withLock { state in
+                    if until(state.counts) { return state.counts }
+                    // Cancelled before registering: the cancellation handler found nothing to resume.
+                    if Task.isCancelled { return .some(nil) }
+                    state.waiters[key] = Waiter(until: until, continuation: continuation)
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: key) }
+            waiter?.continuation.resume(returning: nil)
+        }
     }
 }

@@ -18,7 +18,10 @@ public final class SQLiteStore: AuthorityStore {
                 // million-entry transaction off the disk until it commits. Readers keep SQLite's small default
                 // cache and map the file instead of copying pages through read(2). Both are upper bounds, used
                 // only as far as the data needs.
-                if !db.configuration.readonly { try db.execute(sql: "PRAGMA cache_size = -65536") }
+                if !db.configuration.readonly {
+                    try db.execute(sql: "PRAGMA cache_size = -65536")
+                    try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+                }
                 try db.execute(sql: "PRAGMA mmap_size = 4294967296")
             }
             writer = try DatabasePool(path: path, configuration: configuration)
