@@ -1,0 +1,122 @@
+import BlueTraceDomain
+import BlueTraceStore
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import BlueTraceServer
+
+/// A store that counts the TempID transactions it is asked for, around a real SQLite store.
+final class CountingStore: AuthorityStore {
+    let inner: SQLiteStore
+    private let batches = Mutex<[Int]>([])
+
+    init() throws { inner = try SQLiteStore() }
+
+    /// The size of every TempID transaction so far.
+    var tempIDBatches: [Int] { batches.withLock { $0 } }
+
+    func recordTempIDs(
+        _ grants: [TempIDGrant], issuedAt time: Timestamp,
+        completion: @escaping @Sendable (Result<[Bool], any Error>) -> Void
+    ) {
+        batches.withLock { $0.append(grants.count) }
+        inner.recordTempIDs(grants, issuedAt: time, completion: completion)
+    }
+
+    func account(named username: String) async throws -> Account? { try await inner.account(named: username) }
+    func createAccount(username: String, passwordHash: String, at time: Timestamp) async throws -> Bool {
+        try await inner.createAccount(username: username, passwordHash: passwordHash, at: time)
+    }
+    func updatePasswordHash(username: String, passwordHash: String, at time: Timestamp) async throws {
+        try await inner.updatePasswordHash(username: username, passwordHash: passwordHash, at: time)
+    }
+    func loginState(for username: String) async throws -> LoginState { try await inner.loginState(for: username) }
+    func updateLoginState<Result: Sendable>(
+        for username: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result {
+        try await inner.updateLoginState(for: username, at: time, change)
+    }
+    func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {
+        try await inner.importTempIDs(grants, at: time)
+    }
+    func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] { try await inner.grants(for: tempIDs) }
+    func recordUpload(_ upload: UploadRecord) async throws -> Int64 { try await inner.recordUpload(upload) }
+    func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
+        try await inner.deleteData(olderThan: cutoff)
+    }
+    func tracedContacts(of uploader: String) async throws -> [TracedContact] {
+        try await inner.tracedContacts(of: uploader)
+    }
+}
+
+/// Collects the authority's events.
+final class EventLog: AuthorityObserver {
+    private let events = Mutex<[AuthorityEvent]>([])
+
+    var all: [AuthorityEvent] { events.withLock { $0 } }
+
+    func observe(_ event: AuthorityEvent) { events.withLock { $0.append(event) } }
+}
+
+/// The core without a transport: group commit under racing requests, events, and the in-process runner.
+@Suite("Core")
+struct CoreTests {
+    @Test("TempIDs requested at once are committed in batches; each caller gets its own, in the store and the file")
+    func racingRequestsAreBatched() async throws {
+        let directory = try TestDirectory()
+        let store = try CountingStore()
+        let events = EventLog()
+        let configuration = ServerConfiguration(
+            port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: "\(directory.path)/tempIDs.txt",
+            databasePath: nil, passwordParameters: .fast, timeFormat: .utc)
+        let authority = try await HealthAuthority.open(
+            configuration: configuration, store: store, observers: [events], logger: quietLogger)
+        let users = (0..<600).map { String(format: "+614100%05d", $0) }
+        let issued = try await withThrowingTaskGroup(of: (String, TempIDGrant).self) { group in
+            for user in users { group.addTask { (user, try await authority.issueTempIDs(to: user)[0]) } }
+            return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(issued.count == 600)
+        #expect(Set(issued.values.map(\.tempID)).count == 600, "no TempID issued twice")
+        #expect(issued.allSatisfy { $0.key == $0.value.user }, "each caller got its own")
+        let batches = store.tempIDBatches
+        #expect(batches.reduce(0, +) == 600)
+        #expect(batches.count < 600, "racing requests share transactions (batches: \(batches.count))")
+        let stored = try await store.grants(for: issued.values.map(\.tempID))
+        #expect(stored.count == 600)
+        let lines = try directory.read("tempIDs.txt").split(whereSeparator: \.isNewline)
+        // A line is `user tempID start expiry` (the assignment's tempIDs.txt).
+        let written = Set(lines.map { String($0.split(separator: " ")[1]) })
+        #expect(lines.count == 600)
+        #expect(written == Set(issued.values.map(\.tempID.rawValue)), "tempIDs.txt holds every TempID once")
+        let reported = events.all.compactMap { event -> TempIDGrant? in
+            if case .tempIDsIssued(_, let grants) = event { return grants.first }
+            return nil
+        }
+        #expect(Set(reported) == Set(issued.values), "every issue is reported once")
+    }
+
+    @Test("An in-process server on a port in use fails at once with the bind error")
+    func failedBind() async throws {
+        let first = try await LocalServer.start(
+            configuration: ServerConfiguration(
+                host: "127.0.0.1", port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: nil,
+                databasePath: nil),
+            responder: ManualResponder(), logger: quietLogger)
+        try await LocalServer.whileServing(first) { first in
+            let started = ContinuousClock.now
+            await #expect(throws: ServerBindError.self) {
+                _ = try await LocalServer.start(
+                    configuration: ServerConfiguration(
+                        host: "127.0.0.1", port: first.port, blockDuration: 60, credentialsPath: nil,
+                        tempIDsPath: nil, databasePath: nil),
+                    responder: ManualResponder(), logger: quietLogger)
+            }
+            // Not a timing assertion on speed: a hang would never get here; this says the failure was not a time-out.
+            #expect(ContinuousClock.now - started < .seconds(30))
+        }
+    }
+}
