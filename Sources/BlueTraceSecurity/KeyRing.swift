@@ -6,8 +6,6 @@ import Foundation
 public enum KeyPurpose: String, Sendable, CaseIterable {
     /// Sealing TempIDs.
     case tempID = "bluetrace tempid v1"
-    /// Signing upload tokens.
-    case uploadToken = "bluetrace upload token v1"
 }
 
 /// One server master key: 32 secret random bytes with a one-byte id and its lifetime.
@@ -79,11 +77,6 @@ public struct KeyRing: Sendable, Equatable {
 
     /// The newest key: the one new TempIDs and tokens are sealed with.
     public var current: ServerKey { keys[keys.count - 1] }
-
-    /// The key with id `id`, if the ring still holds it.
-    public func key(id: UInt8) -> ServerKey? {
-        keys.first { $0.id == id }
-    }
 
     /// Makes a fresh current key at `now` and retires the previous one at `now`; returns the new key.
     ///

@@ -41,11 +41,6 @@ public struct Beacon: Hashable, Sendable {
         return bytes
     }
 
-    /// The assignment's 59-byte datagram, or `nil` for a TempID that is not 20 digits.
-    public func assignmentDatagram(format: TimestampFormat) -> [UInt8]? {
-        tempID.isDecimal ? datagram(format: format) : nil
-    }
-
     /// Reads a beacon datagram: a fixed layout (version 1's 59 bytes, or version 2; a trailing line ending tolerated),
     /// or the four fields as text separated by commas and/or spaces (a trailing newline, `;` or `.` tolerated).
     /// Throws, saying why, for anything else.

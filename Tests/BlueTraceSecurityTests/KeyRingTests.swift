@@ -12,8 +12,8 @@ struct KeyRingTests {
         #expect(ring.current.id == 1)
         #expect(ring.current.created == sampleTime)
         #expect(ring.current.retired == nil)
-        #expect(ring.key(id: 1) == ring.current)
-        #expect(ring.key(id: 2) == nil)
+        #expect(ring.keys.first { $0.id == 1 } == ring.current)
+        #expect(ring.keys.first { $0.id == 2 } == nil)
     }
 
     @Test func generatedKeysAreRandom() {
@@ -34,7 +34,7 @@ struct KeyRingTests {
         #expect(ring.keys.map(\.id) == [1, 2])
         #expect(ring.keys[0].retired == sampleTime + 3_600)
         #expect(ring.keys[0].created == first.created)
-        #expect(ring.key(id: 1)?.derivedKey(for: .tempID) == first.derivedKey(for: .tempID))
+        #expect(ring.keys.first { $0.id == 1 }?.derivedKey(for: .tempID) == first.derivedKey(for: .tempID))
         let third = ring.rotate(at: sampleTime + 7_200)
         #expect(third.id == 3)
         #expect(ring.keys.map(\.id) == [1, 2, 3])
@@ -91,7 +91,7 @@ struct KeyRingTests {
         #expect(dropped.map(\.id) == [1])
         #expect(dropped.first?.retired == sampleTime + 100)
         #expect(ring.keys.map(\.id) == [2, 3])
-        #expect(ring.key(id: 1) == nil)
+        #expect(ring.keys.first { $0.id == 1 } == nil)
     }
 
     @Test func pruneNeverDropsTheCurrentKey() throws {
@@ -111,13 +111,10 @@ struct KeyRingTests {
         #expect(loaded.current.id == 7)
     }
 
-    @Test func eachPurposeGetsItsOwnKey() {
+    @Test func purposeKeysAreStable() {
         let key = KeyRing.generate(at: sampleTime).current
         let tempIDKey = key.derivedKey(for: .tempID)
-        let tokenKey = key.derivedKey(for: .uploadToken)
-        #expect(tempIDKey != tokenKey)
         #expect(tempIDKey.bitCount == 256)
-        #expect(tokenKey.bitCount == 256)
         #expect(key.derivedKey(for: .tempID) == tempIDKey)
     }
 
@@ -136,6 +133,5 @@ struct KeyRingTests {
             #expect(ring.current.derivedKey(for: purpose) == expected)
         }
         #expect(KeyPurpose.tempID.rawValue == "bluetrace tempid v1")
-        #expect(KeyPurpose.uploadToken.rawValue == "bluetrace upload token v1")
     }
 }

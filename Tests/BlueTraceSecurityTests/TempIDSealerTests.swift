@@ -100,7 +100,10 @@ struct TempIDSealerTests {
             Array(Self.user.utf8) + [UInt8](repeating: 0, count: 21 - Self.user.utf8.count)
             + [0x65, 0x53, 0xF1, 0x00, 0x65, 0x53, 0xF4, 0x83]
         let tempIDKey = Self.ring.current.derivedKey(for: .tempID)
-        let tokenKey = Self.ring.current.derivedKey(for: .uploadToken)
+        // A key of the same ring for another purpose.
+        let tokenKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Array(repeating: UInt8(7), count: 32)), salt: Array("bluetrace".utf8),
+            info: Array("another purpose".utf8), outputByteCount: 32)
         let cases: [(SymmetricKey, String)] = [
             (tempIDKey, "bluetrace-tempid-v2"), (tempIDKey, ""), (tokenKey, "bluetrace-tempid-v1"),
             (tempIDKey, "bluetrace-tempid-v1"),

@@ -26,9 +26,9 @@ public func fuzz(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     if beacon.tempID.isDecimal {
         precondition(
             datagram.count == Beacon.assignmentSize, "a 20-digit TempID's datagram is not 59 bytes: \(datagram)")
-        precondition(beacon.assignmentDatagram(format: .utc) == datagram)
+        precondition(beacon.version == Beacon.assignmentVersion, "a 20-digit TempID goes out as version 1")
     } else {
-        precondition(beacon.assignmentDatagram(format: .utc) == nil)
+        precondition(beacon.version != Beacon.assignmentVersion, "only 20-digit TempIDs go out as version 1")
     }
     do throws(BeaconParseError) {
         let again = try Beacon.parse(datagram, format: .utc)

@@ -3,6 +3,7 @@
 // gives (the same frame, or the same error); what decodes must encode (by the hand-written JSON writer), and the
 // encoding must decode to the same frame; a crash or a failed precondition is a bug.
 
+import BlueTraceDomain
 import BlueTraceWire
 import LibFuzzerDriver
 import NIOCore
