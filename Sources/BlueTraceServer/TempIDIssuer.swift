@@ -9,9 +9,9 @@ import Synchronization
 /// under the server's key ring, so tracing them needs no table. Both kinds trace whatever the current scheme, so
 /// switching schemes loses nothing.
 ///
-/// 20-digit TempIDs are issued by group commit: the requests that arrive while a batch is being written wait
-/// together for the next one, which draws their TempIDs, records them in one store transaction and appends them to
-/// tempIDs.txt in one write. Each request is answered only once its TempID is committed and written; under light
+/// 20-digit TempIDs are issued by group commit: the requests that arrive while batches are being written (at most
+/// `maximumBatchesInFlight`) wait together for the next one, which draws their TempIDs, records them in one store
+/// transaction and appends them to tempIDs.txt in one write. Each request is answered only once its TempID is committed and written; under light
 /// load a batch is one TempID, so nobody waits for company. A TempID drawn before (the store refuses the repeat) is
 /// drawn again in the next batch: a TempID is never issued twice.
 final class TempIDIssuer: Sendable {
@@ -24,13 +24,16 @@ final class TempIDIssuer: Sendable {
     /// The requests waiting for the next batch, and the random numbers their TempIDs are drawn from.
     private struct Pending: Sendable {
         var waiting: [Request] = []
-        /// Whether a batch is being written; new requests then just wait for the next.
-        var batchInFlight = false
+        /// Batches handed to the store and not yet finished; at `maximumBatchesInFlight`, new requests wait.
+        var batchesInFlight = 0
         var random: any RandomNumberGenerator & Sendable
     }
 
     /// The most TempIDs written in one transaction.
     static let maximumBatch = 1_000
+    /// Batches handed to the store at once: while one commits, the next is already queued behind it, so the store's
+    /// writer never waits for the hop back and forth.
+    static let maximumBatchesInFlight = 2
 
     let scheme: TempIDScheme
     let policy: TempIDPolicy
@@ -67,8 +70,9 @@ final class TempIDIssuer: Sendable {
         case .decimal:
             let startBatch = pending.withLock { pending in
                 pending.waiting.append(Request(user: user, completion: completion))
-                defer { pending.batchInFlight = true }
-                return !pending.batchInFlight
+                guard pending.batchesInFlight < Self.maximumBatchesInFlight else { return false }
+                pending.batchesInFlight += 1
+                return true
             }
             if startBatch { writeNextBatch() }
         case .sealed:
@@ -96,6 +100,10 @@ final class TempIDIssuer: Sendable {
         let validity = policy.validity(issuedAt: now)
         let (batch, grants) = pending.withLock { pending in
             let count = min(pending.waiting.count, Self.maximumBatch)
+            guard count > 0 else {
+                pending.batchesInFlight -= 1
+                return ([Request](), [TempIDGrant]())
+            }
             let batch = Array(pending.waiting.prefix(count))
             pending.waiting.removeFirst(count)
             let grants = batch.map {
@@ -103,6 +111,7 @@ final class TempIDIssuer: Sendable {
             }
             return (batch, grants)
         }
+        guard !batch.isEmpty else { return }
         store.recordTempIDs(grants, issuedAt: now) { result in
             self.finish(batch, grants: grants, recorded: result)
         }
@@ -129,8 +138,8 @@ final class TempIDIssuer: Sendable {
         }
         let more = pending.withLock { pending in
             pending.waiting.insert(contentsOf: drawAgain, at: 0)
-            pending.batchInFlight = !pending.waiting.isEmpty
-            return pending.batchInFlight
+            if pending.waiting.isEmpty { pending.batchesInFlight -= 1 }
+            return !pending.waiting.isEmpty
         }
         if more { writeNextBatch() }
     }
