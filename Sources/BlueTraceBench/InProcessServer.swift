@@ -99,8 +99,9 @@ enum InProcessServer {
             tempIDScheme: options.tempIDScheme, keyFilePath: "\(directory)/bluetrace-keys.json",
             passwordParameters: options.passwordParameters, maximumFrameSize: options.maximumFrameSize,
             limits: Self.limits)
-        let authority = try await HealthAuthority.open(
-            configuration: configuration, logger: logger)
+        let authority = try await ServerApplication.open(
+            configuration: configuration, logger: logger
+        ).authority
         logger.info("spawned server files", metadata: ["directory": "\(directory)"])
         let server = try await LocalServer.start(
             configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup)

@@ -50,11 +50,12 @@ public enum TraceBenchmark {
             loaded += chunk
         }
         let loadSeconds = seconds(ContinuousClock.now - loading)
-        let authority = try await HealthAuthority.open(
+        let authority = try await ServerApplication.open(
             configuration: ServerConfiguration(
                 port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: nil, databasePath: nil,
                 passwordParameters: .simulation),
-            store: store, logger: logger)
+            store: store, logger: logger
+        ).authority
         // Entries spread over the whole store (a stride coprime with most sizes), as real uploads would be.
         let upload = (0..<entries).map { index -> UploadEntry in
             let grant = grant((index &* 7_919) % max(mappings, 1))

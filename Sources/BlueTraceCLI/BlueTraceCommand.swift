@@ -171,15 +171,13 @@ struct ServerCommand: AsyncParsableCommand {
             credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
             passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits)
-        let authority = try await HealthAuthority.open(
+        let application = try await ServerApplication.open(
             configuration: configuration,
             observers: [
                 AssignmentTranscript(transcript: StandardOutputTranscript(), format: configuration.timeFormat)
             ], logger: logger)
-        let server = BlueTraceServer(configuration: configuration, authority: authority, logger: logger)
-        let retention = RetentionService(authority: authority, logger: logger)
         let group = ServiceGroup(
-            services: [server, retention], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: application.services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

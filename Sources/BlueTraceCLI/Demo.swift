@@ -52,10 +52,11 @@ public struct Demo: Sendable {
             host: "127.0.0.1", port: 0, blockDuration: Self.blockDuration, tempIDLifetime: Self.tempIDLifetime,
             credentialsPath: "\(directory)/credentials.txt", tempIDsPath: "\(directory)/tempIDs.txt",
             databasePath: "\(directory)/bluetrace.sqlite", passwordParameters: .fast)
-        let authority = try await HealthAuthority.open(
+        let authority = try await ServerApplication.open(
             configuration: configuration,
             observers: [AssignmentTranscript(transcript: serverOutput, format: configuration.timeFormat)],
-            logger: logger)
+            logger: logger
+        ).authority
         let server = try await LocalServer.start(configuration: configuration, authority: authority, logger: logger)
         try await LocalServer.whileServing(server) { server in
             narrator.write("The server listens on 127.0.0.1:\(server.port).")

@@ -1,7 +1,6 @@
 import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceStore
-import BlueTraceWire
 import Logging
 import NIOPosix
 import Synchronization
@@ -24,49 +23,8 @@ public final class HealthAuthority: Sendable {
     private let observers: [any AuthorityObserver]
     private let logger: Logger
 
-    /// Opens the store (`store` if given, else the configured SQLite database), imports credentials.txt and
-    /// tempIDs.txt (idempotently), and loads the key file when the sealed scheme is used. Malformed lines are logged
-    /// with their line number and skipped. `observers` learn every event.
-    public static func open(
-        configuration: ServerConfiguration,
-        store givenStore: (any AuthorityStore)? = nil,
-        clock: any WallClock = SystemWallClock(),
-        observers: [any AuthorityObserver] = [],
-        logger: Logger
-    ) async throws -> HealthAuthority {
-        let store: any AuthorityStore =
-            try givenStore
-            ?? configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
-            ?? SQLiteStore()
-        let now = clock.now()
-        let keys: KeyRingHolder?
-        if configuration.tempIDScheme == .sealed, let path = configuration.keyFilePath {
-            let (ring, created) = try KeyFile.loadOrCreate(path: path, now: now)
-            if created { logger.notice("created the server key file", metadata: ["path": "\(path)"]) }
-            keys = KeyRingHolder(ring: ring, path: path)
-        } else if configuration.tempIDScheme == .sealed {
-            keys = KeyRingHolder(ring: KeyRing.generate(at: now), path: nil)
-        } else {
-            keys = nil
-        }
-        let hasher = PasswordHasher(parameters: configuration.passwordParameters)
-        let authority = HealthAuthority(
-            store: store, hasher: hasher,
-            dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
-            loginPolicy: LoginPolicy(blockDuration: configuration.blockDuration),
-            issuer: TempIDIssuer(
-                scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
-                sealedBatchSize: configuration.sealedBatchSize, store: store, keys: keys,
-                journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) }, clock: clock,
-                format: configuration.timeFormat),
-            retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
-            observers: observers, logger: logger)
-        if let path = configuration.credentialsPath { try await authority.importCredentials(from: path) }
-        if let path = configuration.tempIDsPath { try await authority.importTempIDs(from: path) }
-        return authority
-    }
-
-    private init(
+    /// Makes the core over `store`; the composition root (`ServerApplication`) chooses every part.
+    init(
         store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
         issuer: TempIDIssuer, retentionDays: Int, clock: any WallClock, format: TimestampFormat,
         observers: [any AuthorityObserver], logger: Logger
@@ -92,25 +50,9 @@ public final class HealthAuthority: Sendable {
 
     // MARK: Start-up imports
 
-    private func importCredentials(from path: String) async throws {
-        let text: String?
-        do {
-            text = try TextFile.readAll(path)
-        } catch {
-            throw ServerStartupError.credentialsUnreadable(path: path, reason: error.description)
-        }
-        guard let text else {
-            logger.warning(
-                "no credentials file; only accounts already in the database (or registered) can log in",
-                metadata: ["path": "\(path)"])
-            return
-        }
-        let credentials = CredentialsFile(parsing: text)
-        for problem in credentials.problems {
-            logger.warning(
-                "skipped a credentials line",
-                metadata: ["file": "\(path)", "line": "\(problem.line)", "reason": "\(problem.reason)"])
-        }
+    /// Makes sure every account of credentials.txt exists with its password (new accounts are created, changed
+    /// passwords and weaker hashes replaced, the rest left alone); returns how many were created and updated.
+    func importAccounts(_ credentials: CredentialsFile) async throws -> (created: Int, updated: Int) {
         let now = clock.now()
         var created = 0
         var updated = 0
@@ -130,27 +72,13 @@ public final class HealthAuthority: Sendable {
                 if try await store.createAccount(username: username, passwordHash: hash, at: now) { created += 1 }
             }
         }
-        logger.info(
-            "imported credentials",
-            metadata: ["file": "\(path)", "created": "\(created)", "updated": "\(updated)"])
+        return (created, updated)
     }
 
-    private func importTempIDs(from path: String) async throws {
-        let text: String?
-        do {
-            text = try TextFile.readAll(path)
-        } catch {
-            throw ServerStartupError.tempIDsUnusable(path: path, reason: error.description)
-        }
-        guard let text else { return }
-        let file = TempIDFile(parsing: text, format: format)
-        for problem in file.problems {
-            logger.warning(
-                "skipped a TempID line",
-                metadata: ["file": "\(path)", "line": "\(problem.line)", "reason": "\(problem.reason)"])
-        }
-        let added = try await store.importTempIDs(file.grants.filter(\.tempID.isDecimal), at: clock.now())
-        logger.info("imported TempIDs", metadata: ["file": "\(path)", "new": "\(added)"])
+    /// Records TempIDs read from tempIDs.txt (20-digit ones; sealed ones carry their own mapping); returns how many
+    /// were new.
+    func importTempIDs(_ grants: [TempIDGrant]) async throws -> Int {
+        try await store.importTempIDs(grants.filter(\.tempID.isDecimal), at: clock.now())
     }
 
     // MARK: Accounts

@@ -34,8 +34,9 @@ actor MemoryNetwork: PhoneNetwork {
             port: 0, blockDuration: 60, tempIDLifetime: configuration.tempIDLifetime, credentialsPath: nil,
             tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
             sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation)
-        authority = try await HealthAuthority.open(
-            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, logger: logger)
+        authority = try await ServerApplication.open(
+            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, logger: logger
+        ).authority
     }
 
     func start(phones: [SimulatedPhone], at time: Timestamp) async throws {

@@ -39,8 +39,9 @@ actor UDPNetwork: PhoneNetwork {
             credentialsPath: nil, tempIDsPath: "\(directory)/tempIDs.txt", databasePath: nil,
             tempIDScheme: configuration.tempIDScheme, keyFilePath: nil, sealedBatchSize: configuration.sealedBatchSize,
             passwordParameters: .simulation, timeFormat: .utc)
-        authority = try await HealthAuthority.open(
-            configuration: serverConfiguration, clock: clock, observers: [issued], logger: logger)
+        authority = try await ServerApplication.open(
+            configuration: serverConfiguration, clock: clock, observers: [issued], logger: logger
+        ).authority
         // The server runs for the network's lifetime; `stop()` shuts it down.
         server = try await LocalServer.start(configuration: serverConfiguration, authority: authority, logger: logger)
     }

@@ -72,8 +72,9 @@ struct CoreTests {
         let configuration = ServerConfiguration(
             port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: "\(directory.path)/tempIDs.txt",
             databasePath: nil, passwordParameters: .fast, timeFormat: .utc)
-        let authority = try await HealthAuthority.open(
-            configuration: configuration, store: store, observers: [events], logger: quietLogger)
+        let authority = try await ServerApplication.open(
+            configuration: configuration, store: store, observers: [events], logger: quietLogger
+        ).authority
         let users = (0..<600).map { String(format: "+614100%05d", $0) }
         let issued = try await withThrowingTaskGroup(of: (String, TempIDGrant).self) { group in
             for user in users { group.addTask { (user, try await authority.issueTempIDs(to: user)[0]) } }

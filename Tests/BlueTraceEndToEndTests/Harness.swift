@@ -92,9 +92,10 @@ func withServer<T: Sendable>(
         keyFilePath: "\(directory.path)/keys.json", sealedBatchSize: sealedBatchSize, passwordParameters: .fast,
         limits: limits, timeFormat: .utc)
     let screen = RecordingTranscript()
-    let authority = try await HealthAuthority.open(
+    let authority = try await ServerApplication.open(
         configuration: configuration, clock: clock,
-        observers: [AssignmentTranscript(transcript: screen, format: configuration.timeFormat)], logger: quietLogger)
+        observers: [AssignmentTranscript(transcript: screen, format: configuration.timeFormat)], logger: quietLogger
+    ).authority
     let server = try await LocalServer.start(configuration: configuration, authority: authority, logger: quietLogger)
     let path = directory.path
     return try await LocalServer.whileServing(server) { server in

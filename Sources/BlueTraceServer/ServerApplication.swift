@@ -1,0 +1,125 @@
+import BlueTraceDomain
+import BlueTraceSecurity
+import BlueTraceStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The composition root of a health authority: chooses the store, loads the server keys, opens tempIDs.txt, makes the
+/// core (`HealthAuthority`), imports credentials.txt and tempIDs.txt, and lists the services that run beside it.
+///
+/// Everything that picks an implementation is here (the PostgreSQL store will be chosen here too); the core only
+/// uses what it is given.
+public struct ServerApplication: Sendable {
+    /// What the application was opened with.
+    public let configuration: ServerConfiguration
+    /// The core.
+    public let authority: HealthAuthority
+    private let logger: Logger
+
+    /// Opens the store (`store` if given, else the configured SQLite database, or one in memory), loads the key file
+    /// when the sealed scheme is used, and imports credentials.txt and tempIDs.txt (idempotently; malformed lines are
+    /// logged with their line number and skipped). `observers` learn every event of the core.
+    public static func open(
+        configuration: ServerConfiguration,
+        store givenStore: (any AuthorityStore)? = nil,
+        clock: any WallClock = SystemWallClock(),
+        observers: [any AuthorityObserver] = [],
+        logger: Logger
+    ) async throws -> ServerApplication {
+        let store: any AuthorityStore =
+            try givenStore
+            ?? configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
+            ?? SQLiteStore()
+        let hasher = PasswordHasher(parameters: configuration.passwordParameters)
+        let authority = HealthAuthority(
+            store: store, hasher: hasher,
+            dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
+            loginPolicy: LoginPolicy(blockDuration: configuration.blockDuration),
+            issuer: TempIDIssuer(
+                scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
+                sealedBatchSize: configuration.sealedBatchSize, store: store,
+                keys: try keys(configuration, now: clock.now(), logger: logger),
+                journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) }, clock: clock,
+                format: configuration.timeFormat),
+            retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
+            observers: observers, logger: logger)
+        let application = ServerApplication(configuration: configuration, authority: authority, logger: logger)
+        if let path = configuration.credentialsPath { try await application.importCredentials(from: path) }
+        if let path = configuration.tempIDsPath { try await application.importTempIDs(from: path) }
+        return application
+    }
+
+    /// The long-running parts, for one `ServiceGroup`: the server, answered by the core, and the retention service.
+    public func services(
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) -> [any Service] {
+        [
+            BlueTraceServer(
+                configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup,
+                onListening: onListening),
+            RetentionService(authority: authority, logger: logger),
+        ]
+    }
+
+    /// The server's key ring for the sealed scheme: the key file's (created on first start), or a fresh ring kept in
+    /// memory when there is no file; none for the 20-digit scheme.
+    private static func keys(
+        _ configuration: ServerConfiguration, now: Timestamp, logger: Logger
+    ) throws
+        -> KeyRingHolder?
+    {
+        guard configuration.tempIDScheme == .sealed else { return nil }
+        guard let path = configuration.keyFilePath else {
+            return KeyRingHolder(ring: KeyRing.generate(at: now), path: nil)
+        }
+        let (ring, created) = try KeyFile.loadOrCreate(path: path, now: now)
+        if created { logger.notice("created the server key file", metadata: ["path": "\(path)"]) }
+        return KeyRingHolder(ring: ring, path: path)
+    }
+
+    private func importCredentials(from path: String) async throws {
+        let text: String?
+        do {
+            text = try TextFile.readAll(path)
+        } catch {
+            throw ServerStartupError.credentialsUnreadable(path: path, reason: error.description)
+        }
+        guard let text else {
+            logger.warning(
+                "no credentials file; only accounts already in the database (or registered) can log in",
+                metadata: ["path": "\(path)"])
+            return
+        }
+        let credentials = CredentialsFile(parsing: text)
+        for problem in credentials.problems {
+            logger.warning(
+                "skipped a credentials line",
+                metadata: ["file": "\(path)", "line": "\(problem.line)", "reason": "\(problem.reason)"])
+        }
+        let (created, updated) = try await authority.importAccounts(credentials)
+        logger.info(
+            "imported credentials",
+            metadata: ["file": "\(path)", "created": "\(created)", "updated": "\(updated)"])
+    }
+
+    private func importTempIDs(from path: String) async throws {
+        let text: String?
+        do {
+            text = try TextFile.readAll(path)
+        } catch {
+            throw ServerStartupError.tempIDsUnusable(path: path, reason: error.description)
+        }
+        guard let text else { return }
+        let file = TempIDFile(parsing: text, format: configuration.timeFormat)
+        for problem in file.problems {
+            logger.warning(
+                "skipped a TempID line",
+                metadata: ["file": "\(path)", "line": "\(problem.line)", "reason": "\(problem.reason)"])
+        }
+        let added = try await authority.importTempIDs(file.grants)
+        logger.info("imported TempIDs", metadata: ["file": "\(path)", "new": "\(added)"])
+    }
+}
