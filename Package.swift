@@ -49,7 +49,19 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        // The health-authority server.
+        // The health authority's core: accounts, logins, TempIDs, tracing and retention over a store; its events.
+        .target(
+            name: "BlueTraceAuthority",
+            dependencies: [
+                "BlueTraceDomain",
+                "BlueTraceStore",
+                "BlueTraceSecurity",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The health-authority server: the transport around the core, and the composition root.
         .target(
             name: "BlueTraceServer",
             dependencies: [
@@ -57,6 +69,7 @@ let package = Package(
                 "BlueTraceWire",
                 "BlueTraceStore",
                 "BlueTraceSecurity",
+                "BlueTraceAuthority",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +91,7 @@ let package = Package(
         .target(
             name: "BlueTraceSimulation",
             dependencies: [
+                "BlueTraceAuthority",
                 "BlueTraceDomain",
                 "BlueTraceStore",
                 "BlueTraceWire",
@@ -92,6 +106,7 @@ let package = Package(
         .target(
             name: "BlueTraceBench",
             dependencies: [
+                "BlueTraceAuthority",
                 "BlueTraceDomain",
                 "BlueTraceStore",
                 "BlueTraceSecurity",
@@ -108,6 +123,7 @@ let package = Package(
         .target(
             name: "BlueTraceCLI",
             dependencies: [
+                "BlueTraceAuthority",
                 "BlueTraceSimulation",
                 "BlueTraceDomain",
                 "BlueTraceWire",
@@ -158,6 +174,7 @@ let package = Package(
             name: "BlueTraceEndToEndTests",
             dependencies: [
                 "bluetrace",
+                "BlueTraceAuthority",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 "BlueTraceDomain",
                 "BlueTraceWire",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlueTraceAuthority
 import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceSecurity

@@ -1,3 +1,4 @@
+import BlueTraceAuthority
 import BlueTraceDomain
 import BlueTraceWire
 import Logging

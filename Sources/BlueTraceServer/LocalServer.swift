@@ -1,3 +1,4 @@
+import BlueTraceAuthority
 import Logging
 import NIOCore
 import NIOPosix

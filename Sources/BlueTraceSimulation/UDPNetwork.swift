@@ -1,3 +1,4 @@
+import BlueTraceAuthority
 import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceSecurity

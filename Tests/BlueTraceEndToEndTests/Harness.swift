@@ -1,3 +1,4 @@
+import BlueTraceAuthority
 import BlueTraceCLI
 import BlueTraceClient
 import BlueTraceDomain

@@ -2,7 +2,7 @@ import BlueTraceDomain
 import BlueTraceStore
 import Testing
 
-@testable import BlueTraceServer
+@testable import BlueTraceAuthority
 
 /// A generator rigged to repeat itself: each word of `words` is returned `count` times, then the next, and so on;
 /// a constant word makes every TempID drawn from it the same (one word per half of 10 digits).

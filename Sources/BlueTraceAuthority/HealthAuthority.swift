@@ -24,7 +24,7 @@ public final class HealthAuthority: Sendable {
     private let logger: Logger
 
     /// Makes the core over `store`; the composition root (`ServerApplication`) chooses every part.
-    init(
+    package init(
         store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
         issuer: TempIDIssuer, retentionDays: Int, clock: any WallClock, format: TimestampFormat,
         observers: [any AuthorityObserver], logger: Logger
@@ -52,7 +52,7 @@ public final class HealthAuthority: Sendable {
 
     /// Makes sure every account of credentials.txt exists with its password (new accounts are created, changed
     /// passwords and weaker hashes replaced, the rest left alone); returns how many were created and updated.
-    func importAccounts(_ credentials: CredentialsFile) async throws -> (created: Int, updated: Int) {
+    package func importAccounts(_ credentials: CredentialsFile) async throws -> (created: Int, updated: Int) {
         let now = clock.now()
         var created = 0
         var updated = 0
@@ -77,7 +77,7 @@ public final class HealthAuthority: Sendable {
 
     /// Records TempIDs read from tempIDs.txt (20-digit ones; sealed ones carry their own mapping); returns how many
     /// were new.
-    func importTempIDs(_ grants: [TempIDGrant]) async throws -> Int {
+    package func importTempIDs(_ grants: [TempIDGrant]) async throws -> Int {
         try await store.importTempIDs(grants.filter(\.tempID.isDecimal), at: clock.now())
     }
 

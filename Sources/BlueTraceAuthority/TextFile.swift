@@ -7,15 +7,15 @@
 #endif
 
 /// Small POSIX file helpers for the server's text files (read once at start, appended line by line).
-enum TextFile {
+package enum TextFile {
     /// An error from the operating system, with its message.
-    struct SystemError: Error, CustomStringConvertible {
-        var errno: Int32
-        var description: String { String(cString: strerror(errno)) }
+    package struct SystemError: Error, CustomStringConvertible {
+        package var errno: Int32
+        package var description: String { String(cString: strerror(errno)) }
     }
 
     /// The whole file as UTF-8 text (invalid bytes replaced), or `nil` when it does not exist.
-    static func readAll(_ path: String) throws(SystemError) -> String? {
+    package static func readAll(_ path: String) throws(SystemError) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }

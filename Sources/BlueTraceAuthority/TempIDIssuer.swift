@@ -14,7 +14,7 @@ import Synchronization
 /// transaction and appends them to tempIDs.txt in one write. Each request is answered only once its TempID is committed and written; under light
 /// load a batch is one TempID, so nobody waits for company. A TempID drawn before (the store refuses the repeat) is
 /// drawn again in the next batch: a TempID is never issued twice.
-final class TempIDIssuer: Sendable {
+package final class TempIDIssuer: Sendable {
     /// One request for TempIDs, waiting for its batch.
     private struct Request: Sendable {
         var user: String
@@ -46,7 +46,7 @@ final class TempIDIssuer: Sendable {
     private let pending: Mutex<Pending>
 
     /// Creates an issuer; 20-digit TempIDs are drawn from `random` (tests rig it to repeat itself).
-    init(
+    package init(
         scheme: TempIDScheme, policy: TempIDPolicy, sealedBatchSize: Int, store: any AuthorityStore,
         keys: KeyRingHolder?, journal: TempIDJournal? = nil, clock: any WallClock = SystemWallClock(),
         format: TimestampFormat = TimestampFormat(),
@@ -178,13 +178,13 @@ struct TempIDLookups {
 }
 
 /// The server's key ring, reloaded from the key file when `bluetrace keys rotate` changed it.
-final class KeyRingHolder: Sendable {
+package final class KeyRingHolder: Sendable {
     /// The ring, and a sealer made from it (deriving its keys once, not per TempID).
     private let state: Mutex<(ring: KeyRing, sealer: TempIDSealer)>
     /// The key file, or `nil` for a ring kept only in memory.
     let path: String?
 
-    init(ring: KeyRing, path: String?) {
+    package init(ring: KeyRing, path: String?) {
         self.state = Mutex((ring, TempIDSealer(keyRing: ring)))
         self.path = path
     }

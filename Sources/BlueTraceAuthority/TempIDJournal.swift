@@ -1,10 +1,10 @@
 import Synchronization
 
 /// tempIDs.txt, appended to as TempIDs are issued: one lock, one `write(2)` per batch of TempIDs.
-final class TempIDJournal: Sendable {
+package final class TempIDJournal: Sendable {
     private let file: Mutex<AppendOnlyFile>
 
-    init(path: String) throws(ServerStartupError) {
+    package init(path: String) throws(ServerStartupError) {
         do {
             file = Mutex(try AppendOnlyFile(path: path))
         } catch {
