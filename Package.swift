@@ -107,6 +107,7 @@ let package = Package(
             name: "BlueTraceBench",
             dependencies: [
                 "BlueTraceAuthority",
+                "BlueTraceClient",
                 "BlueTraceDomain",
                 "BlueTraceStore",
                 "BlueTraceSecurity",

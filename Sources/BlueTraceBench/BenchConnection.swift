@@ -1,3 +1,4 @@
+import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceWire
 import NIOCore
@@ -12,31 +13,15 @@ struct Connector: Sendable {
     let port: Int
     let eventLoopGroup: any EventLoopGroup
 
-    /// Connects: the frame decoder and a `BenchClientHandler`, both on the connection's event loop.
+    /// Connects through the phone client's connector, with a `BenchClientHandler` after the frame decoder.
     func connect() async throws(BenchError) -> Connection {
         do {
-            let channel = try await ClientBootstrap(group: eventLoopGroup)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(.seconds(10))
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: Self.maximumReplySize)))
-                        try channel.pipeline.syncOperations.addHandler(BenchClientHandler(eventLoop: channel.eventLoop))
-                    }
-                }
-                .connect(host: host, port: port).get()
-            let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(
-                    try channel.pipeline.syncOperations.handler(type: BenchClientHandler.self),
-                    eventLoop: channel.eventLoop)
-            }.get()
+            let (channel, handler) = try await ServerConnector(
+                host: host, port: port, maximumFrameSize: Self.maximumReplySize, eventLoopGroup: eventLoopGroup
+            ).connect { BenchClientHandler(eventLoop: $0) }
             return Connection(channel: channel, handler: handler)
         } catch {
-            let underlying =
-                (error as? NIOConnectionError)?.connectionErrors.last?.error
-                ?? (error as? NIOConnectionError)?.dnsAError ?? error
-            throw .cannotConnect(host: host, port: port, reason: SocketErrorText.describe(underlying))
+            throw .cannotConnect(host: error.host, port: error.port, reason: error.reason)
         }
     }
 

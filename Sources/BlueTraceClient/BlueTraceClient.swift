@@ -7,7 +7,6 @@ import Synchronization
 
 /// A phone: one TCP session with the server, a UDP socket that sends and hears beacons, and a contact log.
 public struct BlueTraceClient: Sendable {
-    private typealias ServerChannel = NIOAsyncChannel<Inbound<ServerFrame>, ClientFrame>
     private typealias BeaconChannel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
 
     private let configuration: ClientConfiguration
@@ -41,30 +40,20 @@ public struct BlueTraceClient: Sendable {
     /// Runs the whole session: connects, binds the beacon socket, logs in, and executes commands from `input` until
     /// logout, end of input, or a lost connection.
     public func run(input: some LineInput) async throws -> ClientOutcome {
-        let serverChannel: ServerChannel
+        let (serverFrames, serverSink) = AsyncStream<Inbound<ServerFrame>>.makeStream()
+        let serverChannel: any Channel
         do {
-            serverChannel = try await ClientBootstrap(group: eventLoopGroup)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connectTimeout(.seconds(10))
-                .connect(host: configuration.serverHost, port: configuration.serverPort) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try MessagePipeline.configure(channel, inbound: ServerFrame.self, outbound: ClientFrame.self)
-                        return try ServerChannel(wrappingChannelSynchronously: channel)
-                    }
-                }
+            serverChannel = try await ServerConnector(
+                host: configuration.serverHost, port: configuration.serverPort, eventLoopGroup: eventLoopGroup
+            ).connect { _ in ServerFrameStreamHandler(sink: serverSink) }.channel
         } catch {
-            let underlying =
-                (error as? NIOConnectionError)?.connectionErrors.last?.error
-                ?? (error as? NIOConnectionError)?.dnsAError ?? error
-            throw ClientStartupError.serverUnreachable(
-                host: configuration.serverHost, port: configuration.serverPort,
-                reason: SocketErrorText.describe(underlying))
+            throw ClientStartupError.serverUnreachable(host: error.host, port: error.port, reason: error.reason)
         }
         let beaconChannel: BeaconChannel
         do {
             beaconChannel = try await bindBeaconSocket()
         } catch {
-            try? await serverChannel.channel.close()
+            try? await serverChannel.close()
             throw error
         }
         await onBeaconSocket(beaconChannel.channel.localAddress!)
@@ -72,52 +61,52 @@ public struct BlueTraceClient: Sendable {
             policy: RetentionPolicy(retention: configuration.contactRetention), clock: clock,
             format: configuration.timeFormat, logger: logger)
 
+        defer { serverChannel.close(promise: nil) }
         return try await beaconChannel.executeThenClose { beaconsIn, beaconsOut in
-            try await serverChannel.executeThenClose { serverIn, serverOut in
-                let (replies, repliesContinuation) = AsyncStream<ServerFrame>.makeStream()
-                let leaving = Flag()
-                let outcome = await withTaskGroup(of: ClientOutcome?.self) { group in
-                    group.addTask {
-                        await receiveBeacons(beaconsIn, into: book)
-                        return nil
-                    }
-                    group.addTask {
-                        await book.pruneContinuously()
-                        return nil
-                    }
-                    group.addTask {
-                        let wentAway = await forwardReplies(serverIn, to: repliesContinuation)
-                        if leaving.isSet { return nil }
-                        return wentAway ? .serverWentAway : .connectionLost
-                    }
-                    group.addTask {
-                        var session = CommandSession(
-                            configuration: configuration, clock: clock, transcript: transcript,
-                            observers: observers, logger: logger, book: book, server: serverOut, replies: replies,
-                            beacons: beaconsOut,
-                            onLeaving: { leaving.set() })
-                        return await session.run(input: input)
-                    }
-                    var outcome: ClientOutcome = .connectionLost
-                    for await result in group {
-                        if let result {
-                            outcome = result
-                            break
-                        }
-                    }
-                    group.cancelAll()
-                    return outcome
+            let (replies, repliesContinuation) = AsyncStream<ServerFrame>.makeStream()
+            let leaving = Flag()
+            let outcome = await withTaskGroup(of: ClientOutcome?.self) { group in
+                group.addTask {
+                    await receiveBeacons(beaconsIn, into: book)
+                    return nil
                 }
-                switch outcome {
-                case .connectionLost:
-                    transcript.write("> Lost the connection to the server. Exiting.")
-                case .serverWentAway:
-                    transcript.write("> The server has shut down. Exiting.")
-                default:
-                    break
+                group.addTask {
+                    await book.pruneContinuously()
+                    return nil
                 }
+                group.addTask {
+                    let wentAway = await forwardReplies(serverFrames, to: repliesContinuation)
+                    if leaving.isSet { return nil }
+                    return wentAway ? .serverWentAway : .connectionLost
+                }
+                group.addTask {
+                    var session = CommandSession(
+                        configuration: configuration, clock: clock, transcript: transcript,
+                        observers: observers, logger: logger, book: book,
+                        server: ServerFrameWriter(channel: serverChannel), replies: replies,
+                        beacons: beaconsOut,
+                        onLeaving: { leaving.set() })
+                    return await session.run(input: input)
+                }
+                var outcome: ClientOutcome = .connectionLost
+                for await result in group {
+                    if let result {
+                        outcome = result
+                        break
+                    }
+                }
+                group.cancelAll()
                 return outcome
             }
+            switch outcome {
+            case .connectionLost:
+                transcript.write("> Lost the connection to the server. Exiting.")
+            case .serverWentAway:
+                transcript.write("> The server has shut down. Exiting.")
+            default:
+                break
+            }
+            return outcome
         }
     }
 
@@ -136,29 +125,26 @@ public struct BlueTraceClient: Sendable {
         }
     }
 
-    /// Hands every frame to the command session. Returns whether the server announced it was going away.
+    /// Hands every frame to the command session, until the connection ends. Returns whether the server announced it
+    /// was going away.
     private func forwardReplies(
-        _ inbound: NIOAsyncChannelInboundStream<Inbound<ServerFrame>>,
-        to continuation: AsyncStream<ServerFrame>.Continuation
+        _ inbound: AsyncStream<Inbound<ServerFrame>>, to continuation: AsyncStream<ServerFrame>.Continuation
     ) async -> Bool {
         defer { continuation.finish() }
         var wentAway = false
-        do {
-            for try await item in inbound {
-                switch item {
-                case .message(let frame):
-                    if case .goingAway = frame.message {
-                        wentAway = true
-                    } else {
-                        continuation.yield(frame)
-                    }
-                case .malformed(let error):
-                    logger.warning("ignored an unreadable message from the server", metadata: ["error": "\(error)"])
+        for await item in inbound {
+            switch item {
+            case .message(let frame):
+                if case .goingAway = frame.message {
+                    wentAway = true
+                } else {
+                    continuation.yield(frame)
                 }
+            case .malformed(let error):
+                logger.warning("ignored an unreadable message from the server", metadata: ["error": "\(error)"])
             }
-        } catch {
-            logger.debug("server connection ended", metadata: ["error": "\(error)"])
         }
+        logger.debug("server connection ended")
         return wentAway
     }
 

@@ -11,7 +11,7 @@ struct CommandSession {
     let observers: [any PhoneObserver]
     let logger: Logger
     let book: ContactLogBook
-    let server: NIOAsyncChannelOutboundWriter<ClientFrame>
+    let server: ServerFrameWriter
     let replies: AsyncStream<ServerFrame>
     let beacons: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>
     /// Called just before the session ends the connection on purpose, so its closing is not taken for a failure.
@@ -24,7 +24,7 @@ struct CommandSession {
     init(
         configuration: ClientConfiguration, clock: any WallClock, transcript: any Transcript,
         observers: [any PhoneObserver], logger: Logger, book: ContactLogBook,
-        server: NIOAsyncChannelOutboundWriter<ClientFrame>, replies: AsyncStream<ServerFrame>,
+        server: ServerFrameWriter, replies: AsyncStream<ServerFrame>,
         beacons: NIOAsyncChannelOutboundWriter<AddressedEnvelope<ByteBuffer>>, onLeaving: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
