@@ -25,9 +25,19 @@ public final class TerminalWriter: Sendable {
         case idle
         /// Text is buffered and the writer thread has not taken it yet.
         case pending
+        /// The writer thread woke for text and waits up to `gatherTime` for more before it writes.
+        case gathering
+        /// The buffer holds `writeSize` bytes or more: the gathering writer should write now.
+        case full
         /// The writer thread is writing what it took.
         case writing
     }
+
+    /// How long the writer waits for more text once some arrived, so that a busy server's lines go out in a few large
+    /// writes instead of one small write (and one thread wake-up) per request.
+    static let gatherTime = 0.002
+    /// Bytes after which the writer writes at once, without waiting out `gatherTime`.
+    static let writeSize = 64 * 1024
 
     /// What the writer shares with its callers; read and changed only while `activity` is locked.
     private final class Buffer {
@@ -75,9 +85,18 @@ public final class TerminalWriter: Sendable {
         } else {
             appendNoticeOfDroppedLines()
             buffer.bytes.append(contentsOf: text.utf8)
-            if buffer.activity == .idle { buffer.activity = .pending }
         }
-        activity.unlock(withValue: buffer.activity)
+        // Only two changes wake anybody: the first text (the writer waits for it) and a full buffer (the gathering
+        // writer waits for that); every other write leaves the state as it is, and unlocks without a wake-up.
+        if buffer.activity == .idle, !buffer.bytes.isEmpty {
+            buffer.activity = .pending
+            activity.unlock(withValue: buffer.activity)
+        } else if buffer.activity == .gathering, buffer.bytes.count >= Self.writeSize {
+            buffer.activity = .full
+            activity.unlock(withValue: buffer.activity)
+        } else {
+            activity.unlock()
+        }
         if let warnDropped {
             // Made here, not stored: a logger made before the process sets up logging would write to standard output.
             Logger(label: "bluetrace.terminal").warning(
@@ -107,11 +126,17 @@ public final class TerminalWriter: Sendable {
         buffer.droppedLines = 0
     }
 
-    /// The writer thread: takes everything pending and writes it in one go, until the file descriptor is gone.
+    /// The writer thread: once text arrives, gathers more for up to `gatherTime` (or until `writeSize` bytes), takes
+    /// everything pending and writes it in one go; until the file descriptor is gone.
     private func drain() {
         var taken: [UInt8] = []
         while true {
             activity.lock(whenValue: .pending)
+            if buffer.bytes.count < Self.writeSize {
+                buffer.activity = .gathering
+                activity.unlock(withValue: buffer.activity)
+                if !activity.lock(whenValue: .full, timeoutSeconds: Self.gatherTime) { activity.lock() }
+            }
             swap(&taken, &buffer.bytes)
             buffer.activity = .writing
             activity.unlock(withValue: buffer.activity)
