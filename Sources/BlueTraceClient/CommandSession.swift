@@ -174,7 +174,7 @@ struct CommandSession {
             transcript.write("> Could not download a TempID: \(Self.describe(reply))")
             return nil
         }
-        wallet.fill(with: [(tempID, validity)] + following.map { ($0.tempID, $0.validity) })
+        wallet.fill(with: [IssuedTempID(tempID: tempID, validity: validity)] + following)
         report(.tempIDsDownloaded(count: 1 + following.count, renewal: renewal))
         transcript.write(["> TempID:", tempID.rawValue])
         if let last = following.last {
@@ -228,10 +228,11 @@ struct CommandSession {
             if let outcome = await downloadTempID(renewal: true) { return outcome }
         }
         let now = clock.now()
-        guard let (tempID, validity, isValid) = wallet.tempID(at: now) else {
+        guard let (issued, isValid) = wallet.tempID(at: now) else {
             transcript.write("> You have no TempID yet: run Download_tempID first.")
             return nil
         }
+        let (tempID, validity) = (issued.tempID, issued.validity)
         let format = configuration.timeFormat
         if !isValid {
             let when = now > validity.expiry ? "expired at" : "is not valid before"

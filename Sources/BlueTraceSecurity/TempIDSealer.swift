@@ -78,18 +78,19 @@ public struct TempIDSealer: Sendable {
     /// `start + i·lifetime` to `start + (i+1)·lifetime − 1`.
     public func sealBatch(
         user: String, count: Int, startingAt start: Timestamp, lifetime: Int64
-    ) throws(SealError) -> [(TempID, ValidityWindow)] {
+    ) throws(SealError) -> [IssuedTempID] {
         let span = Int64(count).multipliedReportingOverflow(by: lifetime)
         guard count >= 0, lifetime >= 1, !span.overflow,
             !start.secondsSinceEpoch.addingReportingOverflow(span.partialValue).overflow
         else { throw .invalidBatch(count: count, lifetime: lifetime) }
-        var batch: [(TempID, ValidityWindow)] = []
+        var batch: [IssuedTempID] = []
         batch.reserveCapacity(count)
         for index in 0..<count {
             let windowStart = start + Int64(index) * lifetime
             let validity = ValidityWindow(start: windowStart, expiry: windowStart + (lifetime - 1))
             guard let nonce = try? AES.GCM.Nonce(data: nonces.next()) else { throw .encryptionFailed }
-            batch.append((try seal(user: user, validity: validity, nonce: nonce), validity))
+            batch.append(
+                IssuedTempID(tempID: try seal(user: user, validity: validity, nonce: nonce), validity: validity))
         }
         return batch
     }

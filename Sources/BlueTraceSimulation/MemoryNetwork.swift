@@ -19,7 +19,7 @@ actor MemoryNetwork: PhoneNetwork {
     private var phones: [SimulatedPhone] = []
     private var appPhones: [Int] = []
     private var wallets: [TempIDWallet] = []
-    private var current: [(tempID: TempID, validity: ValidityWindow)?] = []
+    private var current: [IssuedTempID?] = []
     private var broadcasting: [Bool] = []
     /// The expiry of each phone's current TempID (Int64.min when it has none), to check without touching the ID.
     private var currentExpiry: [Int64] = []
@@ -75,7 +75,7 @@ actor MemoryNetwork: PhoneNetwork {
                 (index, try await authority.issueTempIDs(to: username))
             }
             for (index, grants) in batches {
-                wallets[index].fill(with: grants.map { ($0.tempID, $0.validity) })
+                wallets[index].fill(with: grants.map { IssuedTempID(tempID: $0.tempID, validity: $0.validity) })
                 current[index] = wallets[index].current(at: time)
                 currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
                 issued += grants.count

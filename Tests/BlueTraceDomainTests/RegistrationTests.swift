@@ -35,10 +35,10 @@ struct TempIDWalletTests {
     @Test func aSingleTempIDIsSentEvenWhenExpiredAndNeverRenewedAutomatically() {
         var wallet = TempIDWallet()
         #expect(wallet.tempID(at: ts(0)) == nil)
-        wallet.fill(with: [(tempID("11111111111111111111"), Self.window(0))])
+        wallet.fill(with: [IssuedTempID(tempID: tempID("11111111111111111111"), validity: Self.window(0))])
         #expect(wallet.tempID(at: ts(10))?.isValid == true)
         let late = wallet.tempID(at: ts(900))
-        #expect(late?.tempID == tempID("11111111111111111111"))
+        #expect(late?.issued.tempID == tempID("11111111111111111111"))
         #expect(late?.isValid == false)
         #expect(!wallet.needsRenewal(at: ts(10_000)))
     }
@@ -46,12 +46,14 @@ struct TempIDWalletTests {
     @Test func aBatchIsUsedInTurnAndRenewedWhenAllHaveExpired() {
         var wallet = TempIDWallet()
         wallet.fill(with: [
-            (tempID("B"), Self.window(900)), (tempID("A"), Self.window(0)), (tempID("C"), Self.window(1800)),
+            IssuedTempID(tempID: tempID("B"), validity: Self.window(900)),
+            IssuedTempID(tempID: tempID("A"), validity: Self.window(0)),
+            IssuedTempID(tempID: tempID("C"), validity: Self.window(1800)),
         ])
-        #expect(wallet.tempID(at: ts(0))?.tempID == tempID("A"))
-        #expect(wallet.tempID(at: ts(899))?.tempID == tempID("A"))
-        #expect(wallet.tempID(at: ts(900))?.tempID == tempID("B"))
-        #expect(wallet.tempID(at: ts(2699))?.tempID == tempID("C"))
+        #expect(wallet.tempID(at: ts(0))?.issued.tempID == tempID("A"))
+        #expect(wallet.tempID(at: ts(899))?.issued.tempID == tempID("A"))
+        #expect(wallet.tempID(at: ts(900))?.issued.tempID == tempID("B"))
+        #expect(wallet.tempID(at: ts(2699))?.issued.tempID == tempID("C"))
         #expect(!wallet.needsRenewal(at: ts(2699)))
         #expect(wallet.needsRenewal(at: ts(2700)))
         #expect(wallet.tempID(at: ts(2700))?.isValid == false)

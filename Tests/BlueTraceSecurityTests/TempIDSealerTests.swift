@@ -165,13 +165,14 @@ struct TempIDSealerTests {
     @Test func batchOf100HasContiguousWindowsAndDistinctTempIDs() throws {
         let batch = try Self.sealer.sealBatch(user: Self.user, count: 100, startingAt: sampleTime, lifetime: 900)
         #expect(batch.count == 100)
-        #expect(Set(batch.map(\.0)).count == 100)
-        #expect(batch.first?.1.start == sampleTime)
-        #expect(batch.last?.1.expiry == sampleTime + 100 * 900 - 1)
-        for (index, (tempID, validity)) in batch.enumerated() {
+        #expect(Set(batch.map(\.tempID)).count == 100)
+        #expect(batch.first?.validity.start == sampleTime)
+        #expect(batch.last?.validity.expiry == sampleTime + 100 * 900 - 1)
+        for (index, issued) in batch.enumerated() {
+            let (tempID, validity) = (issued.tempID, issued.validity)
             #expect(validity.start == sampleTime + Int64(index) * 900)
             #expect(validity.expiry == validity.start + 899)
-            if index > 0 { #expect(batch[index - 1].1.expiry + 1 == validity.start) }
+            if index > 0 { #expect(batch[index - 1].validity.expiry + 1 == validity.start) }
             #expect(Self.sealer.open(tempID) == .opened(user: Self.user, validity: validity))
         }
     }
