@@ -275,7 +275,7 @@ extension UnmatchedEntry: Codable {
 }
 
 /// Converts messages to and from the JSON payload of a frame.
-public struct MessageCoder {
+public struct MessageCoder: Sendable {
     // Shared by every coder (JSONDecoder and JSONEncoder are Sendable): each connection has two coders, and the
     // common messages never need Foundation's, so there is no reason to keep a pair per connection.
     private static let decoder = JSONDecoder()
