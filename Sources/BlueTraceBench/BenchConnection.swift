@@ -74,8 +74,9 @@ struct Connection {
     /// measured, and the error that ended it early, if one did. Cancelled, it stops waiting and counts the requests
     /// in flight as unanswered.
     mutating func runClosedLoop(_ loop: ClosedLoop) async throws -> (LatencyRecorder, BenchError?) {
-        var loop = loop
-        loop.firstID = nextID
+        var numbered = loop
+        numbered.firstID = nextID
+        let loop = numbered
         let handler = self.handler
         let eventLoop = channel.eventLoop
         let result = try await withTaskCancellationHandler {

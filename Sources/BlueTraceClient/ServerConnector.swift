@@ -1,6 +1,7 @@
 import BlueTraceWire
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Opens protocol connections to a server: TCP without Nagle's delay, the frame decoder, then the caller's handler,
 /// all on the connection's event loop. The one connector of the phone client and the bench (a TLS wrapper will be
@@ -31,23 +32,23 @@ public struct ServerConnector: Sendable {
         _ makeHandler: @escaping @Sendable (any EventLoop) -> Handler
     ) async throws(ServerUnreachable) -> (channel: any Channel, handler: NIOLoopBound<Handler>) {
         let maximumFrameSize = self.maximumFrameSize
+        // The handler is made on the connection's loop; this carries it out, bound to that loop.
+        let installed = Mutex<NIOLoopBound<Handler>?>(nil)
         do {
             let channel = try await ClientBootstrap(group: eventLoopGroup)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        let handler = makeHandler(channel.eventLoop)
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: maximumFrameSize)))
-                        try channel.pipeline.syncOperations.addHandler(makeHandler(channel.eventLoop))
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                        installed.withLock { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                     }
                 }
                 .connect(host: host, port: port).get()
-            let handler = try await channel.eventLoop.submit {
-                NIOLoopBound(
-                    try channel.pipeline.syncOperations.handler(type: Handler.self), eventLoop: channel.eventLoop)
-            }.get()
-            return (channel, handler)
+            return (channel, installed.withLock { $0! })
         } catch {
             let underlying =
                 (error as? NIOConnectionError)?.connectionErrors.last?.error

@@ -63,7 +63,7 @@ actor UDPNetwork: PhoneNetwork {
             await client.type(phone.username, MemoryNetwork.password)
             try await client.expect("Welcome to the BlueTrace Simulator!")
             await client.type("Download_tempID")
-            try await tally.waitUntil(timeout: .seconds(10)) { $0.downloads >= 1 }
+            _ = try await tally.waitUntil(timeout: .seconds(10)) { $0.downloads >= 1 }
             return (phone.index, client, tally)
         }
         for (index, client, tally) in started {
