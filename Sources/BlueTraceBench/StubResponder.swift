@@ -1,8 +1,6 @@
 import BlueTraceDomain
 import BlueTraceServer
 import BlueTraceWire
-import Logging
-import ServiceLifecycle
 
 /// The protocol stub's answers: every request gets a canned reply at once (no store, no password hashing, no TempID
 /// made), through the same transport as the real server (`BlueTraceServer`: its listener, child-channel setup and
@@ -28,18 +26,5 @@ struct StubResponder: SessionResponder {
                     .uploadReceipt(UploadReceipt(received: entries.count, matched: entries.count, unmatched: []))))
         case .logout: reply(SessionReply(.loggedOut, change: .close))
         }
-    }
-}
-
-/// The protocol stub as a server of its own, for measuring the transport from another process.
-public enum StubServer {
-    /// Serves canned replies on `host`:`port` until SIGINT or SIGTERM.
-    public static func run(host: String, port: Int, logger: Logger) async throws {
-        var limits = ConnectionLimits()
-        limits.connectionsPerSecondPerAddress = 1_000_000
-        let server = BlueTraceServer(
-            configuration: ServerConfiguration(host: host, port: port, blockDuration: 60, limits: limits),
-            responder: StubResponder(), logger: logger)
-        try await ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

@@ -13,7 +13,9 @@ import NIOConcurrencyHelpers
 /// Writes text for a person to a file descriptor (standard output) from a thread of its own, so that whoever writes
 /// never waits on the terminal.
 ///
-/// Text waits in a bounded buffer that the writer thread drains with one `write(2)` for everything pending. When the
+/// Text waits in a bounded buffer that the writer thread drains with one `write(2)` for everything pending, after
+/// gathering for up to `gatherTime` once text arrives (a person sees no delay; a busy server wakes the thread twice
+/// per batch instead of once per line). When the
 /// terminal falls so far behind that a block does not fit, the block is dropped (whole: a block is never cut), the
 /// program goes on, and once there is room again one line says how many lines were not shown. A warning is logged at
 /// most once a minute while lines are being dropped. Nothing that matters is lost this way: the store and the text
