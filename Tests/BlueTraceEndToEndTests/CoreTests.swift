@@ -1,4 +1,5 @@
 import BlueTraceAuthority
+import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceStore
 import Foundation
@@ -119,6 +120,55 @@ struct CoreTests {
             }
             // Not a timing assertion on speed: a hang would never get here; this says the failure was not a time-out.
             #expect(ContinuousClock.now - started < .seconds(30))
+        }
+    }
+}
+
+/// Collects a phone's events.
+final class PhoneEventLog: PhoneObserver {
+    private let events = Mutex<[PhoneEvent]>([])
+
+    var all: [PhoneEvent] { events.withLock { $0 } }
+
+    func observe(_ event: PhoneEvent) { events.withLock { $0.append(event) } }
+}
+
+/// What the server and the phones report as events, beside what they print.
+@Suite("Events")
+struct EventTests {
+    @Test("A phone reports downloads, beacons heard with their verdict, datagrams that are not beacons, and uploads")
+    func phoneEvents() async throws {
+        let directory = try TestDirectory()
+        try await withServer(in: directory) { server in
+            let events = PhoneEventLog()
+            let phone = try await server.client(observers: [events])
+            await phone.type("+61410777777", "datha457", "Download_tempID")
+            try await phone.expect("> TempID:")
+            try sendDatagram([0xFF, 0x00, 0x41], to: phone.beaconPort)
+            try await phone.expect("> received an invalid beacon from 127.0.0.1")
+            let valid = "12345678901234567891,13/05/2020 17:54:06,13/05/2020 18:09:05,1"
+            try sendDatagram(Array(valid.utf8), to: phone.beaconPort)
+            try await phone.expect("The beacon is valid.")
+            let expired = "12345678901234567892,14/05/2020 17:45:06,14/05/2020 18:00:05,1"
+            try sendDatagram(Array(expired.utf8), to: phone.beaconPort)
+            try await phone.expect("The beacon is invalid.")
+            await phone.type("Upload_contact_log")
+            try await phone.expect("Contact log uploaded")
+            let summary = events.all.map { event -> String in
+                switch event {
+                case .tempIDsDownloaded(let count, let renewal): "downloaded \(count) renewal \(renewal)"
+                case .invalidDatagram: "invalid datagram"
+                case .beaconHeard(let issued, let valid): "heard \(issued.tempID) valid \(valid)"
+                case .contactLogUploaded(let receipt): "uploaded \(receipt.received) traced \(receipt.matched)"
+                }
+            }
+            #expect(
+                summary == [
+                    "downloaded 1 renewal false", "invalid datagram", "heard 12345678901234567891 valid true",
+                    "heard 12345678901234567892 valid false", "uploaded 1 traced 1",
+                ])
+            await phone.type("logout")
+            #expect(try await phone.outcome() == .loggedOut)
         }
     }
 }

@@ -44,7 +44,8 @@ struct TestServer: Sendable {
 
     /// Starts a scripted client against this server with the same clock, UTC times and log directory.
     func client(
-        retention: Int64 = 180, logDirectory: String? = nil, register: Bool = false
+        retention: Int64 = 180, logDirectory: String? = nil, register: Bool = false,
+        observers: [any PhoneObserver] = []
     ) async throws
         -> ScriptedClient
     {
@@ -53,7 +54,7 @@ struct TestServer: Sendable {
                 serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
                 contactRetention: retention, logDirectory: logDirectory ?? directory, timeFormat: .utc,
                 register: register),
-            clock: clock, logger: quietLogger)
+            clock: clock, observers: observers, logger: quietLogger)
     }
 
     /// Starts a client and logs it in as `user`.
