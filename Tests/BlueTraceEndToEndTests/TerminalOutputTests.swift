@@ -84,3 +84,29 @@ struct TerminalOutputTests {
         #expect(lines.filter { $0.hasPrefix("x") }.count == shownBlocks, "no block is cut")
     }
 }
+
+/// What a `bluetrace` process printed reaches its standard output before it exits, on every way out.
+@Suite("Terminal output at exit")
+struct TerminalOutputAtExitTests {
+    @Test("The demo's last line is printed before the process ends")
+    func demoPrintsEverything() async throws {
+        let directory = try TestDirectory()
+        let (status, output, _) = try await runBluetrace(["demo"], in: directory.path)
+        #expect(status == 0)
+        #expect(
+            output.split(separator: "\n").last
+                == "demo     | Demo finished: every step behaved as the assignment describes.")
+    }
+
+    @Test("A client that exits with an error has printed its last words")
+    func errorExitPrintsEverything() async throws {
+        let directory = try TestDirectory()
+        try await withServer(in: directory) { server in
+            // No input at all: the client gives up before logging in, says so, and exits with status 1.
+            let (status, output, _) = try await runBluetrace(
+                ["client", "127.0.0.1", "\(server.port)", "0"], in: directory.path)
+            #expect(status == 1)
+            #expect(output.hasSuffix("> Input ended before a successful login. Exiting.\n"), "output: \(output)")
+        }
+    }
+}
