@@ -80,7 +80,7 @@ package final class TempIDIssuer: Sendable {
                 Result {
                     let grants = try keys.unwrap().sealer.sealBatch(
                         user: user, count: sealedBatchSize, startingAt: clock.now(), lifetime: policy.lifetime
-                    ).map { TempIDGrant(user: user, tempID: $0.tempID, validity: $0.validity) }
+                    ).map { TempIDGrant(user: user, issued: $0) }
                     try journal?.append(grants.map { TempIDFile.line(for: $0, format: format) })
                     return grants
                 })

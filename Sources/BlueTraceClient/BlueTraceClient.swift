@@ -182,7 +182,7 @@ public struct BlueTraceClient: Sendable {
                 }
                 for observer in observers {
                     observer.observe(
-                        .beaconHeard(IssuedTempID(tempID: beacon.tempID, validity: beacon.validity), valid: valid))
+                        .beaconHeard(beacon.issued, valid: valid))
                 }
                 transcript.write(
                     ["> received beacon:"] + ClientText.fields(of: beacon, format: format)

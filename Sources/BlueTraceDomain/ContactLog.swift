@@ -1,17 +1,29 @@
 /// One encounter in a phone's contact log: the TempID it heard, that TempID's validity, and when it was heard.
 public struct ContactLogEntry: Hashable, Sendable {
-    /// The TempID received in the beacon.
-    public var tempID: TempID
-    /// The validity the beacon declared.
-    public var validity: ValidityWindow
+    /// The TempID received in the beacon, with the validity the beacon declared.
+    public var issued: IssuedTempID
     /// When this phone received the beacon.
     public var receivedAt: Timestamp
+    /// The TempID (part of `issued`).
+    public var tempID: TempID {
+        get { issued.tempID }
+        set { issued.tempID = newValue }
+    }
+    /// When the TempID is valid (part of `issued`).
+    public var validity: ValidityWindow {
+        get { issued.validity }
+        set { issued.validity = newValue }
+    }
 
     /// Creates an entry.
-    public init(tempID: TempID, validity: ValidityWindow, receivedAt: Timestamp) {
-        self.tempID = tempID
-        self.validity = validity
+    public init(issued: IssuedTempID, receivedAt: Timestamp) {
+        self.issued = issued
         self.receivedAt = receivedAt
+    }
+
+    /// Creates an entry for `tempID`, declared valid during `validity`.
+    public init(tempID: TempID, validity: ValidityWindow, receivedAt: Timestamp) {
+        self.init(issued: IssuedTempID(tempID: tempID, validity: validity), receivedAt: receivedAt)
     }
 }
 

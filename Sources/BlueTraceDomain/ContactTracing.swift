@@ -1,22 +1,34 @@
 /// One encounter as a positive user reported it in an upload.
 public struct ReportedEncounter: Hashable, Sendable {
-    /// The TempID the user's phone heard.
-    public var tempID: TempID
-    /// The validity the beacon declared.
-    public var validity: ValidityWindow
+    /// The TempID the user's phone heard, with the validity the beacon declared.
+    public var issued: IssuedTempID
     /// When the phone heard it, if the upload says.
     public var receivedAt: Timestamp?
+    /// The TempID (part of `issued`).
+    public var tempID: TempID {
+        get { issued.tempID }
+        set { issued.tempID = newValue }
+    }
+    /// When the TempID is valid (part of `issued`).
+    public var validity: ValidityWindow {
+        get { issued.validity }
+        set { issued.validity = newValue }
+    }
 
     /// Creates a reported encounter.
-    public init(tempID: TempID, validity: ValidityWindow, receivedAt: Timestamp? = nil) {
-        self.tempID = tempID
-        self.validity = validity
+    public init(issued: IssuedTempID, receivedAt: Timestamp? = nil) {
+        self.issued = issued
         self.receivedAt = receivedAt
+    }
+
+    /// Creates a reported encounter of `tempID`, declared valid during `validity`.
+    public init(tempID: TempID, validity: ValidityWindow, receivedAt: Timestamp? = nil) {
+        self.init(issued: IssuedTempID(tempID: tempID, validity: validity), receivedAt: receivedAt)
     }
 
     /// The encounter a contact-log entry describes.
     public init(_ entry: ContactLogEntry) {
-        self.init(tempID: entry.tempID, validity: entry.validity, receivedAt: entry.receivedAt)
+        self.init(issued: entry.issued, receivedAt: entry.receivedAt)
     }
 }
 

@@ -98,16 +98,28 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 public struct TempIDGrant: Hashable, Sendable {
     /// The user (phone number) the TempID was issued to.
     public var user: String
-    /// The TempID itself.
-    public var tempID: TempID
-    /// When the TempID is valid.
-    public var validity: ValidityWindow
+    /// The TempID and when it is valid.
+    public var issued: IssuedTempID
+    /// The TempID (part of `issued`).
+    public var tempID: TempID {
+        get { issued.tempID }
+        set { issued.tempID = newValue }
+    }
+    /// When the TempID is valid (part of `issued`).
+    public var validity: ValidityWindow {
+        get { issued.validity }
+        set { issued.validity = newValue }
+    }
 
     /// Creates a grant.
-    public init(user: String, tempID: TempID, validity: ValidityWindow) {
+    public init(user: String, issued: IssuedTempID) {
         self.user = user
-        self.tempID = tempID
-        self.validity = validity
+        self.issued = issued
+    }
+
+    /// Creates a grant of `tempID`, valid during `validity`.
+    public init(user: String, tempID: TempID, validity: ValidityWindow) {
+        self.init(user: user, issued: IssuedTempID(tempID: tempID, validity: validity))
     }
 }
 

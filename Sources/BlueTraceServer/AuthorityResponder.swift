@@ -65,7 +65,7 @@ public struct AuthorityResponder: SessionResponder {
             authority.issueTempIDs(to: user) { [logger] result in
                 switch result {
                 case .success(let grants):
-                    let following = grants.dropFirst().map { IssuedTempID(tempID: $0.tempID, validity: $0.validity) }
+                    let following = grants.dropFirst().map(\.issued)
                     reply(SessionReply(.tempID(grants[0].tempID, grants[0].validity, following: following)))
                 case .failure(let error):
                     reply(Self.failed(message, error, logger))

@@ -75,7 +75,7 @@ actor MemoryNetwork: PhoneNetwork {
                 (index, try await authority.issueTempIDs(to: username))
             }
             for (index, grants) in batches {
-                wallets[index].fill(with: grants.map { IssuedTempID(tempID: $0.tempID, validity: $0.validity) })
+                wallets[index].fill(with: grants.map(\.issued))
                 current[index] = wallets[index].current(at: time)
                 currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
                 issued += grants.count

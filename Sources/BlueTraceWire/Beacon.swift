@@ -15,15 +15,27 @@ public struct Beacon: Hashable, Sendable {
     /// Bytes after the TempID in both fixed layouts: start, expiry and version.
     private static let trailerSize = 2 * TimestampFormat.length + 1
 
-    /// The sender's TempID.
-    public var tempID: TempID
-    /// When the TempID is valid, as the sender declares.
-    public var validity: ValidityWindow
+    /// The sender's TempID, with the validity the sender declares.
+    public var issued: IssuedTempID
+    /// The TempID (part of `issued`).
+    public var tempID: TempID {
+        get { issued.tempID }
+        set { issued.tempID = newValue }
+    }
+    /// When the TempID is valid (part of `issued`).
+    public var validity: ValidityWindow {
+        get { issued.validity }
+        set { issued.validity = newValue }
+    }
 
-    /// Creates a beacon.
+    /// Creates a beacon carrying `issued`.
+    public init(issued: IssuedTempID) {
+        self.issued = issued
+    }
+
+    /// Creates a beacon carrying `tempID`, declared valid during `validity`.
     public init(tempID: TempID, validity: ValidityWindow) {
-        self.tempID = tempID
-        self.validity = validity
+        self.init(issued: IssuedTempID(tempID: tempID, validity: validity))
     }
 
     /// The beacon protocol version this beacon is sent with: 1 for 20-digit TempIDs, 2 for any other.
