@@ -1,19 +1,9 @@
 /// One encounter in a phone's contact log: the TempID it heard, that TempID's validity, and when it was heard.
-public struct ContactLogEntry: Hashable, Sendable {
+public struct ContactLogEntry: Hashable, Sendable, CarriesIssuedTempID {
     /// The TempID received in the beacon, with the validity the beacon declared.
     public var issued: IssuedTempID
     /// When this phone received the beacon.
     public var receivedAt: Timestamp
-    /// The TempID (part of `issued`).
-    public var tempID: TempID {
-        get { issued.tempID }
-        set { issued.tempID = newValue }
-    }
-    /// When the TempID is valid (part of `issued`).
-    public var validity: ValidityWindow {
-        get { issued.validity }
-        set { issued.validity = newValue }
-    }
 
     /// Creates an entry.
     public init(issued: IssuedTempID, receivedAt: Timestamp) {

@@ -1,19 +1,9 @@
 /// One encounter as a positive user reported it in an upload.
-public struct ReportedEncounter: Hashable, Sendable {
+public struct ReportedEncounter: Hashable, Sendable, CarriesIssuedTempID {
     /// The TempID the user's phone heard, with the validity the beacon declared.
     public var issued: IssuedTempID
     /// When the phone heard it, if the upload says.
     public var receivedAt: Timestamp?
-    /// The TempID (part of `issued`).
-    public var tempID: TempID {
-        get { issued.tempID }
-        set { issued.tempID = newValue }
-    }
-    /// When the TempID is valid (part of `issued`).
-    public var validity: ValidityWindow {
-        get { issued.validity }
-        set { issued.validity = newValue }
-    }
 
     /// Creates a reported encounter.
     public init(issued: IssuedTempID, receivedAt: Timestamp? = nil) {

@@ -95,21 +95,11 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 }
 
 /// The record that ties a TempID to the user it was issued to, and when it is valid.
-public struct TempIDGrant: Hashable, Sendable {
+public struct TempIDGrant: Hashable, Sendable, CarriesIssuedTempID {
     /// The user (phone number) the TempID was issued to.
     public var user: String
     /// The TempID and when it is valid.
     public var issued: IssuedTempID
-    /// The TempID (part of `issued`).
-    public var tempID: TempID {
-        get { issued.tempID }
-        set { issued.tempID = newValue }
-    }
-    /// When the TempID is valid (part of `issued`).
-    public var validity: ValidityWindow {
-        get { issued.validity }
-        set { issued.validity = newValue }
-    }
 
     /// Creates a grant.
     public init(user: String, issued: IssuedTempID) {

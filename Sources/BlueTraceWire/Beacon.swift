@@ -5,7 +5,7 @@ import BlueTraceDomain
 /// Version 1 is the assignment's fixed 59-byte layout for 20-digit TempIDs. Version 2 (docs/PROTOCOL.md) is the same
 /// layout for TempIDs of any length (sealed ones are 80 characters): TempID, start, expiry, then the character `2`;
 /// the TempID is everything before the last 39 bytes.
-public struct Beacon: Hashable, Sendable {
+public struct Beacon: Hashable, Sendable, CarriesIssuedTempID {
     /// The protocol version of the assignment's beacons (the character `1`).
     public static let assignmentVersion: UInt8 = 1
     /// The extended version, for TempIDs that are not 20 digits (the character `2`).
@@ -17,16 +17,6 @@ public struct Beacon: Hashable, Sendable {
 
     /// The sender's TempID, with the validity the sender declares.
     public var issued: IssuedTempID
-    /// The TempID (part of `issued`).
-    public var tempID: TempID {
-        get { issued.tempID }
-        set { issued.tempID = newValue }
-    }
-    /// When the TempID is valid (part of `issued`).
-    public var validity: ValidityWindow {
-        get { issued.validity }
-        set { issued.validity = newValue }
-    }
 
     /// Creates a beacon carrying `issued`.
     public init(issued: IssuedTempID) {

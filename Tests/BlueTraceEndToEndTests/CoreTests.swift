@@ -54,14 +54,17 @@ final class CountingStore: AuthorityStore {
     }
 }
 
-/// Collects the authority's events.
-final class EventLog: AuthorityObserver {
-    private let events = Mutex<[AuthorityEvent]>([])
+/// Collects the events a server or a phone reports.
+final class EventLog<Event: Sendable>: Sendable {
+    private let events = Mutex<[Event]>([])
 
-    var all: [AuthorityEvent] { events.withLock { $0 } }
+    var all: [Event] { events.withLock { $0 } }
 
-    func observe(_ event: AuthorityEvent) { events.withLock { $0.append(event) } }
+    func observe(_ event: Event) { events.withLock { $0.append(event) } }
 }
+
+extension EventLog: AuthorityObserver where Event == AuthorityEvent {}
+extension EventLog: PhoneObserver where Event == PhoneEvent {}
 
 /// The core without a transport: group commit under racing requests, events, and the in-process runner.
 @Suite("Core")
@@ -70,7 +73,7 @@ struct CoreTests {
     func racingRequestsAreBatched() async throws {
         let directory = try TestDirectory()
         let store = try CountingStore()
-        let events = EventLog()
+        let events = EventLog<AuthorityEvent>()
         let configuration = ServerConfiguration(
             port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: "\(directory.path)/tempIDs.txt",
             databasePath: nil, passwordParameters: .fast, timeFormat: .utc)
@@ -124,15 +127,6 @@ struct CoreTests {
     }
 }
 
-/// Collects a phone's events.
-final class PhoneEventLog: PhoneObserver {
-    private let events = Mutex<[PhoneEvent]>([])
-
-    var all: [PhoneEvent] { events.withLock { $0 } }
-
-    func observe(_ event: PhoneEvent) { events.withLock { $0.append(event) } }
-}
-
 /// What the server and the phones report as events, beside what they print.
 @Suite("Events")
 struct EventTests {
@@ -140,7 +134,7 @@ struct EventTests {
     func phoneEvents() async throws {
         let directory = try TestDirectory()
         try await withServer(in: directory) { server in
-            let events = PhoneEventLog()
+            let events = EventLog<PhoneEvent>()
             let phone = try await server.client(observers: [events])
             await phone.type("+61410777777", "datha457", "Download_tempID")
             try await phone.expect("> TempID:")
