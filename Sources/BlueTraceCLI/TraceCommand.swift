@@ -26,7 +26,7 @@ struct TraceCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: database) else {
             throw ValidationError("no database at \(database); pass --database PATH (the server's --database).")
         }
-        let store = try SQLiteStore(path: database)
+        let store = try SQLiteStore(path: database, exclusive: false)
         let contacts = try await store.tracedContacts(of: phone)
         print(Self.render(contacts, of: phone, json: json, format: TimestampFormat()))
     }

@@ -31,20 +31,24 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// A 20-digit TempID as the numbers its first and last 10 digits make; `nil` for any other TempID. The pairs sort
     /// in the same order as the texts, so they can stand for them where comparing strings would cost too much.
-    public var decimalHalves: (high: UInt64, low: UInt64)? {
+    public var decimalHalves: (high: UInt64, low: UInt64)? { Self.decimalHalves(ofUTF8: rawValue.utf8) }
+
+    /// The halves of the 20-digit TempID whose text is `utf8`, or `nil` when it is not one: the same rule as
+    /// `decimalHalves`, for text read straight from a buffer (a database column) without making a `String`.
+    public static func decimalHalves(ofUTF8 utf8: some Sequence<UInt8>) -> (high: UInt64, low: UInt64)? {
         var halves: (high: UInt64, low: UInt64) = (0, 0)
         var count = 0
-        for byte in rawValue.utf8 {
+        for byte in utf8 {
             let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10, count < Self.decimalLength else { return nil }
-            if count < Self.decimalLength / 2 {
+            guard digit < 10, count < decimalLength else { return nil }
+            if count < decimalLength / 2 {
                 halves.high = halves.high * 10 + UInt64(digit)
             } else {
                 halves.low = halves.low * 10 + UInt64(digit)
             }
             count += 1
         }
-        return count == Self.decimalLength ? halves : nil
+        return count == decimalLength ? halves : nil
     }
 
     /// A fresh 20-digit TempID drawn uniformly from `generator` (use a cryptographically secure one).

@@ -71,6 +71,13 @@ struct RawStatement: ~Copyable {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
     }
 
+    /// Runs `body` on the bytes of the text in `column` (0-based) of the current row, valid only during the call.
+    func withText<Result>(at column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        let bytes = sqlite3_column_text(handle, column)
+        return body(
+            UnsafeBufferPointer(start: bytes, count: bytes == nil ? 0 : Int(sqlite3_column_bytes(handle, column))))
+    }
+
     /// The integer in `column` (0-based) of the current row.
     func int64(at column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
@@ -78,10 +85,13 @@ struct RawStatement: ~Copyable {
 
     /// The number of rows the last run changed.
     var changes: Int { Int(sqlite3_changes(connection)) }
+
+    /// The rowid of the row the connection inserted last.
+    var lastInsertedRow: Int64 { sqlite3_last_insert_rowid(connection) }
 }
 
-/// The one way a TempID mapping is written: issued (`imported` false) or read from tempIDs.txt (`imported` true);
-/// a TempID already stored is left as it is (the first mapping wins).
+/// The one way a TempID mapping is written: issued (`imported` false) or read from tempIDs.txt (`imported` true).
+/// It appends a row; whether the TempID is new is for the store's `TempIDIndex` to say before.
 struct TempIDInsert: ~Copyable {
     private let statement: RawStatement
 
@@ -90,20 +100,20 @@ struct TempIDInsert: ~Copyable {
         statement = try RawStatement(
             db,
             sql: """
-                INSERT OR IGNORE INTO tempID (tempID, username, start, expiry, issuedAt, imported)
+                INSERT INTO tempID (tempID, username, start, expiry, issuedAt, imported)
                 VALUES (?, ?, ?, ?, ?, \(imported ? 1 : 0))
                 """)
     }
 
-    /// Writes `grant`; returns whether it was new.
-    func callAsFunction(_ grant: TempIDGrant, issuedAt time: Timestamp) throws -> Bool {
+    /// Appends `grant`; returns the row that holds it.
+    func callAsFunction(_ grant: TempIDGrant, issuedAt time: Timestamp) throws -> Int64 {
         statement.bind(grant.tempID.rawValue, at: 1)
         statement.bind(grant.user, at: 2)
         statement.bind(grant.validity.start.secondsSinceEpoch, at: 3)
         statement.bind(grant.validity.expiry.secondsSinceEpoch, at: 4)
         statement.bind(time.secondsSinceEpoch, at: 5)
         try statement.run()
-        return statement.changes == 1
+        return statement.lastInsertedRow
     }
 }
 

@@ -1,15 +1,27 @@
 import BlueTraceDomain
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded default store: one SQLite file through GRDB, in WAL mode, schema kept by migrations.
 ///
 /// GRDB runs every access on its own serial writer queue or reader pool, never on a NIO event loop.
+/// TempIDs are appended to a table in the order they are issued and found through `TempIDIndex`, kept in memory: the
+/// process that issues TempIDs must be the only one writing them, so a server holds the database's lock file
+/// (`<path>-server.lock`) for as long as the store is open.
 public final class SQLiteStore: AuthorityStore {
     private let writer: any DatabaseWriter
+    /// Where each stored TempID lives; `nil` until first needed. Changed only on the writer queue, after the
+    /// transaction it mirrors has committed.
+    private let tempIDIndex = Mutex<TempIDIndex?>(nil)
+    private let lock: ServerLock?
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws(StoreError) {
+    ///
+    /// An `exclusive` store (a server's) takes the database's lock, failing when another server holds it, and loads
+    /// its TempID index at once; a store that is not (`bluetrace trace`, which only reads) does neither.
+    public init(path: String, exclusive: Bool = true) throws(StoreError) {
+        lock = exclusive ? try ServerLock(databasePath: path) : nil
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
@@ -26,6 +38,7 @@ public final class SQLiteStore: AuthorityStore {
             }
             writer = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
+            if exclusive { try writer.read { db in try withIndex(loadingWith: db) { _ in } } }
         } catch {
             throw StoreError.cannotOpen(path: path, reason: "\(error)")
         }
@@ -33,6 +46,7 @@ public final class SQLiteStore: AuthorityStore {
 
     /// Opens a private in-memory database (for tests and simulations).
     public init() throws(StoreError) {
+        lock = nil
         do {
             writer = try DatabaseQueue()
             try Self.migrator.migrate(writer)
@@ -131,6 +145,23 @@ public final class SQLiteStore: AuthorityStore {
                     CREATE INDEX encounter_on_uploadId ON encounter(uploadId);
                     """)
         }
+        migrator.registerMigration("v6: TempIDs appended in issue order, found through an index in memory") { db in
+            // A B-tree keyed by a random 20-digit number puts every new TempID on a random page: storing one cost
+            // about four times as much as appending it (docs/DATA-MODEL.md). Rows now follow the order of issue, and
+            // `TempIDIndex` maps TempIDs to rows; expiry follows issue order, so its index is appended to as well.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tempID_v6 (
+                        id INTEGER PRIMARY KEY,
+                        tempID TEXT NOT NULL, username TEXT NOT NULL, start INTEGER NOT NULL, expiry INTEGER NOT NULL,
+                        issuedAt INTEGER NOT NULL, imported BOOLEAN NOT NULL DEFAULT 0);
+                    INSERT INTO tempID_v6 (tempID, username, start, expiry, issuedAt, imported)
+                        SELECT tempID, username, start, expiry, issuedAt, imported FROM tempID ORDER BY issuedAt, tempID;
+                    DROP TABLE tempID;
+                    ALTER TABLE tempID_v6 RENAME TO tempID;
+                    CREATE INDEX tempID_on_expiry ON tempID(expiry);
+                    """)
+        }
         return migrator
     }
 
@@ -194,37 +225,98 @@ public final class SQLiteStore: AuthorityStore {
     ) {
         // Queued behind the writes already waiting (logins, uploads), never ahead of them.
         writer.asyncWriteWithoutTransaction { db in
-            completion(
-                Result {
-                    var recorded: [Bool] = []
-                    recorded.reserveCapacity(grants.count)
-                    try db.inTransaction {
-                        let insert = try TempIDInsert(db, imported: false)
-                        for grant in grants { recorded.append(try insert(grant, issuedAt: time)) }
-                        return .commit
-                    }
-                    return recorded
-                })
+            completion(Result { try self.appendNew(grants, imported: false, issuedAt: time, in: db) })
         }
     }
 
     public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {
-        try await writer.write { db in
-            let insert = try TempIDInsert(db, imported: true)
-            return try grants.reduce(0) { inserted, grant in try insert(grant, issuedAt: time) ? inserted + 1 : inserted
+        try await writer.writeWithoutTransaction { db in
+            try self.appendNew(grants, imported: true, issuedAt: time, in: db).reduce(0) { $1 ? $0 + 1 : $0 }
+        }
+    }
+
+    /// Appends, in one transaction, those of `grants` that are not stored yet (the first mapping of a TempID wins),
+    /// indexes them once it has committed, and tells for each grant whether it was new. Runs on the writer queue, the
+    /// only place the index changes, so nothing can store the same TempID between the check and the commit.
+    private func appendNew(
+        _ grants: [TempIDGrant], imported: Bool, issuedAt time: Timestamp, in db: Database
+    ) throws -> [Bool] {
+        var isNew = try withIndex(loadingWith: db) { index in grants.map { index.row(of: $0.tempID) == nil } }
+        var appended: [(tempID: TempID, row: Int64)] = []
+        appended.reserveCapacity(grants.count)
+        try db.inTransaction {
+            let insert = try TempIDInsert(db, imported: imported)
+            var inThisBatch: Set<TempID> = []
+            for (position, grant) in grants.enumerated() where isNew[position] {
+                guard grants.count == 1 || inThisBatch.insert(grant.tempID).inserted else {
+                    isNew[position] = false
+                    continue
+                }
+                appended.append((grant.tempID, try insert(grant, issuedAt: time)))
+            }
+            return .commit
+        }
+        try withIndex(loadingWith: db) { index in
+            for (tempID, row) in appended { index.insert(tempID, row: row) }
+        }
+        return isNew
+    }
+
+    /// Runs `body` on the TempID index under its lock, reading it from the `tempID` table through `db` first if this
+    /// is its first use.
+    private func withIndex<Result>(
+        loadingWith db: Database, _ body: (inout TempIDIndex) throws -> Result
+    ) throws -> Result {
+        try tempIDIndex.withLock { index in
+            if index == nil { index = try Self.loadIndex(db) }
+            return try body(&index!)
+        }
+    }
+
+    /// The index of every TempID in the `tempID` table (the first row of a TempID stored twice).
+    private static func loadIndex(_ db: Database) throws -> TempIDIndex {
+        let rowCount = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tempID") ?? 0
+        var keys: [TempIDIndex.Key] = []
+        var rows: [Int64] = []
+        keys.reserveCapacity(rowCount)
+        rows.reserveCapacity(rowCount)
+        var others: [TempID: Int64] = [:]
+        let select = try RawStatement(db, sql: "SELECT id, tempID FROM tempID ORDER BY id")
+        while try select.step() {
+            let row = select.int64(at: 0)
+            if let halves = select.withText(at: 1, { TempID.decimalHalves(ofUTF8: $0) }) {
+                keys.append(TempIDIndex.Key(high: halves.high, low: halves.low))
+                rows.append(row)
+            } else if let tempID = TempID(select.text(at: 1)), others[tempID] == nil {
+                others[tempID] = row
             }
         }
+        return TempIDIndex(keys: keys, rows: rows, others: others)
     }
 
     public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
         guard !tempIDs.isEmpty else { return [:] }
         let keys = Self.lookupOrder(tempIDs)
-        // A large upload is looked up in contiguous parts on several reader connections at once (one per core).
-        let parts = keys.count < 100_000 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 4)
-        let partSize = (keys.count + parts - 1) / parts
+        // Rows from the index (in slices, so TempIDs can be issued between them), then read in row order.
+        var located = try await writer.read { db in
+            var located: [(row: Int64, tempID: TempID)] = []
+            located.reserveCapacity(keys.count)
+            for start in stride(from: 0, to: keys.count, by: 16_384) {
+                try self.withIndex(loadingWith: db) { index in
+                    for tempID in keys[start..<min(start + 16_384, keys.count)] {
+                        if let row = index.row(of: tempID) { located.append((row, tempID)) }
+                    }
+                }
+            }
+            return located
+        }
+        located.sort { $0.row < $1.row }
+        // A large upload is read in contiguous parts on several reader connections at once (one per core).
+        let parts = located.count < 100_000 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 4)
+        let partSize = max(1, (located.count + parts - 1) / parts)
         let found = try await withThrowingTaskGroup(of: [TempIDGrant].self) { group in
-            for start in stride(from: 0, to: keys.count, by: partSize) {
-                let part = keys[start..<min(start + partSize, keys.count)]
+            for start in stride(from: 0, to: located.count, by: partSize) {
+                let part = located[start..<min(start + partSize, located.count)]
                 group.addTask { try await self.lookUp(part) }
             }
             return try await group.reduce(into: []) { $0.append(contentsOf: $1) }
@@ -232,14 +324,15 @@ public final class SQLiteStore: AuthorityStore {
         return Dictionary(found.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// The stored mappings of `keys` (distinct, in key order), read in one transaction.
-    private func lookUp(_ keys: ArraySlice<TempID>) async throws -> [TempIDGrant] {
+    /// The mappings stored in `rows` (in row order), read in one transaction. A row deleted by retention since the
+    /// index named it is simply not found.
+    private func lookUp(_ rows: ArraySlice<(row: Int64, tempID: TempID)>) async throws -> [TempIDGrant] {
         try await writer.read { db in
-            let select = try RawStatement(db, sql: "SELECT username, start, expiry FROM tempID WHERE tempID = ?")
+            let select = try RawStatement(db, sql: "SELECT username, start, expiry FROM tempID WHERE id = ?")
             var found: [TempIDGrant] = []
-            found.reserveCapacity(keys.count)
-            for tempID in keys {
-                select.bind(tempID.rawValue, at: 1)
+            found.reserveCapacity(rows.count)
+            for (row, tempID) in rows {
+                select.bind(row, at: 1)
                 if try select.step() {
                     found.append(
                         TempIDGrant(
@@ -254,10 +347,10 @@ public final class SQLiteStore: AuthorityStore {
         }
     }
 
-    /// The distinct TempIDs in the table's key order, so each lookup lands beside the last one in the B-tree.
+    /// The distinct TempIDs, each once, 20-digit ones first in the order of their text.
     ///
-    /// 20-digit TempIDs are ordered by their `decimalHalves`, the same order as their text (SQLite compares text
-    /// bytewise) at a fraction of the cost of comparing strings: for a million-entry upload, 0.1 s instead of 2 s.
+    /// 20-digit TempIDs are ordered and compared by their `decimalHalves`, the same order as their text at a
+    /// fraction of the cost of comparing strings: for a million-entry upload, 0.1 s instead of 2 s.
     static func lookupOrder(_ tempIDs: [TempID]) -> [TempID] {
         var decimal: [(key: (high: UInt64, low: UInt64), index: Int)] = []
         decimal.reserveCapacity(tempIDs.count)
@@ -311,22 +404,32 @@ public final class SQLiteStore: AuthorityStore {
 
     public func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
         let seconds = cutoff.secondsSinceEpoch
-        return try await writer.write { db in
-            let encounters =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT COUNT(*) FROM encounter JOIN upload ON upload.id = encounter.uploadId "
-                        + "WHERE upload.receivedAt < ?", arguments: [seconds]) ?? 0
-            try db.execute(sql: "DELETE FROM upload WHERE receivedAt < ?", arguments: [seconds])
-            let uploads = db.changesCount
-            try db.execute(sql: "DELETE FROM tempID WHERE expiry < ? AND NOT imported", arguments: [seconds])
-            let tempIDs = db.changesCount
-            try db.execute(
-                sql: "DELETE FROM loginState WHERE updatedAt < ? AND (blockedUntil IS NULL OR blockedUntil < ?)",
-                arguments: [seconds, seconds])
-            let loginStates = db.changesCount
-            return RetentionReport(
-                uploads: uploads, encounters: encounters, tempIDs: tempIDs, loginStates: loginStates)
+        return try await writer.writeWithoutTransaction { db in
+            var report = RetentionReport(uploads: 0, encounters: 0, tempIDs: 0, loginStates: 0)
+            var deletedTempIDs: [TempID] = []
+            try db.inTransaction {
+                report.encounters =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT COUNT(*) FROM encounter JOIN upload ON upload.id = encounter.uploadId "
+                            + "WHERE upload.receivedAt < ?", arguments: [seconds]) ?? 0
+                try db.execute(sql: "DELETE FROM upload WHERE receivedAt < ?", arguments: [seconds])
+                report.uploads = db.changesCount
+                let delete = try RawStatement(
+                    db, sql: "DELETE FROM tempID WHERE expiry < ? AND NOT imported RETURNING tempID")
+                delete.bind(seconds, at: 1)
+                while try delete.step() {
+                    if let tempID = TempID(delete.text(at: 0)) { deletedTempIDs.append(tempID) }
+                }
+                report.tempIDs = deletedTempIDs.count
+                try db.execute(
+                    sql: "DELETE FROM loginState WHERE updatedAt < ? AND (blockedUntil IS NULL OR blockedUntil < ?)",
+                    arguments: [seconds, seconds])
+                report.loginStates = db.changesCount
+                return .commit
+            }
+            try self.withIndex(loadingWith: db) { index in index.remove(deletedTempIDs) }
+            return report
         }
     }
 
@@ -359,14 +462,19 @@ public final class SQLiteStore: AuthorityStore {
 }
 
 /// Why the store could not be used; says what to do.
-public enum StoreError: Error, CustomStringConvertible {
+public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The database file could not be opened or migrated.
     case cannotOpen(path: String, reason: String)
+    /// Another server has the database open (its lock file is held).
+    case inUse(path: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason):
             "cannot open the database \(path): \(reason). Check the path and its permissions, or pass --database PATH."
+        case .inUse(let path):
+            "the database \(path) is in use by another bluetrace server. Stop that server, or give this one a "
+                + "database of its own with --database PATH."
         }
     }
 }

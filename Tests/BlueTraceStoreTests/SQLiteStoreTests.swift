@@ -16,7 +16,7 @@ private func temporaryPath() -> String {
 }
 
 private func removeDatabase(_ path: String) {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    for suffix in ["", "-wal", "-shm", "-server.lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 
 @Suite("SQLite store")
@@ -87,11 +87,13 @@ struct SQLiteStoreTests {
             applied == [
                 "v1", "v2: malformed details, imported TempIDs, trace indexes", "v3: TempIDs in a table without rowid",
                 "v4: no index on encounter contacts", "v5: encounters keyed by rowid without AUTOINCREMENT",
+                "v6: TempIDs appended in issue order, found through an index in memory",
             ])
         let tempIDTable = try await DatabaseQueue(path: path).read { db in
             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'")
         }
-        #expect(tempIDTable?.contains("WITHOUT ROWID") == true)
+        #expect(tempIDTable?.contains("id INTEGER PRIMARY KEY") == true)
+        #expect(tempIDTable?.contains("WITHOUT ROWID") == false)
     }
 
     @Test("Accounts are created once; the hash can be replaced")
@@ -285,6 +287,46 @@ struct SQLiteStoreTests {
             try await store.grants(for: [TempID("12345678901234567892")!]).count == 1,
             "TempIDs imported from tempIDs.txt are the operator's record and stay")
         #expect(try await store.loginState(for: "b").failures == 1)
+        #expect(try await store.grants(for: [TempID("12345678901234567890")!]).isEmpty)
+        #expect(
+            try await store.recordTempID(grant("12345678901234567890", user: "+61410555555"), issuedAt: t0 + 31 * day),
+            "a deleted TempID has left the index too: it is free to be issued again")
+    }
+
+    @Test("TempIDs stored before a restart are found, and refused as duplicates, after it (the index is rebuilt)")
+    func indexRebuiltOnOpen() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let grants = (0..<1_000).map { grant(String(format: "%020d", $0 * 7_919), user: "+6141\(100_000 + $0)") }
+        do {
+            let store = try SQLiteStore(path: path)
+            #expect(
+                try await store.recordTempIDs(Array(grants[..<600]), issuedAt: t0) == Array(repeating: true, count: 600)
+            )
+            #expect(try await store.importTempIDs(Array(grants[500...]), at: t0) == 400)
+        }
+        let store = try SQLiteStore(path: path)
+        let found = try await store.grants(for: grants.map(\.tempID) + [TempID("99999999999999999999")!])
+        #expect(found.count == 1_000)
+        #expect(found[grants[999].tempID] == grants[999])
+        #expect(try await store.recordTempIDs([grants[3], grants[700]], issuedAt: t0) == [false, false])
+        let rows = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempID")
+        }
+        #expect(rows == 1_000, "nothing was stored twice")
+    }
+
+    @Test("A second server on the same database is refused while the first has it open, and let in after")
+    func oneServerPerDatabase() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        var first: SQLiteStore? = try SQLiteStore(path: path)
+        #expect(first != nil)
+        #expect(throws: StoreError.inUse(path: path)) { try SQLiteStore(path: path) }
+        let reader = try SQLiteStore(path: path, exclusive: false)
+        #expect(try await reader.tracedContacts(of: "+61410666666").isEmpty, "a reader (bluetrace trace) needs no lock")
+        first = nil
+        _ = try SQLiteStore(path: path)
     }
 
     @Test("An unusable path is refused with a clear error")
