@@ -65,6 +65,27 @@ struct DurabilityTests {
         #expect(try await tracer.outcome() == .loggedOut)
         #expect(await second.stop(signal: SIGTERM) == 0, "SIGTERM shuts the server down cleanly")
     }
+
+    @Test("A second server on the same SQLite file is refused with a clear message; the first serves on")
+    func secondServerOnOneDatabase() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        let first = try await ServerProcess(directory: directory.path)
+        do {
+            _ = try await ServerProcess(directory: directory.path)
+            Issue.record("a second server started on the first one's database")
+        } catch ServerProcessError.exited(let errors) {
+            #expect(errors.contains("is in use by another bluetrace server"), "\(errors)")
+        }
+        let phone = try await client(port: first.port, directory: directory.path)
+        await phone.type("+61410888888", "comp3331", "Download_tempID")
+        try await phone.expect("> TempID:")
+        await phone.type("logout")
+        #expect(try await phone.outcome() == .loggedOut)
+        #expect(await first.stop(signal: SIGTERM) == 0)
+        let third = try await ServerProcess(directory: directory.path)
+        #expect(await third.stop(signal: SIGTERM) == 0, "the lock went with the first server")
+    }
 }
 
 /// Passwords, registration and imports against the in-process server and its SQLite file.
