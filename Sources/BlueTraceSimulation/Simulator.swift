@@ -9,21 +9,37 @@ public struct Simulator: Sendable {
 
     private let configuration: SimulationConfiguration
     private let logger: Logger
-    /// A hand-built scenario replacing the random population and mobility (tests).
-    var scenario: Scenario?
+    /// A scripted world replacing the random population and mobility, if one was given.
+    private let scenario: Scenario?
 
     /// The simulated clock starts at this instant (a Monday midnight, UTC), so runs do not depend on today.
     public static let epoch = Timestamp(secondsSinceEpoch: 1_767_571_200)  // 05/01/2026 00:00:00 UTC
 
-    /// Creates a simulator.
+    /// Creates a simulator of a random population moving at random (seeded by the configuration).
     public init(configuration: SimulationConfiguration, logger: Logger = Logger(label: "bluetrace.simulate")) {
         self.configuration = configuration
         self.logger = logger
+        self.scenario = nil
+    }
+
+    /// Creates a simulator of a scripted world: who is where at each step, who has the app on which kind of phone, and
+    /// who tests positive when. The radio, the protocol and the scoring are the same as for a random population.
+    public init(
+        configuration: SimulationConfiguration, scenario: Scenario,
+        logger: Logger = Logger(label: "bluetrace.simulate")
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.scenario = scenario
     }
 
     /// Runs the simulation and returns its report.
     public func run(progress: Progress = { _, _ in }) async throws -> SimulationReport {
-        if let problem = configuration.problem { throw SimulationError.invalidConfiguration(problem) }
+        if let problem = configuration.problem
+            ?? scenario?.problem(phones: configuration.phones, steps: configuration.steps)
+        {
+            throw SimulationError.invalidConfiguration(problem)
+        }
         let started = ContinuousClock.now
         let population =
             scenario.map { Population(configuration: configuration, scenario: $0) }
@@ -259,12 +275,41 @@ struct Population: Sendable {
     }
 }
 
-/// A hand-built scenario: positions as a function of (step, person), and the population's make-up.
-struct Scenario: Sendable {
-    var position: @Sendable (_ step: Int, _ person: Int) -> (Float, Float)
-    var hasApp: [Bool]
-    var isIPhone: [Bool]
-    var cases: [(phone: Int, testStep: Int)]
+/// A scripted world for `Simulator`: positions as a function of (step, person), and the population's make-up. Every
+/// array has one element per phone of the configuration.
+public struct Scenario: Sendable {
+    /// Where person `person` stands at step `step`, in metres.
+    public var position: @Sendable (_ step: Int, _ person: Int) -> (Float, Float)
+    /// Whether each person runs the app.
+    public var hasApp: [Bool]
+    /// Whether each person's phone is an iPhone (detection between phone kinds differs).
+    public var isIPhone: [Bool]
+    /// The people who test positive, and the step at which each uploads.
+    public var cases: [(phone: Int, testStep: Int)]
+
+    /// What makes this world unfit for `phones` phones over `steps` steps, if anything.
+    func problem(phones: Int, steps: Int) -> String? {
+        guard hasApp.count == phones, isIPhone.count == phones else {
+            return "the scenario describes \(hasApp.count) phones with the app flag and \(isIPhone.count) with a "
+                + "phone kind, but the configuration has \(phones) phones: give one of each per phone"
+        }
+        for (phone, testStep) in cases where !(0..<phones).contains(phone) || !(0..<steps).contains(testStep) {
+            return "the scenario's case \(phone) testing at step \(testStep) is outside the \(phones) phones or the "
+                + "\(steps) steps of the configuration"
+        }
+        return nil
+    }
+
+    /// Creates a scripted world.
+    public init(
+        position: @escaping @Sendable (_ step: Int, _ person: Int) -> (Float, Float), hasApp: [Bool],
+        isIPhone: [Bool], cases: [(phone: Int, testStep: Int)]
+    ) {
+        self.position = position
+        self.hasApp = hasApp
+        self.isIPhone = isIPhone
+        self.cases = cases
+    }
 }
 
 /// Everyone each receiver can hear while nobody moves: built from the grid when positions change, reused by every

@@ -48,6 +48,22 @@ struct SimulatorTests {
     /// - F stands 3 m away for 40 min: RSSI −79.9 dBm ≥ −81 → 40 encounters → traced, but not within 2 m (false
     ///   positive).
     /// So truth = {B, E}, traced = {B, F}: precision 1/2, recall 1/2.
+    @Test("A scripted world that does not fit the configuration is refused with what to fix")
+    func mismatchedScenario() async throws {
+        var configuration = SimulationConfiguration()
+        configuration.phones = 3
+        configuration.hours = 1
+        let scenario = Scenario(
+            position: { _, _ in (0, 0) }, hasApp: [true, true], isIPhone: [false, false, false],
+            cases: [(phone: 0, testStep: 0)])
+        #expect(configuration.problem == nil)
+        let error = await #expect(throws: SimulationError.self) {
+            try await Simulator(configuration: configuration, scenario: scenario).run()
+        }
+        guard case .invalidConfiguration(let problem) = error else { return }
+        #expect(problem.contains("describes 2 phones with the app flag and 3 with a phone kind"))
+    }
+
     @Test("A hand-built scenario scores exactly as computed by hand")
     func handBuiltScenario() async throws {
         var configuration = SimulationConfiguration()
@@ -75,8 +91,7 @@ struct SimulatorTests {
             },
             hasApp: [true, true, true, true, false, true], isIPhone: [false, true, false, true, false, false],
             cases: [(phone: 0, testStep: 59)])
-        var simulator = Simulator(configuration: configuration)
-        simulator.scenario = scenario
+        let simulator = Simulator(configuration: configuration, scenario: scenario)
         let report = try await simulator.run()
         let item = try #require(report.cases.first)
         #expect(item.trueContacts == [1, 4])
