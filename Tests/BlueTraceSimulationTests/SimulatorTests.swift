@@ -52,6 +52,7 @@ struct SimulatorTests {
     func mismatchedScenario() async throws {
         var configuration = SimulationConfiguration()
         configuration.phones = 3
+        configuration.infected = 1
         configuration.hours = 1
         let scenario = Scenario(
             position: { _, _ in (0, 0) }, hasApp: [true, true], isIPhone: [false, false, false],
