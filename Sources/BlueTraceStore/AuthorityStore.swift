@@ -45,6 +45,10 @@ public protocol AuthorityStore: Sendable {
 
     /// The people traced from the uploads of `uploader`, one row per contact.
     func tracedContacts(of uploader: String) async throws -> [TracedContact]
+
+    /// The upload stored under `id` (as `recordUpload` returned it), with every entry and its verdict; `nil` if there
+    /// is none (never stored, or deleted by retention).
+    func upload(id: Int64) async throws -> UploadRecord?
 }
 
 extension AuthorityStore {
@@ -92,6 +96,30 @@ public struct UploadRecord: Hashable, Sendable {
         self.uploader = uploader
         self.receivedAt = receivedAt
         self.encounters = encounters
+    }
+
+    /// The people this upload traced, one per contact, in no particular order: the rule every store applies.
+    public var tracedContacts: [TracedContact] {
+        var positions: [String: Int] = [:]
+        var contacts: [TracedContact] = []
+        var heard: [Set<String>] = []
+        for encounter in encounters {
+            guard let phone = encounter.contact else { continue }
+            let when = encounter.heardAt ?? encounter.validity?.start ?? receivedAt
+            if let position = positions[phone] {
+                contacts[position].firstEncounter = min(contacts[position].firstEncounter, when)
+                contacts[position].lastEncounter = max(contacts[position].lastEncounter, when)
+                contacts[position].encounters += 1
+                if let tempID = encounter.tempID { heard[position].insert(tempID) }
+            } else {
+                positions[phone] = contacts.count
+                contacts.append(
+                    TracedContact(phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1, tempIDs: []))
+                heard.append(encounter.tempID.map { [$0] } ?? [])
+            }
+        }
+        for position in contacts.indices { contacts[position].tempIDs = heard[position].sorted() }
+        return contacts
     }
 }
 
@@ -165,5 +193,23 @@ public struct TracedContact: Hashable, Sendable, Codable {
         self.lastEncounter = lastEncounter
         self.encounters = encounters
         self.tempIDs = tempIDs
+    }
+
+    /// One contact per phone from the contacts of several uploads (first and last over all, encounters added up,
+    /// TempIDs united), ordered by first encounter and then phone: what a trace query answers.
+    public static func merged(_ contacts: some Sequence<TracedContact>) -> [TracedContact] {
+        var byPhone: [String: TracedContact] = [:]
+        for contact in contacts {
+            guard var merged = byPhone[contact.phone] else {
+                byPhone[contact.phone] = contact
+                continue
+            }
+            merged.firstEncounter = min(merged.firstEncounter, contact.firstEncounter)
+            merged.lastEncounter = max(merged.lastEncounter, contact.lastEncounter)
+            merged.encounters += contact.encounters
+            merged.tempIDs = Array(Set(merged.tempIDs).union(contact.tempIDs)).sorted()
+            byPhone[contact.phone] = merged
+        }
+        return byPhone.values.sorted { ($0.firstEncounter, $0.phone) < ($1.firstEncounter, $1.phone) }
     }
 }

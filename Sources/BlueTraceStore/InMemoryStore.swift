@@ -8,6 +8,8 @@ public actor InMemoryStore: AuthorityStore {
     private var loginStates: [String: (state: LoginState, updatedAt: Timestamp)] = [:]
     private var tempIDs: [TempID: (grant: TempIDGrant, issuedAt: Timestamp, imported: Bool)] = [:]
     private var uploads: [(id: Int64, record: UploadRecord)] = []
+    /// Ids are never reused, even after retention deleted the last uploads.
+    private var nextUploadID: Int64 = 1
 
     /// Creates an empty store.
     public init() {}
@@ -66,7 +68,8 @@ public actor InMemoryStore: AuthorityStore {
     }
 
     public func recordUpload(_ upload: UploadRecord) -> Int64 {
-        let id = Int64(uploads.count + 1)
+        let id = nextUploadID
+        nextUploadID += 1
         uploads.append((id, upload))
         return id
     }
@@ -86,26 +89,10 @@ public actor InMemoryStore: AuthorityStore {
     }
 
     public func tracedContacts(of uploader: String) -> [TracedContact] {
-        var contacts: [String: TracedContact] = [:]
-        for (_, upload) in uploads where upload.uploader == uploader {
-            for encounter in upload.encounters {
-                guard let phone = encounter.contact else { continue }
-                let when = encounter.heardAt ?? encounter.validity?.start ?? upload.receivedAt
-                var contact =
-                    contacts[phone]
-                    ?? TracedContact(
-                        phone: phone, firstEncounter: when, lastEncounter: when, encounters: 0, tempIDs: [])
-                contact.firstEncounter = min(contact.firstEncounter, when)
-                contact.lastEncounter = max(contact.lastEncounter, when)
-                contact.encounters += 1
-                if let tempID = encounter.tempID, !contact.tempIDs.contains(tempID) { contact.tempIDs.append(tempID) }
-                contacts[phone] = contact
-            }
-        }
-        return contacts.values.map { contact in
-            var sorted = contact
-            sorted.tempIDs.sort()
-            return sorted
-        }.sorted { ($0.firstEncounter, $0.phone) < ($1.firstEncounter, $1.phone) }
+        TracedContact.merged(uploads.lazy.filter { $0.record.uploader == uploader }.flatMap(\.record.tracedContacts))
+    }
+
+    public func upload(id: Int64) -> UploadRecord? {
+        uploads.first { $0.id == id }?.record
     }
 }

@@ -83,6 +83,27 @@ struct RawStatement: ~Copyable {
         sqlite3_column_int64(handle, column)
     }
 
+    /// Whether `column` (0-based) of the current row is NULL.
+    func isNull(at column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_NULL
+    }
+
+    /// An encounter row of schema v5–v6 (`tempID, start, expiry, heardAt, contact, verdict, detail`), for migration v7.
+    func storedEncounter() -> StoredEncounter {
+        let verdict = text(at: 5)
+        return StoredEncounter(
+            tempID: isNull(at: 0) ? nil : text(at: 0),
+            validity: isNull(at: 1) || isNull(at: 2)
+                ? nil
+                : ValidityWindow(
+                    start: Timestamp(secondsSinceEpoch: int64(at: 1)),
+                    expiry: Timestamp(secondsSinceEpoch: int64(at: 2))),
+            heardAt: isNull(at: 3) ? nil : Timestamp(secondsSinceEpoch: int64(at: 3)),
+            contact: isNull(at: 4) ? nil : text(at: 4),
+            unmatchedReason: verdict == "traced" ? nil : UnmatchedReason(rawValue: verdict) ?? .malformed,
+            detail: isNull(at: 6) ? nil : text(at: 6))
+    }
+
     /// The number of rows the last run changed.
     var changes: Int { Int(sqlite3_changes(connection)) }
 

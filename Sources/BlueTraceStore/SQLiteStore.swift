@@ -162,6 +162,39 @@ public final class SQLiteStore: AuthorityStore {
                     CREATE INDEX tempID_on_expiry ON tempID(expiry);
                     """)
         }
+        migrator.registerMigration("v7: an upload's entries in one block, a row per traced contact") { db in
+            // A row per uploaded entry made storing a million-entry upload cost seconds; what is read back is the
+            // traced contacts (bluetrace trace, the console) and, for a case, the entries themselves.
+            try db.execute(
+                sql: """
+                    ALTER TABLE upload ADD COLUMN entries BLOB;
+                    CREATE TABLE contact (
+                        uploadId INTEGER NOT NULL REFERENCES upload(id) ON DELETE CASCADE,
+                        phone TEXT NOT NULL, firstEncounter INTEGER NOT NULL, lastEncounter INTEGER NOT NULL,
+                        encounters INTEGER NOT NULL, tempIDs TEXT NOT NULL,
+                        PRIMARY KEY (uploadId, phone)) WITHOUT ROWID;
+                    """)
+            let uploads = try Row.fetchAll(db, sql: "SELECT id, uploader, receivedAt FROM upload")
+            let select = try RawStatement(
+                db,
+                sql: """
+                    SELECT tempID, start, expiry, heardAt, contact, verdict, detail FROM encounter
+                    WHERE uploadId = ? ORDER BY id
+                    """)
+            for upload in uploads {
+                let id: Int64 = upload["id"]
+                select.bind(id, at: 1)
+                var encounters: [StoredEncounter] = []
+                while try select.step() { encounters.append(select.storedEncounter()) }
+                select.reset()
+                try Self.storeEntries(
+                    of: UploadRecord(
+                        uploader: upload["uploader"], receivedAt: Timestamp(secondsSinceEpoch: upload["receivedAt"]),
+                        encounters: encounters),
+                    id: id, in: db)
+            }
+            try db.execute(sql: "DROP TABLE encounter")
+        }
         return migrator
     }
 
@@ -372,31 +405,55 @@ public final class SQLiteStore: AuthorityStore {
     // MARK: Uploads
 
     public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
-        try await writer.write { db in
+        // Encoded before the write: the writer queue is busy only for the rows themselves.
+        let block = EncounterBlock(upload.encounters).bytes
+        let contacts = upload.tracedContacts
+        return try await writer.write { db in
             var row = UploadRow(
                 id: nil, uploader: upload.uploader, receivedAt: upload.receivedAt.secondsSinceEpoch,
                 entryCount: upload.encounters.count,
                 matchedCount: upload.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
             try row.insert(db)
-            let uploadID = row.id!
-            let insert = try RawStatement(
-                db,
-                sql: """
-                    INSERT INTO encounter (uploadId, tempID, start, expiry, heardAt, contact, verdict, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            insert.bind(uploadID, at: 1)
-            for encounter in upload.encounters {
-                insert.bind(encounter.tempID, at: 2)
-                insert.bind(encounter.validity?.start.secondsSinceEpoch, at: 3)
-                insert.bind(encounter.validity?.expiry.secondsSinceEpoch, at: 4)
-                insert.bind(encounter.heardAt?.secondsSinceEpoch, at: 5)
-                insert.bind(encounter.contact, at: 6)
-                insert.bind(encounter.unmatchedReason?.rawValue ?? "traced", at: 7)
-                insert.bind(encounter.detail, at: 8)
-                try insert.run()
-            }
-            return uploadID
+            try Self.storeEntries(block: block, contacts: contacts, id: row.id!, in: db)
+            return row.id!
+        }
+    }
+
+    /// Stores the entries block and the traced contacts of the upload whose row is `id`.
+    private static func storeEntries(of upload: UploadRecord, id: Int64, in db: Database) throws {
+        try storeEntries(
+            block: EncounterBlock(upload.encounters).bytes, contacts: upload.tracedContacts, id: id, in: db)
+    }
+
+    private static func storeEntries(block: [UInt8], contacts: [TracedContact], id: Int64, in db: Database) throws {
+        try db.execute(sql: "UPDATE upload SET entries = ? WHERE id = ?", arguments: [Data(block), id])
+        let insert = try RawStatement(
+            db,
+            sql: """
+                INSERT INTO contact (uploadId, phone, firstEncounter, lastEncounter, encounters, tempIDs)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+        insert.bind(id, at: 1)
+        for contact in contacts {
+            insert.bind(contact.phone, at: 2)
+            insert.bind(contact.firstEncounter.secondsSinceEpoch, at: 3)
+            insert.bind(contact.lastEncounter.secondsSinceEpoch, at: 4)
+            insert.bind(Int64(contact.encounters), at: 5)
+            insert.bind(contact.tempIDs.joined(separator: ","), at: 6)
+            try insert.run()
+        }
+    }
+
+    public func upload(id: Int64) async throws -> UploadRecord? {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT uploader, receivedAt, entries FROM upload WHERE id = ?", arguments: [id])
+            else { return nil }
+            let block: Data = row["entries"] ?? Data()
+            return UploadRecord(
+                uploader: row["uploader"], receivedAt: Timestamp(secondsSinceEpoch: row["receivedAt"]),
+                encounters: try EncounterBlock.encounters(in: [UInt8](block)))
         }
     }
 
@@ -410,9 +467,8 @@ public final class SQLiteStore: AuthorityStore {
             try db.inTransaction {
                 report.encounters =
                     try Int.fetchOne(
-                        db,
-                        sql: "SELECT COUNT(*) FROM encounter JOIN upload ON upload.id = encounter.uploadId "
-                            + "WHERE upload.receivedAt < ?", arguments: [seconds]) ?? 0
+                        db, sql: "SELECT COALESCE(SUM(entryCount), 0) FROM upload WHERE receivedAt < ?",
+                        arguments: [seconds]) ?? 0
                 try db.execute(sql: "DELETE FROM upload WHERE receivedAt < ?", arguments: [seconds])
                 report.uploads = db.changesCount
                 let delete = try RawStatement(
@@ -440,23 +496,20 @@ public final class SQLiteStore: AuthorityStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT encounter.contact AS phone,
-                           MIN(COALESCE(encounter.heardAt, encounter.start, upload.receivedAt)) AS first,
-                           MAX(COALESCE(encounter.heardAt, encounter.start, upload.receivedAt)) AS last,
-                           COUNT(*) AS encounters,
-                           GROUP_CONCAT(DISTINCT encounter.tempID) AS tempIDs
-                    FROM encounter JOIN upload ON upload.id = encounter.uploadId
-                    WHERE upload.uploader = ? AND encounter.contact IS NOT NULL
-                    GROUP BY encounter.contact
-                    ORDER BY first, phone
+                    SELECT contact.phone, contact.firstEncounter, contact.lastEncounter, contact.encounters,
+                           contact.tempIDs
+                    FROM contact JOIN upload ON upload.id = contact.uploadId
+                    WHERE upload.uploader = ?
                     """, arguments: [uploader])
-            return rows.map { row in
-                let tempIDs: String = row["tempIDs"] ?? ""
-                return TracedContact(
-                    phone: row["phone"], firstEncounter: Timestamp(secondsSinceEpoch: row["first"]),
-                    lastEncounter: Timestamp(secondsSinceEpoch: row["last"]), encounters: row["encounters"],
-                    tempIDs: tempIDs.split(separator: ",").map(String.init).sorted())
-            }
+            return TracedContact.merged(
+                rows.map { row in
+                    let tempIDs: String = row["tempIDs"]
+                    return TracedContact(
+                        phone: row["phone"], firstEncounter: Timestamp(secondsSinceEpoch: row["firstEncounter"]),
+                        lastEncounter: Timestamp(secondsSinceEpoch: row["lastEncounter"]),
+                        encounters: row["encounters"],
+                        tempIDs: tempIDs.isEmpty ? [] : tempIDs.split(separator: ",").map(String.init))
+                })
         }
     }
 }

@@ -49,6 +49,7 @@ final class CountingStore: AuthorityStore {
     func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
         try await inner.deleteData(olderThan: cutoff)
     }
+    func upload(id: Int64) async throws -> UploadRecord? { try await inner.upload(id: id) }
     func tracedContacts(of uploader: String) async throws -> [TracedContact] {
         try await inner.tracedContacts(of: uploader)
     }

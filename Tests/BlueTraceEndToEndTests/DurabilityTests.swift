@@ -114,7 +114,7 @@ struct AccountTests {
     func importIsIdempotent() async throws {
         let directory = try TestDirectory()
         let hashes: @Sendable () async throws -> [String] = {
-            let store = try SQLiteStore(path: "\(directory.path)/bluetrace.sqlite")
+            let store = try SQLiteStore(path: "\(directory.path)/bluetrace.sqlite", exclusive: false)
             var hashes: [String] = []
             for user in ["+61410666666", "+61410777777"] {
                 hashes.append(try await store.account(named: user)?.passwordHash ?? "-")

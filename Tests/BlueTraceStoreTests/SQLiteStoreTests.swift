@@ -30,12 +30,13 @@ struct SQLiteStoreTests {
         let (tables, columns, mode) = try await queue.read { db in
             (
                 try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
-                try db.columns(in: "encounter").map(\.name),
+                try db.columns(in: "upload").map(\.name),
                 try String.fetchOne(db, sql: "PRAGMA journal_mode")
             )
         }
-        for table in ["account", "encounter", "loginState", "tempID", "upload"] { #expect(tables.contains(table)) }
-        #expect(columns.contains("detail"))
+        for table in ["account", "contact", "loginState", "tempID", "upload"] { #expect(tables.contains(table)) }
+        #expect(!tables.contains("encounter"), "entries live in one block per upload since v7")
+        #expect(columns.contains("entries"))
         #expect(mode == "wal")
     }
 
@@ -88,7 +89,15 @@ struct SQLiteStoreTests {
                 "v1", "v2: malformed details, imported TempIDs, trace indexes", "v3: TempIDs in a table without rowid",
                 "v4: no index on encounter contacts", "v5: encounters keyed by rowid without AUTOINCREMENT",
                 "v6: TempIDs appended in issue order, found through an index in memory",
+                "v7: an upload's entries in one block, a row per traced contact",
             ])
+        let upload = try await store.upload(id: 1)
+        #expect(
+            upload?.encounters == [
+                StoredEncounter(
+                    tempID: "12345678901234567891", validity: ValidityWindow(start: t0, expiry: t0 + 899),
+                    heardAt: t0 + 10, contact: "+61410888888", unmatchedReason: nil)
+            ], "the encounter row of the old schema is in the upload's block")
         let tempIDTable = try await DatabaseQueue(path: path).read { db in
             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'")
         }
@@ -223,6 +232,9 @@ struct SQLiteStoreTests {
         let id = try await store.recordUpload(
             UploadRecord(uploader: "+61410666666", receivedAt: t0 + 200, encounters: encounters))
         #expect(id > 0)
+        #expect(
+            try await store.upload(id: id)
+                == UploadRecord(uploader: "+61410666666", receivedAt: t0 + 200, encounters: encounters))
         let contacts = try await store.tracedContacts(of: "+61410666666")
         #expect(
             contacts == [
@@ -236,7 +248,7 @@ struct SQLiteStoreTests {
         #expect(try await store.tracedContacts(of: "+61410888888").isEmpty)
     }
 
-    @Test("Deleting an upload deletes its encounter rows with it (the foreign key cascades)")
+    @Test("Deleting an upload deletes its traced contacts with it (the foreign key cascades)")
     func encountersCascade() async throws {
         let path = temporaryPath()
         defer { removeDatabase(path) }
@@ -250,7 +262,7 @@ struct SQLiteStoreTests {
             UploadRecord(uploader: "+61410777777", receivedAt: t0 + 86_400, encounters: [encounter]))
         _ = try await store.deleteData(olderThan: t0 + 1)
         let remaining = try await DatabaseQueue(path: path).read { db in
-            try Int64.fetchAll(db, sql: "SELECT uploadId FROM encounter")
+            try Int64.fetchAll(db, sql: "SELECT uploadId FROM contact")
         }
         #expect(remaining.count == 1)
         #expect(Set(remaining).count == 1)

@@ -52,10 +52,20 @@ struct StoreContractTests {
                 unmatchedReason: nil),
             StoredEncounter(tempID: "3", validity: nil, heardAt: nil, contact: nil, unmatchedReason: .unknownID),
         ]
-        _ = try await store.recordUpload(UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: encounters))
+        let first = try await store.recordUpload(
+            UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: encounters))
         seen.append("\(try await store.tracedContacts(of: "+61410666666"))")
+        let second = try await store.recordUpload(
+            UploadRecord(uploader: "+61410666666", receivedAt: t0 + 60, encounters: Array(encounters.suffix(2))))
+        seen.append("\(try await store.tracedContacts(of: "+61410666666"))")
+        seen.append("\(second > first)")
+        seen.append(
+            "\(try await store.upload(id: first) == UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: encounters))"
+        )
+        seen.append("\(try await store.upload(id: second + 1) == nil)")
         seen.append("\(try await store.deleteData(olderThan: t0 + 30 * 86_400))")
         seen.append("\(try await store.tracedContacts(of: "+61410666666").count)")
+        seen.append("\(try await store.upload(id: first) == nil)")
         seen.append("\(try await store.grants(for: [a.tempID, b.tempID]).count)")
         return seen
     }
@@ -66,6 +76,7 @@ struct StoreContractTests {
         let memory = try await Self.story(try Kind.memory.make())
         #expect(memory == sqlite)
         #expect(sqlite.contains("blockedNow(until: @1589391968)"))
-        #expect(sqlite.suffix(2) == ["0", "1"], "after retention only the imported TempID remains")
+        #expect(sqlite.suffix(3) == ["0", "true", "1"], "after retention only the imported TempID remains")
+        #expect(sqlite.filter { $0 == "true" }.count >= 4, "ids grow, an upload reads back whole, unknown ids are nil")
     }
 }
