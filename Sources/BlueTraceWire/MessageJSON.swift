@@ -5,6 +5,10 @@ import NIOFoundationCompat
 
 // The JSON form of the protocol's messages (docs/PROTOCOL.md). Every message is one object with `v` (protocol
 // version), `type` and `id`; unknown fields are ignored so later versions can add fields without breaking this one.
+//
+// This file reads them through `Decodable` and `JSONDecoder`: the full reader, behind the fast one of flat messages
+// (JSONReader.swift) for anything unusual and for every error's explanation. They are written only by hand
+// (JSONWriter.swift); they are not `Encodable`, so there is one writer to keep in step with this reader.
 
 private enum Field: String, CodingKey {
     case v, type, id, username, password, entries, message, tempID, start, expiry, received, matched, unmatched
@@ -26,7 +30,7 @@ private func integerField<T>(
     }
 }
 
-extension ClientFrame: Codable {
+extension ClientFrame: Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Field.self)
         let id = try integerField(.id, in: container) { try container.decode(UInt64.self, forKey: .id) }
@@ -67,22 +71,6 @@ extension ClientFrame: Codable {
                 message: "unknown message type \"\(type)\"; expected login, register, download_tempid, "
                     + "upload_contact_log or logout",
                 requestID: id)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Field.self)
-        try container.encode(ProtocolVersion.current, forKey: .v)
-        try container.encode(message.type, forKey: .type)
-        try container.encode(id, forKey: .id)
-        switch message {
-        case .login(let username, let password), .register(let username, let password):
-            try container.encode(username, forKey: .username)
-            try container.encode(password, forKey: .password)
-        case .uploadContactLog(let entries):
-            try container.encode(entries.map(LenientUploadEntry.init), forKey: .entries)
-        case .downloadTempID, .logout:
-            break
         }
     }
 }
@@ -129,10 +117,8 @@ struct UploadEntryFields {
 }
 
 /// Decodes one upload entry without failing the whole upload: a bad entry becomes `.malformed` with the reason.
-private struct LenientUploadEntry: Codable {
+private struct LenientUploadEntry: Decodable {
     var entry: UploadEntry
-
-    init(_ entry: UploadEntry) { self.entry = entry }
 
     init(from decoder: any Decoder) throws {
         guard let container = try? decoder.container(keyedBy: Field.self) else {
@@ -157,22 +143,9 @@ private struct LenientUploadEntry: Codable {
                 received: received
             ).entry
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Field.self)
-        switch entry {
-        case .encounter(let encounter):
-            try container.encode(encounter.tempID, forKey: .tempID)
-            try container.encode(encounter.validity.start, forKey: .start)
-            try container.encode(encounter.validity.expiry, forKey: .expiry)
-            try container.encodeIfPresent(encounter.receivedAt, forKey: .received)
-        case .malformed(let tempID, _):
-            try container.encodeIfPresent(tempID, forKey: .tempID)
-        }
-    }
 }
 
-extension ServerFrame: Codable {
+extension ServerFrame: Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Field.self)
         let id = try container.decodeIfPresent(UInt64.self, forKey: .id)
@@ -210,34 +183,9 @@ extension ServerFrame: Codable {
         }
         self.init(id: id, message: message)
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Field.self)
-        try container.encode(ProtocolVersion.current, forKey: .v)
-        try container.encode(message.type, forKey: .type)
-        try container.encodeIfPresent(id, forKey: .id)
-        switch message {
-        case .welcome(let text), .goingAway(let text), .registered(let text):
-            try container.encode(text, forKey: .message)
-        case .tempID(let tempID, let validity, let following):
-            try container.encode(tempID, forKey: .tempID)
-            try container.encode(validity.start, forKey: .start)
-            try container.encode(validity.expiry, forKey: .expiry)
-            if !following.isEmpty { try container.encode(following, forKey: .following) }
-        case .uploadReceipt(let receipt):
-            try container.encode(receipt.received, forKey: .received)
-            try container.encode(receipt.matched, forKey: .matched)
-            try container.encode(receipt.unmatched, forKey: .unmatched)
-        case .loggedOut:
-            break
-        case .error(let code, let text):
-            try container.encode(code, forKey: .code)
-            try container.encode(text, forKey: .message)
-        }
-    }
 }
 
-extension IssuedTempID: Codable {
+extension IssuedTempID: Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Field.self)
         self.init(
@@ -246,16 +194,9 @@ extension IssuedTempID: Codable {
                 start: try container.decode(Timestamp.self, forKey: .start),
                 expiry: try container.decode(Timestamp.self, forKey: .expiry)))
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Field.self)
-        try container.encode(tempID, forKey: .tempID)
-        try container.encode(validity.start, forKey: .start)
-        try container.encode(validity.expiry, forKey: .expiry)
-    }
 }
 
-extension UnmatchedEntry: Codable {
+extension UnmatchedEntry: Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Field.self)
         self.init(
@@ -264,22 +205,13 @@ extension UnmatchedEntry: Codable {
             reason: try container.decode(UnmatchedReason.self, forKey: .reason),
             detail: try container.decodeIfPresent(String.self, forKey: .detail))
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Field.self)
-        try container.encode(index, forKey: .index)
-        try container.encodeIfPresent(tempID, forKey: .tempID)
-        try container.encode(reason, forKey: .reason)
-        try container.encodeIfPresent(detail, forKey: .detail)
-    }
 }
 
 /// Converts messages to and from the JSON payload of a frame.
 public struct MessageCoder: Sendable {
-    // Shared by every coder (JSONDecoder and JSONEncoder are Sendable): each connection has two coders, and the
-    // common messages never need Foundation's, so there is no reason to keep a pair per connection.
+    // Shared by every coder (JSONDecoder is Sendable): each connection has two coders, and the common messages never
+    // need Foundation's, so there is no reason to keep one per connection.
     private static let decoder = JSONDecoder()
-    private static let encoder = JSONEncoder()
 
     /// Creates a coder.
     public init() {}
@@ -318,11 +250,6 @@ public struct MessageCoder: Sendable {
     ) throws(MessageDecodingError) -> Message {
         if let object = FlatJSONObject(payload), let message = Message(flatJSON: object) { return message }
         return try decodeWithFoundation(type, from: payload)
-    }
-
-    /// Writes a message as a frame payload, through `JSONEncoder`.
-    public func encode<Message: Encodable>(_ message: Message, allocator: ByteBufferAllocator) throws -> ByteBuffer {
-        try Self.encoder.encodeAsByteBuffer(message, allocator: allocator)
     }
 
     /// Writes a protocol message as a frame payload, by its own hand-written JSON.

@@ -91,7 +91,7 @@ public enum ServerMessage: Hashable, Sendable {
 }
 
 /// The machine-readable reason of an `error` reply.
-public enum WireErrorCode: String, Hashable, Sendable, Codable {
+public enum WireErrorCode: String, Hashable, Sendable, Decodable {
     /// Wrong password or unknown username.
     case invalidPassword = "invalid_password"
     /// This failure blocked the account.
