@@ -170,9 +170,11 @@ public final class HealthAuthority: Sendable {
     /// receipt. Nothing is acknowledged before it is committed.
     public func traceUpload(from user: String, entries: [UploadEntry]) async throws -> UploadReceipt {
         let receivedAt = clock.now()
+        let started = ContinuousClock.now
         var tempIDs: [TempID] = []
         for case .encounter(let encounter) in entries { tempIDs.append(encounter.tempID) }
         let lookups = try await issuer.lookUp(tempIDs)
+        let lookedUp = ContinuousClock.now
 
         var stored: [StoredEncounter] = []
         stored.reserveCapacity(entries.count)
@@ -206,12 +208,17 @@ public final class HealthAuthority: Sendable {
                 }
             }
         }
+        let judged = ContinuousClock.now
         _ = try await store.recordUpload(UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored))
         let receipt = UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
         report(.uploadTraced(TracedUpload(uploader: user, entries: entries, traced: traced, receipt: receipt)))
         logger.info(
             "traced upload",
-            metadata: ["user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)"])
+            metadata: [
+                "user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)",
+                "lookup": "\(lookedUp - started)", "judge": "\(judged - lookedUp)",
+                "store": "\(ContinuousClock.now - judged)",
+            ])
         return receipt
     }
 
