@@ -56,6 +56,7 @@ let package = Package(
                 "BlueTraceDomain",
                 "BlueTraceStore",
                 "BlueTraceSecurity",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

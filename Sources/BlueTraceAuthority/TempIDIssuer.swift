@@ -1,6 +1,7 @@
 import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceStore
+import NIOCore
 import Synchronization
 
 /// Makes TempIDs in the configured scheme, records them, and tells, for any TempID, who it was issued to.
@@ -146,22 +147,41 @@ package final class TempIDIssuer: Sendable {
 
     /// What is known of each TempID: issued (to whom, when valid), unknown, or undecryptable.
     func lookUp(_ tempIDs: [TempID]) async throws -> TempIDLookups {
-        let mapped = try await store.grants(for: tempIDs.filter(\.isDecimal))
-        var sealed: [TempID: TempIDLookup] = [:]
-        let sealer = keys?.sealer
-        for tempID in tempIDs where !tempID.isDecimal && sealed[tempID] == nil {
-            guard let sealer else {
-                sealed[tempID] = .unknown
-                continue
-            }
-            switch sealer.open(tempID) {
-            case .opened(let user, let validity):
-                sealed[tempID] = .issued(TempIDGrant(user: user, tempID: tempID, validity: validity))
-            case .failedDecryption, .malformed:
-                sealed[tempID] = .undecryptable
-            }
+        var decimal: [TempID] = []
+        var sealedTempIDs: Set<TempID> = []
+        for tempID in tempIDs {
+            if tempID.isDecimal { decimal.append(tempID) } else { sealedTempIDs.insert(tempID) }
         }
-        return TempIDLookups(mapped: mapped, sealed: sealed)
+        let mapped = try await store.grants(for: decimal)
+        guard let sealer = keys?.sealer else {
+            return TempIDLookups(
+                mapped: mapped, sealed: Dictionary(uniqueKeysWithValues: sealedTempIDs.map { ($0, .unknown) }))
+        }
+        return TempIDLookups(mapped: mapped, sealed: await Self.open(Array(sealedTempIDs), with: sealer))
+    }
+
+    /// Opens distinct sealed TempIDs: an AES-GCM open each, in parallel parts across the cores for a large upload.
+    static func open(_ tempIDs: [TempID], with sealer: TempIDSealer) async -> [TempID: TempIDLookup] {
+        let parts = tempIDs.count < 4_096 ? 1 : System.coreCount
+        let partSize = max(1, (tempIDs.count + parts - 1) / parts)
+        return await withTaskGroup(of: [(TempID, TempIDLookup)].self) { group in
+            for start in stride(from: 0, to: tempIDs.count, by: partSize) {
+                let part = tempIDs[start..<min(start + partSize, tempIDs.count)]
+                group.addTask {
+                    part.map { tempID in
+                        switch sealer.open(tempID) {
+                        case .opened(let user, let validity):
+                            (tempID, .issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
+                        case .failedDecryption, .malformed: (tempID, .undecryptable)
+                        }
+                    }
+                }
+            }
+            var opened: [TempID: TempIDLookup] = [:]
+            opened.reserveCapacity(tempIDs.count)
+            for await part in group { for (tempID, lookup) in part { opened[tempID] = lookup } }
+            return opened
+        }
     }
 }
 

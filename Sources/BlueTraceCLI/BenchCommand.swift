@@ -5,6 +5,7 @@ import Logging
 
 extension BenchScenario: ExpressibleByArgument {}
 extension SpawnOptions.Database: ExpressibleByArgument {}
+extension TraceBenchmark.Scheme: ExpressibleByArgument {}
 
 /// `bluetrace bench`: a load generator in the spirit of redis-benchmark and pgbench.
 struct BenchCommand: AsyncParsableCommand {
@@ -147,14 +148,20 @@ struct TraceBenchCommand: AsyncParsableCommand {
         abstract: "Measure tracing: load TempID mappings into a fresh SQLite store, then trace one large upload."
     )
 
-    @Option(help: "TempID mappings to load into the store.") var mappings = 1_000_000
+    @Option(help: "The upload's TempIDs: decimal (traced through the store's mappings) or sealed (opened).")
+    var scheme: TraceBenchmark.Scheme = .decimal
+    @Option(help: "TempID mappings to load into the store (decimal).") var mappings = 1_000_000
     @Option(help: "Entries in the traced upload.") var entries = 100_000
+    @Option(help: "Distinct TempIDs among the entries (default: as many as the entries, at most --mappings).")
+    var distinct: Int?
     @Option(help: "Directory for the temporary database (removed afterwards).") var directory: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard mappings >= 1, entries >= 1 else { throw ValidationError("--mappings and --entries must be positive.") }
+        guard mappings >= 1, entries >= 1, (distinct ?? 1) >= 1 else {
+            throw ValidationError("--mappings, --entries and --distinct must be positive.")
+        }
     }
 
     func run() async throws {
@@ -164,18 +171,26 @@ struct TraceBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let result = try await TraceBenchmark.run(
-            mappings: mappings, entries: entries, directory: folder, logger: Logger(label: "bluetrace.trace-bench"))
+            scheme: scheme, mappings: mappings, entries: entries, distinct: distinct, directory: folder,
+            logger: Logger(label: "bluetrace.trace-bench"))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else {
+            let loaded =
+                result.scheme == .decimal
+                ? String(format: "Loaded %d TempID mappings in %.1f s.", result.mappings, result.loadSeconds)
+                : String(format: "Issued %d sealed TempIDs in %.1f s.", result.mappings, result.loadSeconds)
+            print(loaded)
             print(
                 String(
-                    format:
-                        "Loaded %d TempID mappings in %.1f s.\nTraced %d entries (%d matched) in %.2f s: %.0f entries/s.",
-                    result.mappings, result.loadSeconds, result.entries, result.matched, result.traceSeconds,
-                    result.entriesPerSecond))
+                    format: "Traced %d entries (%d distinct TempIDs, %d matched) in %.2f s: %.0f entries/s.",
+                    result.entries, result.distinct, result.matched, result.traceSeconds, result.entriesPerSecond))
+            print(
+                String(
+                    format: "Stored %.1f bytes per entry; peak memory %.0f MiB; store reopened in %.2f s.",
+                    result.storedBytesPerEntry, Double(result.peakResidentBytes) / 1_048_576, result.reopenSeconds))
         }
     }
 }

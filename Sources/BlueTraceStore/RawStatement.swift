@@ -107,8 +107,6 @@ struct RawStatement: ~Copyable {
     /// The number of rows the last run changed.
     var changes: Int { Int(sqlite3_changes(connection)) }
 
-    /// The rowid of the row the connection inserted last.
-    var lastInsertedRow: Int64 { sqlite3_last_insert_rowid(connection) }
 }
 
 /// The one way a TempID mapping is written: issued (`imported` false) or read from tempIDs.txt (`imported` true).
@@ -126,15 +124,14 @@ struct TempIDInsert: ~Copyable {
                 """)
     }
 
-    /// Appends `grant`; returns the row that holds it.
-    func callAsFunction(_ grant: TempIDGrant, issuedAt time: Timestamp) throws -> Int64 {
+    /// Appends `grant`.
+    func callAsFunction(_ grant: TempIDGrant, issuedAt time: Timestamp) throws {
         statement.bind(grant.tempID.rawValue, at: 1)
         statement.bind(grant.user, at: 2)
         statement.bind(grant.validity.start.secondsSinceEpoch, at: 3)
         statement.bind(grant.validity.expiry.secondsSinceEpoch, at: 4)
         statement.bind(time.secondsSinceEpoch, at: 5)
         try statement.run()
-        return statement.lastInsertedRow
     }
 }
 

@@ -274,8 +274,8 @@ public final class SQLiteStore: AuthorityStore {
     private func appendNew(
         _ grants: [TempIDGrant], imported: Bool, issuedAt time: Timestamp, in db: Database
     ) throws -> [Bool] {
-        var isNew = try withIndex(loadingWith: db) { index in grants.map { index.row(of: $0.tempID) == nil } }
-        var appended: [(tempID: TempID, row: Int64)] = []
+        var isNew = try withIndex(loadingWith: db) { index in grants.map { !index.contains($0.tempID) } }
+        var appended: [TempIDGrant] = []
         appended.reserveCapacity(grants.count)
         try db.inTransaction {
             let insert = try TempIDInsert(db, imported: imported)
@@ -285,12 +285,13 @@ public final class SQLiteStore: AuthorityStore {
                     isNew[position] = false
                     continue
                 }
-                appended.append((grant.tempID, try insert(grant, issuedAt: time)))
+                try insert(grant, issuedAt: time)
+                appended.append(grant)
             }
             return .commit
         }
         try withIndex(loadingWith: db) { index in
-            for (tempID, row) in appended { index.insert(tempID, row: row) }
+            for grant in appended { index.insert(grant) }
         }
         return isNew
     }
@@ -308,79 +309,44 @@ public final class SQLiteStore: AuthorityStore {
 
     /// The index of every TempID in the `tempID` table (the first row of a TempID stored twice).
     private static func loadIndex(_ db: Database) throws -> TempIDIndex {
-        let rowCount = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tempID") ?? 0
-        var keys: [TempIDIndex.Key] = []
-        var rows: [Int64] = []
-        keys.reserveCapacity(rowCount)
-        rows.reserveCapacity(rowCount)
-        var others: [TempID: Int64] = [:]
-        let select = try RawStatement(db, sql: "SELECT id, tempID FROM tempID ORDER BY id")
+        let select = try RawStatement(db, sql: "SELECT tempID, username, start, expiry FROM tempID ORDER BY id")
+        var grants: [TempIDGrant] = []
+        grants.reserveCapacity(try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tempID") ?? 0)
+        var user = ""
         while try select.step() {
-            let row = select.int64(at: 0)
-            if let halves = select.withText(at: 1, { TempID.decimalHalves(ofUTF8: $0) }) {
-                keys.append(TempIDIndex.Key(high: halves.high, low: halves.low))
-                rows.append(row)
-            } else if let tempID = TempID(select.text(at: 1)), others[tempID] == nil {
-                others[tempID] = row
-            }
+            guard let tempID = TempID(select.text(at: 0)) else { continue }
+            // Consecutive rows often share a user: keep one string for them.
+            if !select.withText(at: 1, { user.utf8.elementsEqual($0) }) { user = select.text(at: 1) }
+            grants.append(
+                TempIDGrant(
+                    user: user, tempID: tempID,
+                    validity: ValidityWindow(
+                        start: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
+                        expiry: Timestamp(secondsSinceEpoch: select.int64(at: 3)))))
         }
-        return TempIDIndex(keys: keys, rows: rows, others: others)
+        return TempIDIndex(grants)
     }
 
     public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
         guard !tempIDs.isEmpty else { return [:] }
         let keys = Self.lookupOrder(tempIDs)
-        // Rows from the index (in slices, so TempIDs can be issued between them), then read in row order.
-        var located = try await writer.read { db in
-            var located: [(row: Int64, tempID: TempID)] = []
-            located.reserveCapacity(keys.count)
+        // From the index alone, in slices so that TempIDs can be issued between them.
+        return try await writer.read { db in
+            var found: [TempID: TempIDGrant] = [:]
+            found.reserveCapacity(keys.count)
             for start in stride(from: 0, to: keys.count, by: 16_384) {
                 try self.withIndex(loadingWith: db) { index in
                     for tempID in keys[start..<min(start + 16_384, keys.count)] {
-                        if let row = index.row(of: tempID) { located.append((row, tempID)) }
+                        if let grant = index.grant(of: tempID) { found[tempID] = grant }
                     }
                 }
-            }
-            return located
-        }
-        located.sort { $0.row < $1.row }
-        // A large upload is read in contiguous parts on several reader connections at once (one per core).
-        let parts = located.count < 100_000 ? 1 : min(ProcessInfo.processInfo.activeProcessorCount, 4)
-        let partSize = max(1, (located.count + parts - 1) / parts)
-        let found = try await withThrowingTaskGroup(of: [TempIDGrant].self) { group in
-            for start in stride(from: 0, to: located.count, by: partSize) {
-                let part = located[start..<min(start + partSize, located.count)]
-                group.addTask { try await self.lookUp(part) }
-            }
-            return try await group.reduce(into: []) { $0.append(contentsOf: $1) }
-        }
-        return Dictionary(found.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// The mappings stored in `rows` (in row order), read in one transaction. A row deleted by retention since the
-    /// index named it is simply not found.
-    private func lookUp(_ rows: ArraySlice<(row: Int64, tempID: TempID)>) async throws -> [TempIDGrant] {
-        try await writer.read { db in
-            let select = try RawStatement(db, sql: "SELECT username, start, expiry FROM tempID WHERE id = ?")
-            var found: [TempIDGrant] = []
-            found.reserveCapacity(rows.count)
-            for (row, tempID) in rows {
-                select.bind(row, at: 1)
-                if try select.step() {
-                    found.append(
-                        TempIDGrant(
-                            user: select.text(at: 0), tempID: tempID,
-                            validity: ValidityWindow(
-                                start: Timestamp(secondsSinceEpoch: select.int64(at: 1)),
-                                expiry: Timestamp(secondsSinceEpoch: select.int64(at: 2)))))
-                }
-                select.reset()
             }
             return found
         }
     }
 
-    /// The distinct TempIDs, each once, 20-digit ones first in the order of their text.
+    /// The distinct TempIDs, each once, 20-digit ones first in the order of their text: the index is searched in its
+    /// own order, so neighbouring searches touch the same memory.
     ///
     /// 20-digit TempIDs are ordered and compared by their `decimalHalves`, the same order as their text at a
     /// fraction of the cost of comparing strings: for a million-entry upload, 0.1 s instead of 2 s.
