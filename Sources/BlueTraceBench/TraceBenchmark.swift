@@ -44,7 +44,7 @@ public enum TraceBenchmark {
         public var reopenSeconds: Double
         /// The process's peak resident memory, in bytes.
         public var peakResidentBytes: Int
-        /// How much the database files (with the WAL) grew while the upload was stored, per entry.
+        /// How much the database file grew with the upload (the WAL written back before and after), per entry.
         public var storedBytesPerEntry: Double
     }
 
@@ -112,10 +112,12 @@ public enum TraceBenchmark {
                 return .encounter(
                     ReportedEncounter(tempID: tempID, validity: validity, receivedAt: validity.start + 1))
             }
+            try await store.checkpoint()
             let before = databaseBytes(path)
             let tracing = ContinuousClock.now
             let receipt = try await authority.traceUpload(from: "+61499999999", entries: upload)
             traceSeconds = seconds(ContinuousClock.now - tracing)
+            try await store.checkpoint()
             grown = databaseBytes(path) - before
             matched = receipt.matched
         }
@@ -131,12 +133,9 @@ public enum TraceBenchmark {
             peakResidentBytes: peakResidentBytes(), storedBytesPerEntry: Double(grown) / Double(max(entries, 1)))
     }
 
-    /// The size of the database at `path` with its WAL.
+    /// The size of the database file at `path`.
     private static func databaseBytes(_ path: String) -> Int {
-        ["", "-wal"].reduce(0) { total, suffix in
-            let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? nil
-            return total + (size ?? 0)
-        }
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) ?? 0
     }
 
     /// The process's peak resident memory so far (`getrusage`), in bytes.

@@ -102,7 +102,6 @@ public struct UploadRecord: Hashable, Sendable {
     public var tracedContacts: [TracedContact] {
         var positions: [String: Int] = [:]
         var contacts: [TracedContact] = []
-        var heard: [Set<String>] = []
         for encounter in encounters {
             guard let phone = encounter.contact else { continue }
             let when = encounter.heardAt ?? encounter.validity?.start ?? receivedAt
@@ -110,15 +109,26 @@ public struct UploadRecord: Hashable, Sendable {
                 contacts[position].firstEncounter = min(contacts[position].firstEncounter, when)
                 contacts[position].lastEncounter = max(contacts[position].lastEncounter, when)
                 contacts[position].encounters += 1
-                if let tempID = encounter.tempID { heard[position].insert(tempID) }
+                if let tempID = encounter.tempID { contacts[position].tempIDs.append(tempID) }
             } else {
                 positions[phone] = contacts.count
                 contacts.append(
-                    TracedContact(phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1, tempIDs: []))
-                heard.append(encounter.tempID.map { [$0] } ?? [])
+                    TracedContact(
+                        phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
+                        tempIDs: encounter.tempID.map { [$0] } ?? []))
             }
         }
-        for position in contacts.indices { contacts[position].tempIDs = heard[position].sorted() }
+        // Each contact's TempIDs once, sorted: sorting the few a contact has costs less than hashing them.
+        for position in contacts.indices where contacts[position].tempIDs.count > 1 {
+            contacts[position].tempIDs.sort()
+            var kept = 1
+            for index in 1..<contacts[position].tempIDs.count
+            where contacts[position].tempIDs[index] != contacts[position].tempIDs[kept - 1] {
+                contacts[position].tempIDs[kept] = contacts[position].tempIDs[index]
+                kept += 1
+            }
+            contacts[position].tempIDs.removeLast(contacts[position].tempIDs.count - kept)
+        }
         return contacts
     }
 }

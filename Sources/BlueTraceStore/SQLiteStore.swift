@@ -455,6 +455,13 @@ public final class SQLiteStore: AuthorityStore {
         }
     }
 
+    // MARK: Maintenance
+
+    /// Writes the WAL back into the database file and empties it (for measurements and file-level backups).
+    public func checkpoint() async throws {
+        try await writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
     // MARK: Trace queries
 
     public func tracedContacts(of uploader: String) async throws -> [TracedContact] {
