@@ -310,21 +310,22 @@ public final class SQLiteStore: AuthorityStore {
     /// The index of every TempID in the `tempID` table (the first row of a TempID stored twice).
     private static func loadIndex(_ db: Database) throws -> TempIDIndex {
         let select = try RawStatement(db, sql: "SELECT tempID, username, start, expiry FROM tempID ORDER BY id")
-        var grants: [TempIDGrant] = []
-        grants.reserveCapacity(try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tempID") ?? 0)
+        var loader = TempIDIndex.Loader(capacity: try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tempID") ?? 0)
         var user = ""
         while try select.step() {
-            guard let tempID = TempID(select.text(at: 0)) else { continue }
             // Consecutive rows often share a user: keep one string for them.
             if !select.withText(at: 1, { user.utf8.elementsEqual($0) }) { user = select.text(at: 1) }
-            grants.append(
-                TempIDGrant(
-                    user: user, tempID: tempID,
-                    validity: ValidityWindow(
-                        start: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
-                        expiry: Timestamp(secondsSinceEpoch: select.int64(at: 3)))))
+            let validity = ValidityWindow(
+                start: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
+                expiry: Timestamp(secondsSinceEpoch: select.int64(at: 3)))
+            // A 20-digit TempID is read from the row's bytes; only other TempIDs are made into strings.
+            if let halves = select.withText(at: 0, { TempID.decimalHalves(ofUTF8: $0) }) {
+                loader.add(halves: halves, validity: validity, user: user, tempID: TempID(select.text(at: 0))!)
+            } else if let tempID = TempID(select.text(at: 0)) {
+                loader.add(TempIDGrant(user: user, tempID: tempID, validity: validity))
+            }
         }
-        return TempIDIndex(grants)
+        return loader.finish()
     }
 
     public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {

@@ -46,23 +46,72 @@ struct TempIDIndex: Sendable {
     /// An index of `grants`, in the order they were stored: a TempID given twice keeps its first mapping, as the
     /// first mapping always wins when one is issued.
     init(_ grants: some Sequence<TempIDGrant>) {
-        var keys: [Key] = []
-        var mappings: [Mapping] = []
-        for grant in grants {
-            guard let (key, mapping) = compact(grant) else {
-                if others[grant.tempID] == nil { others[grant.tempID] = grant }
-                continue
-            }
-            keys.append(key)
-            mappings.append(mapping)
+        var loader = Loader()
+        for grant in grants { loader.add(grant) }
+        self = loader.finish()
+    }
+
+    /// Builds an index from stored rows, in the order they were stored, without holding them as grants first (ten
+    /// million grants with their strings would take several times the index's own memory).
+    struct Loader {
+        private var index = TempIDIndex()
+        private var keys: [Key] = []
+        private var mappings: [Mapping] = []
+        private var lastUser: (name: String, number: UInt32)?
+
+        /// Starts an empty index, with room for `capacity` 20-digit TempIDs.
+        init(capacity: Int = 0) {
+            keys.reserveCapacity(capacity)
+            mappings.reserveCapacity(capacity)
         }
-        var order = Array(keys.indices)
-        order.sort { (keys[$0], $0) < (keys[$1], $1) }
-        sortedKeys.reserveCapacity(keys.count)
-        sortedMappings.reserveCapacity(keys.count)
-        for position in order where sortedKeys.last != keys[position] {
-            sortedKeys.append(keys[position])
-            sortedMappings.append(mappings[position])
+
+        /// Adds the next stored mapping.
+        mutating func add(_ grant: TempIDGrant) {
+            guard let halves = grant.tempID.decimalHalves else {
+                if index.others[grant.tempID] == nil { index.others[grant.tempID] = grant }
+                return
+            }
+            add(halves: halves, validity: grant.validity, user: grant.user, tempID: grant.tempID)
+        }
+
+        /// Adds the next stored mapping of a 20-digit TempID given as its halves; `tempID` makes the TempID's text
+        /// only if the window does not fit the compact form.
+        mutating func add(
+            halves: (high: UInt64, low: UInt64), validity: ValidityWindow, user: String,
+            tempID: @autoclosure () -> TempID
+        ) {
+            let start = validity.start.secondsSinceEpoch
+            let span = validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(start)
+            guard !span.overflow, let span = UInt32(exactly: span.partialValue) else {
+                let tempID = tempID()
+                if index.others[tempID] == nil {
+                    index.others[tempID] = TempIDGrant(user: user, tempID: tempID, validity: validity)
+                }
+                return
+            }
+            let number: UInt32
+            if let lastUser, lastUser.name == user {
+                number = lastUser.number
+            } else {
+                number = index.number(of: user)
+                lastUser = (user, number)
+            }
+            keys.append(Key(high: halves.high, low: halves.low))
+            mappings.append(Mapping(start: start, span: span, user: number))
+        }
+
+        /// The index of everything added: sorted once, the first mapping of a key kept.
+        consuming func finish() -> TempIDIndex {
+            var order = keys.indices.map { (key: keys[$0], position: UInt32($0)) }
+            keys = []
+            order.sort { ($0.key, $0.position) < ($1.key, $1.position) }
+            index.sortedKeys.reserveCapacity(order.count)
+            index.sortedMappings.reserveCapacity(order.count)
+            for item in order where index.sortedKeys.last != item.key {
+                index.sortedKeys.append(item.key)
+                index.sortedMappings.append(mappings[Int(item.position)])
+            }
+            return index
         }
     }
 
@@ -129,15 +178,18 @@ struct TempIDIndex: Sendable {
         let span = grant.validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(start)
         guard let halves = grant.tempID.decimalHalves, !span.overflow, let span = UInt32(exactly: span.partialValue)
         else { return nil }
-        let user: UInt32
-        if let number = userNumbers[grant.user] {
-            user = number
-        } else {
-            user = UInt32(users.count)
-            users.append(grant.user)
-            userNumbers[grant.user] = user
-        }
-        return (Key(high: halves.high, low: halves.low), Mapping(start: start, span: span, user: user))
+        return (
+            Key(high: halves.high, low: halves.low), Mapping(start: start, span: span, user: number(of: grant.user))
+        )
+    }
+
+    /// The number of `user`, given one if it has none yet.
+    private mutating func number(of user: String) -> UInt32 {
+        if let number = userNumbers[user] { return number }
+        let number = UInt32(users.count)
+        users.append(user)
+        userNumbers[user] = number
+        return number
     }
 
     /// The first position in the sorted part whose key is not below `key`.
