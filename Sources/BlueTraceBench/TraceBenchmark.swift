@@ -77,7 +77,8 @@ public enum TraceBenchmark {
             let authority = try await ServerApplication.open(
                 configuration: ServerConfiguration(
                     port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: nil, databasePath: nil,
-                    tempIDScheme: scheme == .sealed ? .sealed : .decimal, passwordParameters: .simulation),
+                    tempIDScheme: scheme == .sealed ? .sealed : .decimal, keyFilePath: nil,
+                    passwordParameters: .simulation),
                 store: store, logger: logger
             ).authority
             let loading = ContinuousClock.now
