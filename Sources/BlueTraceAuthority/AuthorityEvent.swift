@@ -17,6 +17,10 @@ public enum AuthorityEvent: Sendable {
     case uploadTraced(TracedUpload)
     /// `user` logged out.
     case loggedOut(user: String)
+    /// An official issued a one-time upload code to `phone`, valid until `expiresAt`.
+    case uploadCodeIssued(phone: String, expiresAt: Timestamp)
+    /// `phone` tried an upload code; `decision` says how it went.
+    case uploadCodeTried(phone: String, decision: UploadCodeDecision)
 }
 
 /// A committed upload with what tracing made of each entry.

@@ -22,13 +22,15 @@ public final class HealthAuthority: Sendable {
     private let format: TimestampFormat
     private let observers: [any AuthorityObserver]
     private let logger: Logger
+    private let uploadCodes: UploadCodeSettings?
 
     /// Makes the core over `store`; the composition root (`ServerApplication`) chooses every part.
     package init(
         store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
         issuer: TempIDIssuer, retentionDays: Int, clock: any WallClock, format: TimestampFormat,
-        observers: [any AuthorityObserver], logger: Logger
+        observers: [any AuthorityObserver], logger: Logger, uploadCodes: UploadCodeSettings? = nil
     ) {
+        self.uploadCodes = uploadCodes
         self.store = store
         self.hasher = hasher
         self.dummyHash = dummyHash
@@ -211,6 +213,11 @@ public final class HealthAuthority: Sendable {
         let judged = ContinuousClock.now
         _ = try await store.recordUpload(UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored))
         let receipt = UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
+        try await store.recordAudit([
+            AuditEntry(
+                at: receivedAt, actor: user, action: .upload,
+                detail: "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(traced.count)")
+        ])
         report(.uploadTraced(TracedUpload(uploader: user, entries: entries, traced: traced, receipt: receipt)))
         logger.info(
             "traced upload",
@@ -220,6 +227,78 @@ public final class HealthAuthority: Sendable {
                 "store": "\(ContinuousClock.now - judged)",
             ])
         return receipt
+    }
+
+    /// Closes the store once the server using this authority has stopped.
+    public func close() async {
+        await store.close()
+    }
+
+    // MARK: Upload codes
+
+    /// Whether an upload needs a one-time code from a health official.
+    public var requiresUploadCode: Bool { uploadCodes?.required ?? false }
+
+    /// Issues a one-time upload code to `phone` (an account), valid for `lifetime` seconds (the policy's 15 minutes
+    /// by default), and records it in the audit trail as issued by `official`. The code is returned once: the store
+    /// keeps only its MAC.
+    public func issueUploadCode(
+        to phone: String, lifetime: Int64? = nil, by official: String
+    ) async throws -> (code: String, expiresAt: Timestamp) {
+        guard let uploadCodes else { throw UploadCodeError.notConfigured }
+        guard try await store.account(named: phone) != nil else { throw UploadCodeError.unknownPhone(phone) }
+        let lifetime = lifetime ?? uploadCodes.policy.lifetime
+        guard lifetime >= 1 else { throw UploadCodeError.invalidLifetime(lifetime) }
+        let now = clock.now()
+        let (code, pending) = UploadCodeAuthenticator(keyRing: uploadCodes.keys.ring, policy: uploadCodes.policy)
+            .issue(for: phone, at: now, lifetime: lifetime)
+        try await store.updateUploadCodes(for: phone, at: now) { ledger in
+            ledger.dropExpired(at: now)
+            ledger.issue(pending)
+        }
+        try await store.recordAudit([
+            AuditEntry(
+                at: now, actor: official, action: .codeIssued, subject: phone,
+                detail: "valid until \(format.string(from: pending.expiresAt))")
+        ])
+        report(.uploadCodeIssued(phone: phone, expiresAt: pending.expiresAt))
+        logger.info("issued an upload code", metadata: ["phone": "\(phone)", "official": "\(official)"])
+        return (code, pending.expiresAt)
+    }
+
+    /// Checks `code`, typed on `phone`, against the phone's pending codes and uses it up if it is valid; every
+    /// attempt is recorded in the audit trail (never the code).
+    public func redeemUploadCode(_ code: String, for phone: String) async throws -> UploadCodeDecision {
+        guard let uploadCodes else { throw UploadCodeError.notConfigured }
+        let now = clock.now()
+        let authenticator = UploadCodeAuthenticator(keyRing: uploadCodes.keys.ring, policy: uploadCodes.policy)
+        let policy = uploadCodes.policy
+        let decision = try await store.updateUploadCodes(for: phone, at: now) { ledger in
+            ledger.redeem(at: now, policy: policy) { authenticator.matches(code, phone: phone, $0) }
+        }
+        try await store.recordAudit([
+            AuditEntry(
+                at: now, actor: phone, action: decision.isAccepted ? .codeRedeemed : .codeRefused, subject: phone,
+                detail: Self.auditDetail(decision))
+        ])
+        report(.uploadCodeTried(phone: phone, decision: decision))
+        logger.info("upload code tried", metadata: ["phone": "\(phone)", "decision": "\(decision)"])
+        return decision
+    }
+
+    private static func auditDetail(_ decision: UploadCodeDecision) -> String {
+        switch decision {
+        case .accepted: "accepted"
+        case .wrong(let remaining): "wrong code (\(remaining) more allowed)"
+        case .expired: "expired code"
+        case .voided: "wrong code: the phone's codes are void"
+        case .noCode: "no pending code"
+        }
+    }
+
+    /// The audit trail, oldest first, from `since` on (for the health official).
+    public func auditTrail(since: Timestamp? = nil) async throws -> [AuditEntry] {
+        try await store.auditTrail(since: since)
     }
 
     /// The people traced from the uploads of `uploader`, one row per contact (for the health official).
@@ -241,7 +320,7 @@ public final class HealthAuthority: Sendable {
         let now = clock.now()
         let retention = Int64(retentionDays) * 86_400
         let report = try await store.deleteData(olderThan: now - retention)
-        if let keys = issuer.keys {
+        if let keys = issuer.keys ?? uploadCodes?.keys {
             _ = try keys.reload(now: now)
             let newestTempIDExpiry = issuer.policy.lifetime * Int64(issuer.sealedBatchSize)
             let dropped = try keys.prune(retiredBefore: now - (retention + newestTempIDExpiry))
@@ -270,4 +349,40 @@ public final class HealthAuthority: Sendable {
 
     /// scrypt with N ≤ 2^4 takes microseconds: not worth a thread hop.
     private static let inlineHashingLogRounds = 4
+}
+
+/// How the core handles one-time upload codes: the key ring that authenticates them, their rules, and whether an
+/// upload needs one.
+package struct UploadCodeSettings: Sendable {
+    let keys: KeyRingHolder
+    let policy: UploadCodePolicy
+    let required: Bool
+
+    package init(keys: KeyRingHolder, policy: UploadCodePolicy, required: Bool) {
+        self.keys = keys
+        self.policy = policy
+        self.required = required
+    }
+}
+
+/// Why an upload code could not be issued or checked; says what to do.
+public enum UploadCodeError: Error, Equatable, CustomStringConvertible {
+    /// The authority was opened without the server key file that authenticates codes.
+    case notConfigured
+    /// No account has that phone number.
+    case unknownPhone(String)
+    /// A lifetime below one second.
+    case invalidLifetime(Int64)
+
+    public var description: String {
+        switch self {
+        case .notConfigured:
+            "upload codes need the server's key file (bluetrace-keys.json, or --key-file PATH); it is made when the "
+                + "server first starts with --require-upload-code"
+        case .unknownPhone(let phone):
+            "there is no account \(phone): a code can only be issued to a registered phone number"
+        case .invalidLifetime(let seconds):
+            "a code must be valid for at least one second (got \(seconds)): give --valid like 15m, 1h or 90s"
+        }
+    }
 }

@@ -20,7 +20,7 @@ struct StubResponder: SessionResponder {
             reply(SessionReply(.welcome(message: "Welcome to the BlueTrace Simulator!"), change: .loggedIn(username)))
         case .register(let username, _): reply(SessionReply(.registered(message: "Account \(username) created.")))
         case .downloadTempID: reply(SessionReply(.tempID(Self.tempID, Self.validity)))
-        case .uploadContactLog(let entries):
+        case .uploadContactLog(let entries, _):
             reply(
                 SessionReply(
                     .uploadReceipt(UploadReceipt(received: entries.count, matched: entries.count, unmatched: []))))

@@ -34,7 +34,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
             TraceBenchCommand.self, StubServerCommand.self,
-            TraceCommand.self, KeysCommand.self,
+            TraceCommand.self, AuthorityCommand.self, AuditCommand.self, KeysCommand.self,
         ]
     )
 
@@ -84,8 +84,14 @@ struct ServerCommand: AsyncParsableCommand {
         help: "decimal: the assignment's 20-digit TempIDs; sealed: OpenTrace-style encrypted TempIDs, in batches.")
     var tempIDScheme: TempIDScheme = .decimal
 
-    @Option(help: "The server key file (created on first start, owner-only), for sealed TempIDs.")
+    @Option(help: "The server key file (created on first start, owner-only), for sealed TempIDs and upload codes.")
     var keyFile = "bluetrace-keys.json"
+
+    @Flag(
+        help: """
+            Every upload needs a one-time code from a health official (bluetrace authority issue-code); not the             assignment's behaviour.
+            """)
+    var requireUploadCode = false
 
     @Option(help: "How many sealed TempIDs one download returns, back to back (OpenTrace: 100).")
     var sealedBatchSize = 100
@@ -171,7 +177,8 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
             credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
-            passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits)
+            passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits,
+            uploadCodes: requireUploadCode ? .required : .off)
         let application = try await ServerApplication.open(
             configuration: configuration,
             observers: [
@@ -180,6 +187,7 @@ struct ServerCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             services: application.services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+        await application.authority.close()
     }
 }
 

@@ -28,6 +28,11 @@ struct TraceCommand: AsyncParsableCommand {
         }
         let store = try SQLiteStore(path: database, exclusive: false)
         let contacts = try await store.tracedContacts(of: phone)
+        try await store.recordAudit([
+            AuditEntry(
+                at: SystemWallClock().now(), actor: Official.name, action: .traceQuery, subject: phone,
+                detail: "\(contacts.count) \(contacts.count == 1 ? "contact" : "contacts") listed")
+        ])
         print(Self.render(contacts, of: phone, json: json, format: TimestampFormat()))
     }
 

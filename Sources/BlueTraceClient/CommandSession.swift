@@ -60,7 +60,7 @@ struct CommandSession {
             let outcome: ClientOutcome?
             switch command {
             case "Download_tempID" where words.count == 1: outcome = await downloadTempID(renewal: false)
-            case "Upload_contact_log" where words.count == 1: outcome = await uploadContactLog()
+            case "Upload_contact_log" where words.count == 1: outcome = await uploadContactLog(input: input)
             case "Beacon": outcome = await beacon(arguments: Array(words.dropFirst()))
             case "logout" where words.count == 1: return await logout(becauseInputEnded: false)
             default:
@@ -185,7 +185,7 @@ struct CommandSession {
         return nil
     }
 
-    private mutating func uploadContactLog() async -> ClientOutcome? {
+    private mutating func uploadContactLog(input: some LineInput) async -> ClientOutcome? {
         let entries: [ContactLogEntry]
         do {
             entries = try await book.currentEntries()
@@ -202,7 +202,18 @@ struct CommandSession {
                 encounterLines(tempID: $0.tempID, validity: $0.validity, format: configuration.timeFormat)
             })
         let upload = entries.map { UploadEntry.encounter(ReportedEncounter($0)) }
-        guard let reply = await request(.uploadContactLog(upload)) else { return .connectionLost }
+        guard var reply = await request(.uploadContactLog(upload)) else { return .connectionLost }
+        if case .error(.uploadCodeRequired, _) = reply {
+            // This server wants a one-time code from a health official: ask for it, then send the upload with it.
+            guard let typed = await input.readLine(prompt: "> Upload code: ", secret: false),
+                case let code = String(typed.filter { !$0.isWhitespace }), !code.isEmpty
+            else {
+                transcript.write("> Upload cancelled: no upload code was given. Nothing was stored.")
+                return nil
+            }
+            guard let withCode = await request(.uploadContactLog(upload, code: code)) else { return .connectionLost }
+            reply = withCode
+        }
         guard case .uploadReceipt(let receipt) = reply else {
             transcript.write("> The upload failed: \(Self.describe(reply))")
             return nil

@@ -6,6 +6,8 @@ import Foundation
 public enum KeyPurpose: String, Sendable, CaseIterable {
     /// Sealing TempIDs.
     case tempID = "bluetrace tempid v1"
+    /// Authenticating one-time upload codes (HMAC-SHA256).
+    case uploadCode = "bluetrace upload code v1"
 }
 
 /// One server master key: 32 secret random bytes with a one-byte id and its lifetime.

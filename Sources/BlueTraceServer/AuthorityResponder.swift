@@ -71,7 +71,7 @@ public struct AuthorityResponder: SessionResponder {
                     reply(Self.failed(message, error, logger))
                 }
             }
-        case .uploadContactLog(let entries):
+        case .uploadContactLog(let entries, let code):
             guard entries.count <= maximumUploadEntries else {
                 return reply(
                     SessionReply(
@@ -81,7 +81,17 @@ public struct AuthorityResponder: SessionResponder {
                                 + "\(entries.count). Nothing was stored: split it and upload again.")))
             }
             run(message, reply) { authority in
-                SessionReply(.uploadReceipt(try await authority.traceUpload(from: user, entries: entries)))
+                if authority.requiresUploadCode {
+                    // A client that does not know codes learns it needs one; ours then asks its user and sends again.
+                    guard let code else {
+                        return SessionReply(.error(.uploadCodeRequired, message: ServerText.uploadCodeRequired))
+                    }
+                    let decision = try await authority.redeemUploadCode(code, for: user)
+                    guard decision.isAccepted else {
+                        return SessionReply(.error(.uploadCodeRefused, message: decision.explanation))
+                    }
+                }
+                return SessionReply(.uploadReceipt(try await authority.traceUpload(from: user, entries: entries)))
             }
         case .logout:
             authority.logout(user)

@@ -24,13 +24,15 @@ public final class LocalServer: Sendable {
     /// The port the server listens on.
     public var port: Int { address.port ?? 0 }
 
-    /// Starts a server answered by `responder`, with `services` beside it, and returns once it listens.
+    /// Starts a server answered by `responder`, with `services` beside it, and returns once it listens;
+    /// `afterStopping` runs once every service has ended.
     public static func start(
         configuration: ServerConfiguration,
         responder: any SessionResponder,
         alongside services: [any Service] = [],
         logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        afterStopping: @escaping @Sendable () async -> Void = {}
     ) async throws -> LocalServer {
         let (addresses, listening) = AsyncStream<SocketAddress>.makeStream()
         let server = BlueTraceServer(
@@ -42,7 +44,13 @@ public final class LocalServer: Sendable {
                 logger: logger))
         let running = Task {
             defer { listening.finish() }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch {
+                await afterStopping()
+                throw error
+            }
+            await afterStopping()
         }
         var iterator = addresses.makeAsyncIterator()
         guard let address = await iterator.next() else {
@@ -52,7 +60,9 @@ public final class LocalServer: Sendable {
         return LocalServer(address: address, group: group, running: running)
     }
 
-    /// Starts the health authority's server, with `services` beside it, and returns once it listens.
+    /// Starts the health authority's server, with `services` beside it, and returns once it listens. Once it has
+    /// stopped, the authority's store is closed (a SQLite store's lock is released then, so the same database can be
+    /// served again in this process at once).
     public static func start(
         configuration: ServerConfiguration,
         authority: HealthAuthority,
@@ -65,7 +75,8 @@ public final class LocalServer: Sendable {
             responder: AuthorityResponder(
                 authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries,
                 logger: logger),
-            alongside: services, logger: logger, eventLoopGroup: eventLoopGroup)
+            alongside: services, logger: logger, eventLoopGroup: eventLoopGroup,
+            afterStopping: { await authority.close() })
     }
 
     /// Shuts the server down gracefully (clients are told it is going away) and waits until it has stopped.

@@ -34,6 +34,7 @@ public struct ServerApplication: Sendable {
             ?? configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
             ?? SQLiteStore()
         let hasher = PasswordHasher(parameters: configuration.passwordParameters)
+        let keys = try keys(configuration, now: clock.now(), logger: logger)
         let authority = HealthAuthority(
             store: store, hasher: hasher,
             dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
@@ -41,11 +42,17 @@ public struct ServerApplication: Sendable {
             issuer: TempIDIssuer(
                 scheme: configuration.tempIDScheme, policy: TempIDPolicy(lifetime: configuration.tempIDLifetime),
                 sealedBatchSize: configuration.sealedBatchSize, store: store,
-                keys: try keys(configuration, now: clock.now(), logger: logger),
+                keys: configuration.tempIDScheme == .sealed ? keys : nil,
                 journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) }, clock: clock,
                 format: configuration.timeFormat),
             retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
-            observers: observers, logger: logger)
+            observers: observers, logger: logger,
+            uploadCodes: configuration.uploadCodes == .off
+                ? nil
+                : keys.map {
+                    UploadCodeSettings(
+                        keys: $0, policy: UploadCodePolicy(), required: configuration.uploadCodes == .required)
+                })
         let application = ServerApplication(configuration: configuration, authority: authority, logger: logger)
         if let path = configuration.credentialsPath { try await application.importCredentials(from: path) }
         if let path = configuration.tempIDsPath { try await application.importTempIDs(from: path) }
@@ -65,14 +72,14 @@ public struct ServerApplication: Sendable {
         ]
     }
 
-    /// The server's key ring for the sealed scheme: the key file's (created on first start), or a fresh ring kept in
-    /// memory when there is no file; none for the 20-digit scheme.
+    /// The server's key ring for sealed TempIDs and upload codes: the key file's (created on first start), or a fresh
+    /// ring kept in memory when there is no file; none when neither is used.
     private static func keys(
         _ configuration: ServerConfiguration, now: Timestamp, logger: Logger
     ) throws
         -> KeyRingHolder?
     {
-        guard configuration.tempIDScheme == .sealed else { return nil }
+        guard configuration.tempIDScheme == .sealed || configuration.uploadCodes != .off else { return nil }
         guard let path = configuration.keyFilePath else {
             return KeyRingHolder(ring: KeyRing.generate(at: now), path: nil)
         }

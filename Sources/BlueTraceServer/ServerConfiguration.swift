@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var limits: ConnectionLimits
     /// The zone in which times are printed and written to tempIDs.txt.
     public var timeFormat: TimestampFormat
+    /// Whether one-time upload codes can be issued and whether an upload needs one.
+    public var uploadCodes: UploadCodeUse
 
     /// Creates a configuration with the defaults of `bluetrace server`.
     public init(
@@ -51,8 +53,10 @@ public struct ServerConfiguration: Sendable {
         passwordParameters: PasswordHasher.Parameters = .standard,
         maximumFrameSize: Int = Framing.defaultMaximumFrameSize,
         limits: ConnectionLimits = ConnectionLimits(),
-        timeFormat: TimestampFormat = TimestampFormat()
+        timeFormat: TimestampFormat = TimestampFormat(),
+        uploadCodes: UploadCodeUse = .off
     ) {
+        self.uploadCodes = uploadCodes
         self.host = host
         self.port = port
         self.blockDuration = blockDuration
@@ -69,4 +73,14 @@ public struct ServerConfiguration: Sendable {
         self.limits = limits
         self.timeFormat = timeFormat
     }
+}
+
+/// How a health authority uses one-time upload codes.
+public enum UploadCodeUse: Sendable, Hashable {
+    /// No codes: any logged-in phone may upload (the assignment's behaviour).
+    case off
+    /// Codes can be issued (`bluetrace authority issue-code`), and uploads do not need them.
+    case available
+    /// Every upload needs a valid code (`bluetrace server --require-upload-code`).
+    case required
 }

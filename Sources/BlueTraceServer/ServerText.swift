@@ -10,4 +10,8 @@ public enum ServerText {
     public static let blocked = "Your account is blocked due to multiple login failures. Please try again later"
     /// Sent to every connected client when the server shuts down.
     public static let goingAway = "The server is shutting down."
+    /// Sent for an upload without a code to a server that requires one (not the assignment's: `--require-upload-code`).
+    public static let uploadCodeRequired =
+        "This server needs a one-time upload code from a health official with every upload. Ask them for one, then "
+        + "upload again. Nothing was stored."
 }

@@ -40,18 +40,38 @@ public protocol AuthorityStore: Sendable {
     /// Stores an upload with every encounter and its verdict; returns the upload's id once committed.
     func recordUpload(_ upload: UploadRecord) async throws -> Int64
 
-    /// Deletes uploads (with their encounters), issued TempID mappings and finished login records older than `cutoff`.
+    /// Deletes uploads (with their encounters), issued TempID mappings, finished login records, upload codes that
+    /// expired and audit entries older than `cutoff`.
     func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport
 
     /// The people traced from the uploads of `uploader`, one row per contact.
     func tracedContacts(of uploader: String) async throws -> [TracedContact]
 
+    /// Ends the store's use by this process (a SQLite store releases its server lock and its connections); nothing may
+    /// use it after.
+    func close() async
+
     /// The upload stored under `id` (as `recordUpload` returned it), with every entry and its verdict; `nil` if there
     /// is none (never stored, or deleted by retention).
     func upload(id: Int64) async throws -> UploadRecord?
+
+    /// Applies `change` to the upload-code ledger of `phone` atomically (read, change, write in one transaction, so
+    /// servers sharing the store count every wrong code) and returns what it returns.
+    func updateUploadCodes<Result: Sendable>(
+        for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
+    ) async throws -> Result
+
+    /// Appends `entries` to the audit trail, in one transaction.
+    func recordAudit(_ entries: [AuditEntry]) async throws
+
+    /// The audit trail, oldest first: every entry at or after `since`, or all of it.
+    func auditTrail(since: Timestamp?) async throws -> [AuditEntry]
 }
 
 extension AuthorityStore {
+    /// Nothing to close by default.
+    public func close() async {}
+
     /// Records issued TempIDs in one transaction; tells, for each, whether it was new.
     public func recordTempIDs(_ grants: [TempIDGrant], issuedAt time: Timestamp) async throws -> [Bool] {
         try await withCheckedThrowingContinuation { continuation in
@@ -172,13 +192,16 @@ public struct RetentionReport: Hashable, Sendable {
     public var tempIDs: Int
     /// Finished login records deleted.
     public var loginStates: Int
+    /// Audit entries deleted.
+    public var auditEntries: Int
 
     /// Creates a report.
-    public init(uploads: Int, encounters: Int, tempIDs: Int, loginStates: Int) {
+    public init(uploads: Int, encounters: Int, tempIDs: Int, loginStates: Int, auditEntries: Int = 0) {
         self.uploads = uploads
         self.encounters = encounters
         self.tempIDs = tempIDs
         self.loginStates = loginStates
+        self.auditEntries = auditEntries
     }
 }
 

@@ -8,6 +8,8 @@ public actor InMemoryStore: AuthorityStore {
     private var loginStates: [String: (state: LoginState, updatedAt: Timestamp)] = [:]
     private var tempIDs: [TempID: (grant: TempIDGrant, issuedAt: Timestamp, imported: Bool)] = [:]
     private var uploads: [(id: Int64, record: UploadRecord)] = []
+    private var uploadCodes: [String: UploadCodeLedger] = [:]
+    private var audit: [AuditEntry] = []
     /// Ids are never reused, even after retention deleted the last uploads.
     private var nextUploadID: Int64 = 1
 
@@ -83,13 +85,36 @@ public actor InMemoryStore: AuthorityStore {
             value.updatedAt < cutoff && (value.state.blockedUntil.map { $0 < cutoff } ?? true)
         }
         for key in finished.keys { loginStates[key] = nil }
+        for phone in uploadCodes.keys {
+            uploadCodes[phone]?.dropExpired(at: cutoff)
+            if uploadCodes[phone]?.pending.isEmpty == true { uploadCodes[phone] = nil }
+        }
+        let oldAudit = audit.count
+        audit.removeAll { $0.at < cutoff }
         return RetentionReport(
             uploads: old.count, encounters: old.reduce(0) { $0 + $1.record.encounters.count }, tempIDs: expired.count,
-            loginStates: finished.count)
+            loginStates: finished.count, auditEntries: oldAudit - audit.count)
     }
 
     public func tracedContacts(of uploader: String) -> [TracedContact] {
         TracedContact.merged(uploads.lazy.filter { $0.record.uploader == uploader }.flatMap(\.record.tracedContacts))
+    }
+
+    public func updateUploadCodes<Result: Sendable>(
+        for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
+    ) -> Result {
+        var ledger = uploadCodes[phone] ?? UploadCodeLedger()
+        let result = change(&ledger)
+        uploadCodes[phone] = ledger.isEmpty ? nil : ledger
+        return result
+    }
+
+    public func recordAudit(_ entries: [AuditEntry]) {
+        audit += entries
+    }
+
+    public func auditTrail(since: Timestamp?) -> [AuditEntry] {
+        since.map { since in audit.filter { $0.at >= since } } ?? audit
     }
 
     public func upload(id: Int64) -> UploadRecord? {

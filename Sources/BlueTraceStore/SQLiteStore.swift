@@ -195,6 +195,21 @@ public final class SQLiteStore: AuthorityStore {
             }
             try db.execute(sql: "DROP TABLE encounter")
         }
+        migrator.registerMigration("v8: one-time upload codes and the audit trail") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE uploadCode (
+                        phone TEXT NOT NULL, keyID INTEGER NOT NULL, mac BLOB NOT NULL,
+                        issuedAt INTEGER NOT NULL, expiresAt INTEGER NOT NULL,
+                        PRIMARY KEY (phone, mac)) WITHOUT ROWID;
+                    CREATE TABLE uploadCodeAttempt (
+                        phone TEXT PRIMARY KEY, failures INTEGER NOT NULL, updatedAt INTEGER NOT NULL);
+                    CREATE TABLE auditEvent (
+                        id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                        subject TEXT, detail TEXT NOT NULL);
+                    CREATE INDEX auditEvent_on_at ON auditEvent(at);
+                    """)
+        }
         return migrator
     }
 
@@ -449,6 +464,11 @@ public final class SQLiteStore: AuthorityStore {
                     sql: "DELETE FROM loginState WHERE updatedAt < ? AND (blockedUntil IS NULL OR blockedUntil < ?)",
                     arguments: [seconds, seconds])
                 report.loginStates = db.changesCount
+                try db.execute(sql: "DELETE FROM uploadCode WHERE expiresAt < ?", arguments: [seconds])
+                try db.execute(
+                    sql: "DELETE FROM uploadCodeAttempt WHERE phone NOT IN (SELECT phone FROM uploadCode)")
+                try db.execute(sql: "DELETE FROM auditEvent WHERE at < ?", arguments: [seconds])
+                report.auditEntries = db.changesCount
                 return .commit
             }
             try self.withIndex(loadingWith: db) { index in index.remove(deletedTempIDs) }
@@ -456,7 +476,78 @@ public final class SQLiteStore: AuthorityStore {
         }
     }
 
+    // MARK: Upload codes and the audit trail
+
+    public func updateUploadCodes<Result: Sendable>(
+        for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
+    ) async throws -> Result {
+        try await writer.write { db in
+            let pending = try Row.fetchAll(
+                db, sql: "SELECT keyID, mac, issuedAt, expiresAt FROM uploadCode WHERE phone = ? ORDER BY issuedAt",
+                arguments: [phone]
+            ).map { row in
+                let mac: Data = row["mac"]
+                return PendingUploadCode(
+                    keyID: row["keyID"], mac: [UInt8](mac), issuedAt: Timestamp(secondsSinceEpoch: row["issuedAt"]),
+                    expiresAt: Timestamp(secondsSinceEpoch: row["expiresAt"]))
+            }
+            let failures =
+                try Int.fetchOne(db, sql: "SELECT failures FROM uploadCodeAttempt WHERE phone = ?", arguments: [phone])
+                ?? 0
+            var ledger = UploadCodeLedger(pending: pending, failures: failures)
+            let result = change(&ledger)
+            try db.execute(sql: "DELETE FROM uploadCode WHERE phone = ?", arguments: [phone])
+            for code in ledger.pending {
+                try db.execute(
+                    sql: "INSERT INTO uploadCode (phone, keyID, mac, issuedAt, expiresAt) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        phone, code.keyID, Data(code.mac), code.issuedAt.secondsSinceEpoch,
+                        code.expiresAt.secondsSinceEpoch,
+                    ])
+            }
+            if ledger.failures == 0 {
+                try db.execute(sql: "DELETE FROM uploadCodeAttempt WHERE phone = ?", arguments: [phone])
+            } else {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO uploadCodeAttempt (phone, failures, updatedAt) VALUES (?, ?, ?)",
+                    arguments: [phone, ledger.failures, time.secondsSinceEpoch])
+            }
+            return result
+        }
+    }
+
+    public func recordAudit(_ entries: [AuditEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        try await writer.write { db in
+            for entry in entries {
+                try db.execute(
+                    sql: "INSERT INTO auditEvent (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        entry.at.secondsSinceEpoch, entry.actor, entry.action.rawValue, entry.subject, entry.detail,
+                    ])
+            }
+        }
+    }
+
+    public func auditTrail(since: Timestamp?) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT at, actor, action, subject, detail FROM auditEvent WHERE at >= ? ORDER BY at, id",
+                arguments: [since?.secondsSinceEpoch ?? Int64.min]
+            ).map { row in
+                AuditEntry(
+                    at: Timestamp(secondsSinceEpoch: row["at"]), actor: row["actor"],
+                    action: AuditAction(rawValue: row["action"]), subject: row["subject"], detail: row["detail"])
+            }
+        }
+    }
+
     // MARK: Maintenance
+
+    public func close() async {
+        try? writer.close()
+        lock?.release()
+    }
 
     /// Writes the WAL back into the database file and empties it (for measurements and file-level backups).
     public func checkpoint() async throws {

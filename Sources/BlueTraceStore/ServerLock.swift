@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -10,7 +12,8 @@
 /// The kernel releases the lock when the process ends, however it ends (kill -9 included): a stale lock file is
 /// harmless.
 final class ServerLock: Sendable {
-    private let descriptor: Int32
+    /// The lock file's descriptor while the lock is held; −1 once released.
+    private let descriptor: Mutex<Int32>
 
     /// Takes the lock of the database at `databasePath`; throws `StoreError.inUse` when another process holds it.
     init(databasePath: String) throws(StoreError) {
@@ -25,10 +28,19 @@ final class ServerLock: Sendable {
             if reason == EWOULDBLOCK { throw StoreError.inUse(path: databasePath) }
             throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(reason)))
         }
-        self.descriptor = descriptor
+        self.descriptor = Mutex(descriptor)
+    }
+
+    /// Releases the lock now (closing the file releases the `flock`); later calls do nothing.
+    func release() {
+        descriptor.withLock { descriptor in
+            guard descriptor >= 0 else { return }
+            close(descriptor)
+            descriptor = -1
+        }
     }
 
     deinit {
-        close(descriptor)
+        release()
     }
 }

@@ -273,7 +273,9 @@ extension ClientFrame: JSONFrameDecodable {
             self.init(id: id, message: .downloadTempID)
         case "upload_contact_log":
             guard let entries = object.objects("entries") else { return nil }
-            self.init(id: id, message: .uploadContactLog(entries.map(UploadEntry.init(flatJSON:))))
+            let code = object.string("code")
+            guard code != nil || !object.has("code") else { return nil }
+            self.init(id: id, message: .uploadContactLog(entries.map(UploadEntry.init(flatJSON:)), code: code))
         case "logout":
             self.init(id: id, message: .logout)
         default:

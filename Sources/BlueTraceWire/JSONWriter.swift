@@ -161,7 +161,8 @@ extension ClientFrame: JSONFrameEncodable {
         case .login(let username, let password), .register(let username, let password):
             object.field("username", username, &buffer)
             object.field("password", password, &buffer)
-        case .uploadContactLog(let entries):
+        case .uploadContactLog(let entries, let code):
+            if let code { object.field("code", code, &buffer) }
             object.field("entries", array: entries, &buffer) { entry, buffer in
                 var element = JSONObjectWriter(&buffer)
                 switch entry {

@@ -62,7 +62,10 @@ extension ClientFrame: Decodable {
             self.init(id: id, message: .downloadTempID)
         case "upload_contact_log":
             let entries = try container.decode([LenientUploadEntry].self, forKey: .entries)
-            self.init(id: id, message: .uploadContactLog(entries.map(\.entry)))
+            self.init(
+                id: id,
+                message: .uploadContactLog(
+                    entries.map(\.entry), code: try container.decodeIfPresent(String.self, forKey: .code)))
         case "logout":
             self.init(id: id, message: .logout)
         default:

@@ -28,8 +28,8 @@ public enum ClientMessage: Hashable, Sendable {
     case register(username: String, password: String)
     /// Issue a fresh TempID to the logged-in user.
     case downloadTempID
-    /// Upload the logged-in user's contact log for tracing.
-    case uploadContactLog([UploadEntry])
+    /// Upload the logged-in user's contact log for tracing, with the one-time code an official gave, if any.
+    case uploadContactLog([UploadEntry], code: String? = nil)
     /// End the session.
     case logout
 
@@ -116,6 +116,10 @@ public enum WireErrorCode: String, Hashable, Sendable, Decodable {
     case frameTooLarge = "frame_too_large"
     /// An upload holds more entries than the server accepts; nothing was stored.
     case tooManyEntries = "too_many_entries"
+    /// The server needs a one-time upload code from a health official with every upload; nothing was stored.
+    case uploadCodeRequired = "upload_code_required"
+    /// The upload code is wrong, expired, used or void (the message says which and what to do); nothing was stored.
+    case uploadCodeRefused = "upload_code_refused"
     /// The server refuses new connections for now (too many, or too fast from one address).
     case serverBusy = "server_busy"
     /// The server failed; the request may be retried.

@@ -50,6 +50,11 @@ final class CountingStore: AuthorityStore {
         try await inner.deleteData(olderThan: cutoff)
     }
     func upload(id: Int64) async throws -> UploadRecord? { try await inner.upload(id: id) }
+    func updateUploadCodes<Result: Sendable>(
+        for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
+    ) async throws -> Result { try await inner.updateUploadCodes(for: phone, at: time, change) }
+    func recordAudit(_ entries: [AuditEntry]) async throws { try await inner.recordAudit(entries) }
+    func auditTrail(since: Timestamp?) async throws -> [AuditEntry] { try await inner.auditTrail(since: since) }
     func tracedContacts(of uploader: String) async throws -> [TracedContact] {
         try await inner.tracedContacts(of: uploader)
     }

@@ -90,6 +90,7 @@ struct SQLiteStoreTests {
                 "v4: no index on encounter contacts", "v5: encounters keyed by rowid without AUTOINCREMENT",
                 "v6: TempIDs appended in issue order, found through an index in memory",
                 "v7: an upload's entries in one block, a row per traced contact",
+                "v8: one-time upload codes and the audit trail",
             ])
         let upload = try await store.upload(id: 1)
         #expect(
@@ -338,7 +339,10 @@ struct SQLiteStoreTests {
         let reader = try SQLiteStore(path: path, exclusive: false)
         #expect(try await reader.tracedContacts(of: "+61410666666").isEmpty, "a reader (bluetrace trace) needs no lock")
         first = nil
-        _ = try SQLiteStore(path: path)
+        let second = try SQLiteStore(path: path)
+        await second.close()
+        let third = try SQLiteStore(path: path)
+        #expect(second !== third, "closing releases the lock at once, while the closed store still exists")
     }
 
     @Test("An unusable path is refused with a clear error")

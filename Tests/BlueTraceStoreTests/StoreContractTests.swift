@@ -66,6 +66,26 @@ struct StoreContractTests {
         seen.append("\(try await store.deleteData(olderThan: t0 + 30 * 86_400))")
         seen.append("\(try await store.tracedContacts(of: "+61410666666").count)")
         seen.append("\(try await store.upload(id: first) == nil)")
+        let pending = PendingUploadCode(keyID: 1, mac: [1, 2, 3], issuedAt: t0, expiresAt: t0 + 899)
+        try await store.updateUploadCodes(for: "+61410666666", at: t0) { $0.issue(pending) }
+        let wrong = try await store.updateUploadCodes(for: "+61410666666", at: t0 + 1) {
+            $0.redeem(at: t0 + 1, policy: UploadCodePolicy()) { _ in false }
+        }
+        seen.append("\(wrong)")
+        seen.append("\(try await store.updateUploadCodes(for: "+61410666666", at: t0 + 2) { $0 })")
+        let right = try await store.updateUploadCodes(for: "+61410666666", at: t0 + 3) {
+            $0.redeem(at: t0 + 3, policy: UploadCodePolicy()) { $0.mac == [1, 2, 3] }
+        }
+        seen.append("\(right)")
+        seen.append("\(try await store.updateUploadCodes(for: "+61410666666", at: t0 + 4) { $0.isEmpty })")
+        try await store.recordAudit([
+            AuditEntry(at: t0 + 5, actor: "official", action: .codeIssued, subject: "+61410666666", detail: "d"),
+            AuditEntry(at: t0 + 86_400 * 40, actor: "+61410666666", action: .upload),
+        ])
+        seen.append("\(try await store.auditTrail(since: nil).map(\.action))")
+        seen.append("\(try await store.auditTrail(since: t0 + 6).count)")
+        seen.append("\(try await store.deleteData(olderThan: t0 + 86_400 * 39).auditEntries)")
+        seen.append("\(try await store.auditTrail(since: nil).map(\.actor))")
         seen.append("\(try await store.grants(for: [a.tempID, b.tempID]).count)")
         return seen
     }
@@ -76,7 +96,11 @@ struct StoreContractTests {
         let memory = try await Self.story(try Kind.memory.make())
         #expect(memory == sqlite)
         #expect(sqlite.contains("blockedNow(until: @1589391968)"))
-        #expect(sqlite.suffix(3) == ["0", "true", "1"], "after retention only the imported TempID remains")
-        #expect(sqlite.filter { $0 == "true" }.count >= 4, "ids grow, an upload reads back whole, unknown ids are nil")
+        #expect(sqlite.contains("wrong(remainingAttempts: 4)"))
+        #expect(sqlite.contains("accepted"))
+        #expect(
+            sqlite.suffix(5) == ["[code_issued, upload]", "1", "1", "[\"+61410666666\"]", "1"],
+            "the audit trail in order, read from a time on, and cut by retention; then the imported TempID remains")
+        #expect(sqlite.filter { $0 == "true" }.count >= 5, "ids grow, an upload reads back whole, unknown ids are nil")
     }
 }

@@ -179,7 +179,7 @@ struct MessageRoundTripTests {
                 .malformed(tempID: nil, reason: "whatever"),
             ]))
         let decoded = try decodeClient(String(buffer: encode(frame)))
-        guard case .uploadContactLog(let entries) = decoded.message else {
+        guard case .uploadContactLog(let entries, _) = decoded.message else {
             Issue.record("expected an upload, got \(decoded.message)")
             return
         }
@@ -418,7 +418,7 @@ struct ClientDecodingTests {
             """#
         let frame = try decodeClient(json)
         #expect(frame.id == 61)
-        guard case .uploadContactLog(let entries) = frame.message else {
+        guard case .uploadContactLog(let entries, _) = frame.message else {
             Issue.record("expected an upload, got \(frame.message)")
             return
         }
@@ -520,6 +520,37 @@ struct ServerDecodingTests {
             #expect(error.code == .badRequest)
             #expect(error.requestID == 2)
             #expect(error.message.contains("tempID"))
+        }
+    }
+}
+
+@Suite("Upload codes on the wire")
+struct UploadCodeWireTests {
+    @Test("An upload's code is written, and read back by both readers; without one the message is as before")
+    func codeRoundTrip() throws {
+        let withCode = ClientFrame(id: 9, message: .uploadContactLog([], code: "01234567"))
+        let written = encode(withCode)
+        #expect(String(buffer: written).contains(#""code":"01234567""#))
+        #expect(try coder.decode(ClientFrame.self, from: written) == withCode)
+        #expect(try coder.decodeWithFoundation(ClientFrame.self, from: written) == withCode)
+        let without = encode(ClientFrame(id: 9, message: .uploadContactLog([])))
+        #expect(!String(buffer: without).contains("code"))
+        #expect(try coder.decode(ClientFrame.self, from: without) == ClientFrame(id: 9, message: .uploadContactLog([])))
+    }
+
+    @Test("A code that is not a string is a bad request, answered with the request's id")
+    func codeNotAString() {
+        let error = clientDecodingError(
+            ByteBuffer(string: #"{"v":1,"type":"upload_contact_log","id":4,"code":12345678,"entries":[]}"#))
+        #expect(error?.code == .badRequest)
+        #expect(error?.requestID == 4)
+    }
+
+    @Test("The new error codes are read by name; older clients see them as unknown codes")
+    func errorCodes() throws {
+        for code in [WireErrorCode.uploadCodeRequired, .uploadCodeRefused] {
+            let frame = ServerFrame(id: 2, message: .error(code, message: "m"))
+            #expect(try coder.decode(ServerFrame.self, from: encode(frame)) == frame)
         }
     }
 }

@@ -19,14 +19,14 @@ import NIOCore
 /// back on the wire with only its TempID, so it reads back as malformed with the same TempID but possibly another
 /// reason.
 private func comparable(_ frame: ClientFrame) -> ClientFrame {
-    guard case .uploadContactLog(let entries) = frame.message else { return frame }
+    guard case .uploadContactLog(let entries, let code) = frame.message else { return frame }
     let blanked = entries.map { entry -> UploadEntry in
         switch entry {
         case .encounter: entry
         case .malformed(let tempID, _): .malformed(tempID: tempID, reason: "")
         }
     }
-    return ClientFrame(id: frame.id, message: .uploadContactLog(blanked))
+    return ClientFrame(id: frame.id, message: .uploadContactLog(blanked, code: code))
 }
 
 private func roundTrip<Frame: JSONFrameEncodable & JSONFrameDecodable & Equatable>(
