@@ -21,6 +21,8 @@ public enum AuthorityEvent: Sendable {
     case uploadCodeIssued(phone: String, expiresAt: Timestamp)
     /// `phone` tried an upload code; `decision` says how it went.
     case uploadCodeTried(phone: String, decision: UploadCodeDecision)
+    /// Exposure notices were stored for the close contacts of a traced upload, to be delivered to their phones.
+    case exposureNoticesSent([ExposureNotice])
 }
 
 /// A committed upload with what tracing made of each entry.

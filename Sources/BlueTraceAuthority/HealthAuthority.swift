@@ -23,14 +23,17 @@ public final class HealthAuthority: Sendable {
     private let observers: [any AuthorityObserver]
     private let logger: Logger
     private let uploadCodes: UploadCodeSettings?
+    private let closeContactRule: CloseContactRule?
 
     /// Makes the core over `store`; the composition root (`ServerApplication`) chooses every part.
     package init(
         store: any AuthorityStore, hasher: PasswordHasher, dummyHash: String, loginPolicy: LoginPolicy,
         issuer: TempIDIssuer, retentionDays: Int, clock: any WallClock, format: TimestampFormat,
-        observers: [any AuthorityObserver], logger: Logger, uploadCodes: UploadCodeSettings? = nil
+        observers: [any AuthorityObserver], logger: Logger, uploadCodes: UploadCodeSettings? = nil,
+        exposureNotices closeContactRule: CloseContactRule? = nil
     ) {
         self.uploadCodes = uploadCodes
+        self.closeContactRule = closeContactRule
         self.store = store
         self.hasher = hasher
         self.dummyHash = dummyHash
@@ -211,7 +214,8 @@ public final class HealthAuthority: Sendable {
             }
         }
         let judged = ContinuousClock.now
-        _ = try await store.recordUpload(UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored))
+        let record = UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored)
+        _ = try await store.recordUpload(record)
         let receipt = UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
         try await store.recordAudit([
             AuditEntry(
@@ -219,6 +223,7 @@ public final class HealthAuthority: Sendable {
                 detail: "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(traced.count)")
         ])
         report(.uploadTraced(TracedUpload(uploader: user, entries: entries, traced: traced, receipt: receipt)))
+        if let closeContactRule { try await notifyCloseContacts(of: record, by: closeContactRule) }
         logger.info(
             "traced upload",
             metadata: [
@@ -232,6 +237,46 @@ public final class HealthAuthority: Sendable {
     /// Closes the store once the server using this authority has stopped.
     public func close() async {
         await store.close()
+    }
+
+    // MARK: Exposure notices
+
+    /// Whether close contacts of a traced upload are sent exposure notices.
+    public var sendsExposureNotices: Bool { closeContactRule != nil }
+
+    /// Stores a notice for every close contact of `upload` (never the uploader), records it in the audit trail and
+    /// reports it, so a server can push it to a phone that is logged in; the others get it at their next login.
+    private func notifyCloseContacts(of upload: UploadRecord, by rule: CloseContactRule) async throws {
+        let close = upload.tracedContacts.filter {
+            $0.phone != upload.uploader && rule.isCloseContact(encounters: $0.encounters)
+        }
+        guard !close.isEmpty else { return }
+        let notices = try await store.recordNotices(
+            close.map { ($0.phone, $0.lastEncounter) }, at: upload.receivedAt)
+        try await store.recordAudit(
+            notices.map {
+                AuditEntry(
+                    at: $0.createdAt, actor: "server", action: .noticeSent, subject: $0.phone,
+                    detail: "notice \($0.id), last encounter \(format.string(from: $0.lastEncounter))")
+            })
+        report(.exposureNoticesSent(notices))
+        logger.info("sent exposure notices", metadata: ["count": "\(notices.count)"])
+    }
+
+    /// The notices `user` has not acknowledged yet, oldest first (delivered at each login until acknowledged).
+    public func pendingNotices(for user: String) async throws -> [ExposureNotice] {
+        guard closeContactRule != nil else { return [] }
+        return try await store.pendingNotices(for: user)
+    }
+
+    /// Records that `user`'s phone showed notice `id`; `false` when it is not a pending notice of theirs.
+    public func acknowledgeNotice(_ id: Int64, by user: String) async throws -> Bool {
+        let now = clock.now()
+        guard try await store.markNoticeDelivered(id: id, to: user, at: now) else { return false }
+        try await store.recordAudit([
+            AuditEntry(at: now, actor: user, action: .noticeDelivered, subject: user, detail: "notice \(id)")
+        ])
+        return true
     }
 
     // MARK: Upload codes

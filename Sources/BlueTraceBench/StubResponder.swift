@@ -25,6 +25,7 @@ struct StubResponder: SessionResponder {
                 SessionReply(
                     .uploadReceipt(UploadReceipt(received: entries.count, matched: entries.count, unmatched: []))))
         case .logout: reply(SessionReply(.loggedOut, change: .close))
+        case .acknowledgeNotice: reply(SessionReply(.noticeAcknowledged))
         }
     }
 }

@@ -93,6 +93,15 @@ struct ServerCommand: AsyncParsableCommand {
             """)
     var requireUploadCode = false
 
+    @Flag(
+        help: """
+            Send an exposure notice to every close contact of a traced upload: at once if logged in, else at the             next login; not the assignment's behaviour.
+            """)
+    var exposureNotices = false
+
+    @Option(help: "Logged encounters that make a traced person a close contact, for --exposure-notices.")
+    var closeContactEncounters = 1
+
     @Option(help: "How many sealed TempIDs one download returns, back to back (OpenTrace: 100).")
     var sealedBatchSize = 100
 
@@ -134,6 +143,9 @@ struct ServerCommand: AsyncParsableCommand {
         }
         guard (1...1000).contains(sealedBatchSize) else {
             throw ValidationError("--sealed-batch-size must be from 1 to 1000.")
+        }
+        guard closeContactEncounters >= 1 else {
+            throw ValidationError("--close-contact-encounters must be at least 1 (encounters logged with the person).")
         }
         guard retentionDays >= 1 else {
             throw ValidationError("--retention-days must be at least 1.")
@@ -178,7 +190,8 @@ struct ServerCommand: AsyncParsableCommand {
             credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
             passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits,
-            uploadCodes: requireUploadCode ? .required : .off)
+            uploadCodes: requireUploadCode ? .required : .off,
+            exposureNotices: exposureNotices ? CloseContactRule(minimumEncounters: closeContactEncounters) : nil)
         let application = try await ServerApplication.open(
             configuration: configuration,
             observers: [

@@ -75,7 +75,8 @@ public struct BlueTraceClient: Sendable {
                     return nil
                 }
                 group.addTask {
-                    let wentAway = await forwardReplies(serverFrames, to: repliesContinuation)
+                    let wentAway = await forwardReplies(
+                        serverFrames, to: repliesContinuation, server: ServerFrameWriter(channel: serverChannel))
                     if leaving.isSet { return nil }
                     return wentAway ? .serverWentAway : .connectionLost
                 }
@@ -125,19 +126,40 @@ public struct BlueTraceClient: Sendable {
         }
     }
 
-    /// Hands every frame to the command session, until the connection ends. Returns whether the server announced it
-    /// was going away.
+    /// The bit set in the request ids of notice acknowledgements.
+    static let acknowledgementBit: UInt64 = 1 << 63
+
+    /// Hands every reply to the command session, until the connection ends; shows exposure notices the moment they
+    /// arrive and acknowledges them through `server`. Returns whether the server announced it was going away.
     private func forwardReplies(
-        _ inbound: AsyncStream<Inbound<ServerFrame>>, to continuation: AsyncStream<ServerFrame>.Continuation
+        _ inbound: AsyncStream<Inbound<ServerFrame>>, to continuation: AsyncStream<ServerFrame>.Continuation,
+        server: ServerFrameWriter
     ) async -> Bool {
         defer { continuation.finish() }
         var wentAway = false
         for await item in inbound {
             switch item {
             case .message(let frame):
-                if case .goingAway = frame.message {
+                switch frame.message {
+                case .goingAway:
                     wentAway = true
-                } else {
+                case .exposureNotice(let noticeID, let lastEncounter) where frame.id == nil:
+                    transcript.write(
+                        "> " + ExposureNotice.text(lastEncounter: lastEncounter, format: configuration.timeFormat))
+                    for observer in observers {
+                        observer.observe(.exposureNoticeReceived(lastEncounter: lastEncounter))
+                    }
+                    // Acknowledgements use ids of their own (the top bit set), so their replies are told apart from
+                    // the command session's.
+                    try? await server.write(
+                        ClientFrame(
+                            id: Self.acknowledgementBit | UInt64(bitPattern: noticeID),
+                            message: .acknowledgeNotice(noticeID: noticeID)))
+                case _ where (frame.id ?? 0) & Self.acknowledgementBit != 0:
+                    if case .error(_, let text) = frame.message {
+                        logger.warning("a notice acknowledgement was refused", metadata: ["reason": "\(text)"])
+                    }
+                default:
                     continuation.yield(frame)
                 }
             case .malformed(let error):

@@ -12,6 +12,9 @@ public enum PhoneEvent: Sendable {
     case tempIDsDownloaded(count: Int, renewal: Bool)
     /// The contact log was uploaded and traced.
     case contactLogUploaded(UploadReceipt)
+    /// The server sent an exposure notice: a close contact of someone who has since tested positive, last on
+    /// `lastEncounter`.
+    case exposureNoticeReceived(lastEncounter: Timestamp)
 }
 
 /// Learns what a phone does.

@@ -42,4 +42,8 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let upload = AuditAction(rawValue: "upload")
     /// An official listed the contacts traced from a person's uploads.
     public static let traceQuery = AuditAction(rawValue: "trace_query")
+    /// The server made an exposure notice for a close contact.
+    public static let noticeSent = AuditAction(rawValue: "notice_sent")
+    /// A phone acknowledged that it showed its exposure notice.
+    public static let noticeDelivered = AuditAction(rawValue: "notice_delivered")
 }

@@ -32,7 +32,11 @@ public struct AuthorityResponder: SessionResponder {
             run(message, reply) { authority in
                 switch try await authority.login(username: username, password: password) {
                 case .accepted:
-                    SessionReply(.welcome(message: ServerText.welcome), change: .loggedIn(username))
+                    SessionReply(
+                        .welcome(message: ServerText.welcome), change: .loggedIn(username),
+                        notices: try await authority.pendingNotices(for: username).map {
+                            .exposureNotice(noticeID: $0.id, lastEncounter: $0.lastEncounter)
+                        })
                 case .rejected: SessionReply(.error(.invalidPassword, message: ServerText.invalidPassword))
                 case .blockedNow: SessionReply(.error(.accountBlockedNow, message: ServerText.blockedNow))
                 case .blocked: SessionReply(.error(.accountBlocked, message: ServerText.blocked))
@@ -49,7 +53,7 @@ public struct AuthorityResponder: SessionResponder {
                 case .refused(let problem): SessionReply(.error(.registrationRefused, message: problem))
                 }
             }
-        case .downloadTempID, .uploadContactLog, .logout:
+        case .downloadTempID, .uploadContactLog, .logout, .acknowledgeNotice:
             guard let user else {
                 return reply(SessionReply(.error(.notLoggedIn, message: "Please log in first: send a login message.")))
             }
@@ -92,6 +96,14 @@ public struct AuthorityResponder: SessionResponder {
                     }
                 }
                 return SessionReply(.uploadReceipt(try await authority.traceUpload(from: user, entries: entries)))
+            }
+        case .acknowledgeNotice(let noticeID):
+            run(message, reply) { authority in
+                guard try await authority.acknowledgeNotice(noticeID, by: user) else {
+                    return SessionReply(
+                        .error(.badRequest, message: "There is no pending notice \(noticeID) for \(user)."))
+                }
+                return SessionReply(.noticeAcknowledged)
             }
         case .logout:
             authority.logout(user)

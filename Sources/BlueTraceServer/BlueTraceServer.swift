@@ -22,12 +22,14 @@ public struct BlueTraceServer: Service {
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) async -> Void
+    private let sessions: SessionDirectory?
 
     /// Creates the health authority's server; `onListening` is called with the bound address once it accepts
-    /// connections.
+    /// connections; `sessions` learns who is logged in where, so notices reach them.
     public init(
         configuration: ServerConfiguration,
         authority: HealthAuthority,
+        sessions: SessionDirectory? = nil,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
@@ -37,17 +39,19 @@ public struct BlueTraceServer: Service {
             responder: AuthorityResponder(
                 authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries,
                 logger: logger),
-            logger: logger, eventLoopGroup: eventLoopGroup, onListening: onListening)
+            sessions: sessions, logger: logger, eventLoopGroup: eventLoopGroup, onListening: onListening)
     }
 
     /// Creates a server whose requests `responder` answers.
     public init(
         configuration: ServerConfiguration,
         responder: any SessionResponder,
+        sessions: SessionDirectory? = nil,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
+        self.sessions = sessions
         self.configuration = configuration
         self.responder = responder
         self.logger = logger
@@ -66,11 +70,12 @@ public struct BlueTraceServer: Service {
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: Self.maximumMessagesPerRead)
-                .childChannelInitializer { [configuration, responder, logger] channel in
+                .childChannelInitializer { [configuration, responder, sessions, logger] channel in
                     channel.eventLoop.makeCompletedFuture {
                         try Self.setUp(
                             channel, configuration: configuration, responder: responder, admission: admission,
-                            connections: connections, inbox: inboxes.inbox(for: channel.eventLoop), logger: logger)
+                            connections: connections, sessions: sessions, inbox: inboxes.inbox(for: channel.eventLoop),
+                            logger: logger)
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()
@@ -100,7 +105,8 @@ public struct BlueTraceServer: Service {
     /// and its session. The one child-channel setup of every server, the stub's included.
     private static func setUp(
         _ channel: any Channel, configuration: ServerConfiguration, responder: any SessionResponder,
-        admission: Admission, connections: ConnectionRegistry, inbox: EventLoopInbox, logger: Logger
+        admission: Admission, connections: ConnectionRegistry, sessions: SessionDirectory?, inbox: EventLoopInbox,
+        logger: Logger
     ) throws {
         if let refusal = admission.admit(address: channel.remoteAddress?.ipAddress ?? "?") {
             var buffer = channel.allocator.buffer(capacity: 128)
@@ -117,7 +123,8 @@ public struct BlueTraceServer: Service {
         try operations.addHandler(
             ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
         try operations.addHandler(
-            SessionHandler(responder: responder, limits: configuration.limits, inbox: inbox, logger: logger))
+            SessionHandler(
+                responder: responder, limits: configuration.limits, inbox: inbox, directory: sessions, logger: logger))
     }
 }
 

@@ -29,6 +29,7 @@ public final class LocalServer: Sendable {
     public static func start(
         configuration: ServerConfiguration,
         responder: any SessionResponder,
+        sessions: SessionDirectory? = nil,
         alongside services: [any Service] = [],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -36,7 +37,8 @@ public final class LocalServer: Sendable {
     ) async throws -> LocalServer {
         let (addresses, listening) = AsyncStream<SocketAddress>.makeStream()
         let server = BlueTraceServer(
-            configuration: configuration, responder: responder, logger: logger, eventLoopGroup: eventLoopGroup,
+            configuration: configuration, responder: responder, sessions: sessions, logger: logger,
+            eventLoopGroup: eventLoopGroup,
             onListening: { listening.yield($0) })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -66,6 +68,7 @@ public final class LocalServer: Sendable {
     public static func start(
         configuration: ServerConfiguration,
         authority: HealthAuthority,
+        sessions: SessionDirectory? = nil,
         alongside services: [any Service] = [],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -75,7 +78,7 @@ public final class LocalServer: Sendable {
             responder: AuthorityResponder(
                 authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries,
                 logger: logger),
-            alongside: services, logger: logger, eventLoopGroup: eventLoopGroup,
+            sessions: sessions, alongside: services, logger: logger, eventLoopGroup: eventLoopGroup,
             afterStopping: { await authority.close() })
     }
 

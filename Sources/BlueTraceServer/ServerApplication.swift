@@ -17,6 +17,8 @@ public struct ServerApplication: Sendable {
     public let configuration: ServerConfiguration
     /// The core.
     public let authority: HealthAuthority
+    /// Who is logged in where: give it to a server of this authority so notices reach the phones at once.
+    public let sessions: SessionDirectory
     private let logger: Logger
 
     /// Opens the store (`store` if given, else the configured SQLite database, or one in memory), loads the key file
@@ -35,6 +37,7 @@ public struct ServerApplication: Sendable {
             ?? SQLiteStore()
         let hasher = PasswordHasher(parameters: configuration.passwordParameters)
         let keys = try keys(configuration, now: clock.now(), logger: logger)
+        let sessions = SessionDirectory()
         let authority = HealthAuthority(
             store: store, hasher: hasher,
             dummyHash: try await NIOThreadPool.singleton.runIfActive { try hasher.hash("not a password") },
@@ -46,14 +49,16 @@ public struct ServerApplication: Sendable {
                 journal: try configuration.tempIDsPath.map { try TempIDJournal(path: $0) }, clock: clock,
                 format: configuration.timeFormat),
             retentionDays: configuration.retentionDays, clock: clock, format: configuration.timeFormat,
-            observers: observers, logger: logger,
+            observers: observers + [sessions], logger: logger,
             uploadCodes: configuration.uploadCodes == .off
                 ? nil
                 : keys.map {
                     UploadCodeSettings(
                         keys: $0, policy: UploadCodePolicy(), required: configuration.uploadCodes == .required)
-                })
-        let application = ServerApplication(configuration: configuration, authority: authority, logger: logger)
+                },
+            exposureNotices: configuration.exposureNotices)
+        let application = ServerApplication(
+            configuration: configuration, authority: authority, sessions: sessions, logger: logger)
         if let path = configuration.credentialsPath { try await application.importCredentials(from: path) }
         if let path = configuration.tempIDsPath { try await application.importTempIDs(from: path) }
         return application
@@ -66,7 +71,8 @@ public struct ServerApplication: Sendable {
     ) -> [any Service] {
         [
             BlueTraceServer(
-                configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup,
+                configuration: configuration, authority: authority, sessions: sessions, logger: logger,
+                eventLoopGroup: eventLoopGroup,
                 onListening: onListening),
             RetentionService(authority: authority, logger: logger),
         ]

@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var timeFormat: TimestampFormat
     /// Whether one-time upload codes can be issued and whether an upload needs one.
     public var uploadCodes: UploadCodeUse
+    /// The rule by which close contacts of a traced upload get exposure notices; `nil`: no notices (the assignment).
+    public var exposureNotices: CloseContactRule?
 
     /// Creates a configuration with the defaults of `bluetrace server`.
     public init(
@@ -54,9 +56,11 @@ public struct ServerConfiguration: Sendable {
         maximumFrameSize: Int = Framing.defaultMaximumFrameSize,
         limits: ConnectionLimits = ConnectionLimits(),
         timeFormat: TimestampFormat = TimestampFormat(),
-        uploadCodes: UploadCodeUse = .off
+        uploadCodes: UploadCodeUse = .off,
+        exposureNotices: CloseContactRule? = nil
     ) {
         self.uploadCodes = uploadCodes
+        self.exposureNotices = exposureNotices
         self.host = host
         self.port = port
         self.blockDuration = blockDuration

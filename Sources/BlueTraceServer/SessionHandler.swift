@@ -19,10 +19,19 @@ final class SessionHandler: ChannelDuplexHandler {
     /// The inbound user event by which the server asks the connection to say `going_away` and close.
     struct GoingAway: Sendable {}
 
+    /// The inbound user event carrying a notice for `user` (an exposure notice), written at once if this connection is
+    /// still logged in as that user.
+    struct Push: Sendable {
+        var user: String
+        var message: ServerMessage
+    }
+
     /// Requests read but not yet answered, at most; then the connection reads no more until replies are written.
     static let maximumInFlight = 256
 
     private let responder: any SessionResponder
+    /// Where this connection's login is recorded, so notices for its user reach it.
+    private let directory: SessionDirectory?
     /// Where replies completed on other threads are handed to this connection's loop.
     private let inbox: EventLoopInbox?
     private let loginDeadline: TimeAmount
@@ -34,6 +43,8 @@ final class SessionHandler: ChannelDuplexHandler {
     private(set) var user: String?
     /// Replies in request order; `nil` while the request is still being answered. The first has `firstSequence`.
     private var replies = CircularBuffer<ServerFrame?>(initialCapacity: 4)
+    /// Notices to write right after the reply of a sequence (rare: an empty dictionary costs nothing).
+    private var pendingNotices: [Int: [ServerMessage]] = [:]
     private var firstSequence = 0
     /// Requests read while a barrier is being answered, dispatched once it is.
     private var queued = CircularBuffer<Inbound<ClientFrame>>()
@@ -52,8 +63,12 @@ final class SessionHandler: ChannelDuplexHandler {
 
     /// Creates the session of one connection; replies completed elsewhere reach its loop through `inbox` (one of its
     /// own when `nil`).
-    init(responder: any SessionResponder, limits: ConnectionLimits, inbox: EventLoopInbox? = nil, logger: Logger) {
+    init(
+        responder: any SessionResponder, limits: ConnectionLimits, inbox: EventLoopInbox? = nil,
+        directory: SessionDirectory? = nil, logger: Logger
+    ) {
         self.responder = responder
+        self.directory = directory
         self.inbox = inbox
         self.loginDeadline = .nanoseconds(Int64(limits.loginDeadline * 1e9))
         self.idleTimeout = .nanoseconds(Int64(limits.idleTimeout * 1e9))
@@ -87,6 +102,10 @@ final class SessionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is GoingAway {
             sayGoingAwayAndClose(ServerText.goingAway)
+        } else if let push = event as? Push {
+            guard !closed, closeAfter == nil, user == push.user else { return }
+            write(ServerFrame(id: nil, message: push.message))
+            if !inReadBatch { flushIfNeeded() }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -150,7 +169,7 @@ final class SessionHandler: ChannelDuplexHandler {
         case .message(let frame):
             switch frame.message {
             case .login, .register, .logout: barrier = sequence
-            case .downloadTempID, .uploadContactLog: break
+            case .downloadTempID, .uploadContactLog, .acknowledgeNotice: break
             }
             let eventLoop = context.eventLoop
             let inbox = self.inbox ?? EventLoopInbox(eventLoop: eventLoop)
@@ -176,11 +195,12 @@ final class SessionHandler: ChannelDuplexHandler {
             self.user = user
             lastRead = context.eventLoop.now
             arm(in: idleTimeout)
+            directory?.loggedIn(user, on: context.channel)
         case .close:
             user = nil
             closeAfter = sequence
         }
-        fill(sequence, ServerFrame(id: id, message: reply.message))
+        fill(sequence, ServerFrame(id: id, message: reply.message), notices: reply.notices)
         if barrier == sequence {
             barrier = nil
             while barrier == nil, closeAfter == nil, let next = queued.popFirst() { dispatch(next) }
@@ -188,12 +208,16 @@ final class SessionHandler: ChannelDuplexHandler {
         if !inReadBatch { flushIfNeeded() }
     }
 
-    /// Stores the reply of `sequence` and writes every reply whose turn has come.
-    private func fill(_ sequence: Int, _ frame: ServerFrame) {
+    /// Stores the reply of `sequence` (with the notices that follow it) and writes every reply whose turn has come.
+    private func fill(_ sequence: Int, _ frame: ServerFrame, notices: [ServerMessage] = []) {
+        if !notices.isEmpty { pendingNotices[sequence] = notices }
         replies[replies.index(replies.startIndex, offsetBy: sequence - firstSequence)] = frame
         while let first = replies.first, let due = first {
             replies.removeFirst()
             write(due)
+            if let notices = pendingNotices.removeValue(forKey: firstSequence) {
+                for notice in notices { write(ServerFrame(id: nil, message: notice)) }
+            }
             if closeAfter == firstSequence {
                 firstSequence += 1
                 flushIfNeeded()

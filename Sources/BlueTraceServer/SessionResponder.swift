@@ -25,10 +25,13 @@ public struct SessionReply: Sendable {
     public var message: ServerMessage
     /// What it changes.
     public var change: Change
+    /// Notices (frames without an id) written right after the reply, in order.
+    public var notices: [ServerMessage]
 
     /// Creates a reply.
-    public init(_ message: ServerMessage, change: Change = .none) {
+    public init(_ message: ServerMessage, change: Change = .none, notices: [ServerMessage] = []) {
         self.message = message
         self.change = change
+        self.notices = notices
     }
 }

@@ -87,8 +87,11 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
 
     /// Logged encounters needed for the authority to call a traced person a close contact: one per beacon interval
     /// over the close-contact minutes.
-    public var encountersForCloseContact: Int {
-        max(1, Int((closeContactMinutes * 60 / Double(beaconInterval)).rounded(.up)))
+    public var encountersForCloseContact: Int { closeContactRule.minimumEncounters }
+
+    /// The health authority's close-contact rule for these phones (the server's notices use the same rule).
+    public var closeContactRule: CloseContactRule {
+        CloseContactRule(minutes: closeContactMinutes, beaconInterval: Int64(beaconInterval))
     }
 
     /// Why this configuration cannot run, in words the user can act on; `nil` when it can.

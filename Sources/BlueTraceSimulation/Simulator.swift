@@ -138,7 +138,7 @@ public struct Simulator: Sendable {
             let truth = Set(truthAtTest[slot].filter { $0.value >= max(1, neededSteps) }.keys.map(Int.init))
             let traced = Set(
                 try await network.tracedContacts(of: phone)
-                    .filter { $0.encounters >= configuration.encountersForCloseContact }
+                    .filter { configuration.closeContactRule.isCloseContact(encounters: $0.encounters) }
                     .compactMap { population.index(ofUsername: $0.phone) })
             cases.append(
                 SimulationReport.Case(

@@ -184,6 +184,7 @@ private final class PhoneTally: PhoneObserver {
                 state.counts.downloads += 1
                 if renewal { state.counts.renewals += 1 }
             case .contactLogUploaded: state.counts.uploads += 1
+            case .exposureNoticeReceived: break
             }
             let counts = state.counts
             let done = state.waiters.filter { $0.value.until(counts) }

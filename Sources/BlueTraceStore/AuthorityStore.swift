@@ -41,7 +41,7 @@ public protocol AuthorityStore: Sendable {
     func recordUpload(_ upload: UploadRecord) async throws -> Int64
 
     /// Deletes uploads (with their encounters), issued TempID mappings, finished login records, upload codes that
-    /// expired and audit entries older than `cutoff`.
+    /// expired, exposure notices and audit entries older than `cutoff`.
     func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport
 
     /// The people traced from the uploads of `uploader`, one row per contact.
@@ -60,6 +60,18 @@ public protocol AuthorityStore: Sendable {
     func updateUploadCodes<Result: Sendable>(
         for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
     ) async throws -> Result
+
+    /// Stores a notice for each close contact (`phone`, last encounter), made at `time`, in one transaction; returns
+    /// them with their ids.
+    func recordNotices(
+        _ contacts: [(phone: String, lastEncounter: Timestamp)], at time: Timestamp
+    ) async throws -> [ExposureNotice]
+
+    /// The notices of `phone` not yet delivered, oldest first.
+    func pendingNotices(for phone: String) async throws -> [ExposureNotice]
+
+    /// Records that notice `id` reached `phone` at `time`; `false` when it is not a pending notice of that phone.
+    func markNoticeDelivered(id: Int64, to phone: String, at time: Timestamp) async throws -> Bool
 
     /// Appends `entries` to the audit trail, in one transaction.
     func recordAudit(_ entries: [AuditEntry]) async throws

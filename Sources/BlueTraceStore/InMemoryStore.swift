@@ -10,6 +10,8 @@ public actor InMemoryStore: AuthorityStore {
     private var uploads: [(id: Int64, record: UploadRecord)] = []
     private var uploadCodes: [String: UploadCodeLedger] = [:]
     private var audit: [AuditEntry] = []
+    private var notices: [(notice: ExposureNotice, deliveredAt: Timestamp?)] = []
+    private var nextNoticeID: Int64 = 1
     /// Ids are never reused, even after retention deleted the last uploads.
     private var nextUploadID: Int64 = 1
 
@@ -89,6 +91,7 @@ public actor InMemoryStore: AuthorityStore {
             uploadCodes[phone]?.dropExpired(at: cutoff)
             if uploadCodes[phone]?.pending.isEmpty == true { uploadCodes[phone] = nil }
         }
+        notices.removeAll { $0.notice.createdAt < cutoff }
         let oldAudit = audit.count
         audit.removeAll { $0.at < cutoff }
         return RetentionReport(
@@ -107,6 +110,32 @@ public actor InMemoryStore: AuthorityStore {
         let result = change(&ledger)
         uploadCodes[phone] = ledger.isEmpty ? nil : ledger
         return result
+    }
+
+    public func recordNotices(
+        _ contacts: [(phone: String, lastEncounter: Timestamp)], at time: Timestamp
+    ) -> [ExposureNotice] {
+        contacts.map { contact in
+            let notice = ExposureNotice(
+                id: nextNoticeID, phone: contact.phone, lastEncounter: contact.lastEncounter, createdAt: time)
+            nextNoticeID += 1
+            notices.append((notice, nil))
+            return notice
+        }
+    }
+
+    public func pendingNotices(for phone: String) -> [ExposureNotice] {
+        notices.filter { $0.notice.phone == phone && $0.deliveredAt == nil }.map(\.notice)
+    }
+
+    public func markNoticeDelivered(id: Int64, to phone: String, at time: Timestamp) -> Bool {
+        guard
+            let position = notices.firstIndex(where: {
+                $0.notice.id == id && $0.notice.phone == phone && $0.deliveredAt == nil
+            })
+        else { return false }
+        notices[position].deliveredAt = time
+        return true
     }
 
     public func recordAudit(_ entries: [AuditEntry]) {

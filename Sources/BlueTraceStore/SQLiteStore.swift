@@ -210,6 +210,16 @@ public final class SQLiteStore: AuthorityStore {
                     CREATE INDEX auditEvent_on_at ON auditEvent(at);
                     """)
         }
+        migrator.registerMigration("v9: exposure notices") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE notice (
+                        id INTEGER PRIMARY KEY, phone TEXT NOT NULL, lastEncounter INTEGER NOT NULL,
+                        createdAt INTEGER NOT NULL, deliveredAt INTEGER);
+                    CREATE INDEX notice_pending ON notice(phone) WHERE deliveredAt IS NULL;
+                    CREATE INDEX notice_on_createdAt ON notice(createdAt);
+                    """)
+        }
         return migrator
     }
 
@@ -467,6 +477,7 @@ public final class SQLiteStore: AuthorityStore {
                 try db.execute(sql: "DELETE FROM uploadCode WHERE expiresAt < ?", arguments: [seconds])
                 try db.execute(
                     sql: "DELETE FROM uploadCodeAttempt WHERE phone NOT IN (SELECT phone FROM uploadCode)")
+                try db.execute(sql: "DELETE FROM notice WHERE createdAt < ?", arguments: [seconds])
                 try db.execute(sql: "DELETE FROM auditEvent WHERE at < ?", arguments: [seconds])
                 report.auditEntries = db.changesCount
                 return .commit
@@ -513,6 +524,46 @@ public final class SQLiteStore: AuthorityStore {
                     arguments: [phone, ledger.failures, time.secondsSinceEpoch])
             }
             return result
+        }
+    }
+
+    public func recordNotices(
+        _ contacts: [(phone: String, lastEncounter: Timestamp)], at time: Timestamp
+    ) async throws -> [ExposureNotice] {
+        guard !contacts.isEmpty else { return [] }
+        return try await writer.write { db in
+            try contacts.map { contact in
+                try db.execute(
+                    sql: "INSERT INTO notice (phone, lastEncounter, createdAt) VALUES (?, ?, ?)",
+                    arguments: [contact.phone, contact.lastEncounter.secondsSinceEpoch, time.secondsSinceEpoch])
+                return ExposureNotice(
+                    id: db.lastInsertedRowID, phone: contact.phone, lastEncounter: contact.lastEncounter,
+                    createdAt: time)
+            }
+        }
+    }
+
+    public func pendingNotices(for phone: String) async throws -> [ExposureNotice] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT id, lastEncounter, createdAt FROM notice WHERE phone = ? AND deliveredAt IS NULL ORDER BY id",
+                arguments: [phone]
+            ).map { row in
+                ExposureNotice(
+                    id: row["id"], phone: phone, lastEncounter: Timestamp(secondsSinceEpoch: row["lastEncounter"]),
+                    createdAt: Timestamp(secondsSinceEpoch: row["createdAt"]))
+            }
+        }
+    }
+
+    public func markNoticeDelivered(id: Int64, to phone: String, at time: Timestamp) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE notice SET deliveredAt = ? WHERE id = ? AND phone = ? AND deliveredAt IS NULL",
+                arguments: [time.secondsSinceEpoch, id, phone])
+            return db.changesCount == 1
         }
     }
 

@@ -278,6 +278,9 @@ extension ClientFrame: JSONFrameDecodable {
             self.init(id: id, message: .uploadContactLog(entries.map(UploadEntry.init(flatJSON:)), code: code))
         case "logout":
             self.init(id: id, message: .logout)
+        case "acknowledge_notice":
+            guard let noticeID = object.integer("noticeID", as: Int64.self) else { return nil }
+            self.init(id: id, message: .acknowledgeNotice(noticeID: noticeID))
         default:
             return nil
         }
@@ -313,6 +316,13 @@ extension ServerFrame: JSONFrameDecodable {
             )
         case "logged_out":
             message = .loggedOut
+        case "notice_acknowledged":
+            message = .noticeAcknowledged
+        case "exposure_notice":
+            guard let noticeID = object.integer("noticeID", as: Int64.self),
+                let last = object.integer("lastEncounter", as: Int64.self)
+            else { return nil }
+            message = .exposureNotice(noticeID: noticeID, lastEncounter: Timestamp(secondsSinceEpoch: last))
         case "error":
             guard let code = object.string("code"), let text = object.string("message") else { return nil }
             message = .error(WireErrorCode(rawValue: code) ?? .unknown, message: text)

@@ -143,8 +143,11 @@ extension ServerFrame: JSONFrameEncodable {
                 element.field("detail", entry.detail, &buffer)
                 element.finish(&buffer)
             }
-        case .loggedOut:
+        case .loggedOut, .noticeAcknowledged:
             break
+        case .exposureNotice(let noticeID, let lastEncounter):
+            object.field("noticeID", noticeID, &buffer)
+            object.field("lastEncounter", lastEncounter.secondsSinceEpoch, &buffer)
         case .error(let code, let text):
             object.field("code", code.rawValue, &buffer)
             object.field("message", text, &buffer)
@@ -176,6 +179,8 @@ extension ClientFrame: JSONFrameEncodable {
                 }
                 element.finish(&buffer)
             }
+        case .acknowledgeNotice(let noticeID):
+            object.field("noticeID", noticeID, &buffer)
         case .downloadTempID, .logout:
             break
         }

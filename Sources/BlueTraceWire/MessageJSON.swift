@@ -12,7 +12,7 @@ import NIOFoundationCompat
 
 private enum Field: String, CodingKey {
     case v, type, id, username, password, entries, message, tempID, start, expiry, received, matched, unmatched
-    case code, index, reason, detail, following
+    case code, index, reason, detail, following, noticeID, lastEncounter
 }
 
 /// Runs `decode` for the integer field `key`. `JSONDecoder` reports a number that does not fit the type (`-1` or `1.5`
@@ -68,6 +68,13 @@ extension ClientFrame: Decodable {
                     entries.map(\.entry), code: try container.decodeIfPresent(String.self, forKey: .code)))
         case "logout":
             self.init(id: id, message: .logout)
+        case "acknowledge_notice":
+            self.init(
+                id: id,
+                message: .acknowledgeNotice(
+                    noticeID: try integerField(.noticeID, in: container) {
+                        try container.decode(Int64.self, forKey: .noticeID)
+                    }))
         default:
             throw MessageDecodingError(
                 code: .unknownType,
@@ -180,6 +187,12 @@ extension ServerFrame: Decodable {
                 message: try container.decode(String.self, forKey: .message))
         case "going_away":
             message = .goingAway(message: try container.decode(String.self, forKey: .message))
+        case "exposure_notice":
+            message = .exposureNotice(
+                noticeID: try container.decode(Int64.self, forKey: .noticeID),
+                lastEncounter: try container.decode(Timestamp.self, forKey: .lastEncounter))
+        case "notice_acknowledged":
+            message = .noticeAcknowledged
         default:
             throw MessageDecodingError(
                 code: .unknownType, message: "unknown message type \"\(type)\"", requestID: id)

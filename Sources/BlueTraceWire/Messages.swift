@@ -32,6 +32,8 @@ public enum ClientMessage: Hashable, Sendable {
     case uploadContactLog([UploadEntry], code: String? = nil)
     /// End the session.
     case logout
+    /// The phone has shown exposure notice `noticeID` to its user.
+    case acknowledgeNotice(noticeID: Int64)
 
     /// The `type` field naming this message.
     public var type: String {
@@ -41,6 +43,7 @@ public enum ClientMessage: Hashable, Sendable {
         case .downloadTempID: "download_tempid"
         case .uploadContactLog: "upload_contact_log"
         case .logout: "logout"
+        case .acknowledgeNotice: "acknowledge_notice"
         }
     }
 }
@@ -75,6 +78,11 @@ public enum ServerMessage: Hashable, Sendable {
     case error(WireErrorCode, message: String)
     /// The server is shutting down and will close the connection.
     case goingAway(message: String)
+    /// Notice (no `id`): the logged-in user was a close contact of someone who has since tested positive, last on
+    /// `lastEncounter`. Never says who.
+    case exposureNotice(noticeID: Int64, lastEncounter: Timestamp)
+    /// The acknowledgement of a notice was recorded.
+    case noticeAcknowledged
 
     /// The `type` field naming this message.
     public var type: String {
@@ -86,6 +94,8 @@ public enum ServerMessage: Hashable, Sendable {
         case .loggedOut: "logged_out"
         case .error: "error"
         case .goingAway: "going_away"
+        case .exposureNotice: "exposure_notice"
+        case .noticeAcknowledged: "notice_acknowledged"
         }
     }
 }

@@ -54,6 +54,15 @@ final class CountingStore: AuthorityStore {
         for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
     ) async throws -> Result { try await inner.updateUploadCodes(for: phone, at: time, change) }
     func recordAudit(_ entries: [AuditEntry]) async throws { try await inner.recordAudit(entries) }
+    func recordNotices(
+        _ contacts: [(phone: String, lastEncounter: Timestamp)], at time: Timestamp
+    ) async throws -> [ExposureNotice] { try await inner.recordNotices(contacts, at: time) }
+    func pendingNotices(for phone: String) async throws -> [ExposureNotice] {
+        try await inner.pendingNotices(for: phone)
+    }
+    func markNoticeDelivered(id: Int64, to phone: String, at time: Timestamp) async throws -> Bool {
+        try await inner.markNoticeDelivered(id: id, to: phone, at: time)
+    }
     func auditTrail(since: Timestamp?) async throws -> [AuditEntry] { try await inner.auditTrail(since: since) }
     func tracedContacts(of uploader: String) async throws -> [TracedContact] {
         try await inner.tracedContacts(of: uploader)
@@ -160,6 +169,7 @@ struct EventTests {
                 case .invalidDatagram: "invalid datagram"
                 case .beaconHeard(let issued, let valid): "heard \(issued.tempID) valid \(valid)"
                 case .contactLogUploaded(let receipt): "uploaded \(receipt.received) traced \(receipt.matched)"
+                case .exposureNoticeReceived(let last): "notice \(last)"
                 }
             }
             #expect(

@@ -94,11 +94,12 @@ func withServer<T: Sendable>(
         keyFilePath: "\(directory.path)/keys.json", sealedBatchSize: sealedBatchSize, passwordParameters: .fast,
         limits: limits, timeFormat: .utc)
     let screen = RecordingTranscript()
-    let authority = try await ServerApplication.open(
+    let application = try await ServerApplication.open(
         configuration: configuration, clock: clock,
-        observers: [AssignmentTranscript(transcript: screen, format: configuration.timeFormat)], logger: quietLogger
-    ).authority
-    let server = try await LocalServer.start(configuration: configuration, authority: authority, logger: quietLogger)
+        observers: [AssignmentTranscript(transcript: screen, format: configuration.timeFormat)], logger: quietLogger)
+    let authority = application.authority
+    let server = try await LocalServer.start(
+        configuration: configuration, authority: authority, sessions: application.sessions, logger: quietLogger)
     let path = directory.path
     return try await LocalServer.whileServing(server) { server in
         try await body(

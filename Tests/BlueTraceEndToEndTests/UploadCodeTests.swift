@@ -93,6 +93,10 @@ struct UploadCodeTests {
             ["authority", "issue-code", "+61400000000"], in: directory.path)
         #expect(status != 0)
         #expect(errors.contains("there is no account +61400000000"))
+        let badValidity = try await runBluetrace(
+            ["authority", "issue-code", "+61410666666", "--valid", "soon"], in: directory.path)
+        #expect(badValidity.status != 0)
+        #expect(badValidity.errors.contains("--valid must be seconds or a number with s, m or h"))
         #expect(await server.stop(signal: SIGTERM) == 0)
     }
 

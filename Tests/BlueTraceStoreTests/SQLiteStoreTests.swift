@@ -90,7 +90,7 @@ struct SQLiteStoreTests {
                 "v4: no index on encounter contacts", "v5: encounters keyed by rowid without AUTOINCREMENT",
                 "v6: TempIDs appended in issue order, found through an index in memory",
                 "v7: an upload's entries in one block, a row per traced contact",
-                "v8: one-time upload codes and the audit trail",
+                "v8: one-time upload codes and the audit trail", "v9: exposure notices",
             ])
         let upload = try await store.upload(id: 1)
         #expect(

@@ -78,6 +78,14 @@ struct StoreContractTests {
         }
         seen.append("\(right)")
         seen.append("\(try await store.updateUploadCodes(for: "+61410666666", at: t0 + 4) { $0.isEmpty })")
+        let notices = try await store.recordNotices(
+            [("+61410777777", t0 + 9), ("+61410888888", t0 + 5)], at: t0 + 10)
+        seen.append("\(notices.map(\.phone)) \(notices[1].id > notices[0].id)")
+        seen.append("\(try await store.pendingNotices(for: "+61410777777").map(\.lastEncounter))")
+        seen.append("\(try await store.markNoticeDelivered(id: notices[0].id, to: "+61410888888", at: t0 + 11))")
+        seen.append("\(try await store.markNoticeDelivered(id: notices[0].id, to: "+61410777777", at: t0 + 11))")
+        seen.append("\(try await store.markNoticeDelivered(id: notices[0].id, to: "+61410777777", at: t0 + 12))")
+        seen.append("\(try await store.pendingNotices(for: "+61410777777").count)")
         try await store.recordAudit([
             AuditEntry(at: t0 + 5, actor: "official", action: .codeIssued, subject: "+61410666666", detail: "d"),
             AuditEntry(at: t0 + 86_400 * 40, actor: "+61410666666", action: .upload),
@@ -98,6 +106,11 @@ struct StoreContractTests {
         #expect(sqlite.contains("blockedNow(until: @1589391968)"))
         #expect(sqlite.contains("wrong(remainingAttempts: 4)"))
         #expect(sqlite.contains("accepted"))
+        #expect(
+            sqlite.contains("[\"+61410777777\", \"+61410888888\"] true"),
+            "notices get growing ids; delivered once, only to their phone")
+        let delivered = sqlite.firstIndex { $0.hasPrefix("[\"+61410777777\", ") }.map { sqlite[($0 + 2)...].prefix(4) }
+        #expect(delivered.map(Array.init) == ["false", "true", "false", "0"])
         #expect(
             sqlite.suffix(5) == ["[code_issued, upload]", "1", "1", "[\"+61410666666\"]", "1"],
             "the audit trail in order, read from a time on, and cut by retention; then the imported TempID remains")
