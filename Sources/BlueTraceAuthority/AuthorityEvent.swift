@@ -1,7 +1,8 @@
 import BlueTraceDomain
 
 /// Something the health authority did, as its observers learn it: the terminal transcript, the simulator's scoring,
-/// metrics and the audit trail read these, never the screen.
+/// the notice courier and metrics read these, never the screen. (The audit trail is written by the core itself, so
+/// that no step goes unrecorded.)
 public enum AuthorityEvent: Sendable {
     /// An account was created.
     case registered(user: String)
