@@ -112,9 +112,7 @@ struct AuditCommand: AsyncParsableCommand {
                     at: format.string(from: $0.at), atUnix: $0.at.secondsSinceEpoch, actor: $0.actor,
                     action: $0.action.rawValue, subject: $0.subject, detail: $0.detail)
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
+            return PrettyJSON.string(rows)
         }
         guard !entries.isEmpty else { return "The audit trail is empty." }
         var lines = ["time                 actor            action         subject          detail"]

@@ -56,9 +56,7 @@ struct TraceCommand: AsyncParsableCommand {
                     lastEncounterUnix: $0.lastEncounter.secondsSinceEpoch, encounters: $0.encounters,
                     tempIDs: $0.tempIDs)
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            return String(decoding: (try? encoder.encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
+            return PrettyJSON.string(rows)
         }
         guard !contacts.isEmpty else { return "No contacts traced from the uploads of \(phone)." }
         var lines = [

@@ -9,14 +9,6 @@ import Testing
 /// Nothing the health authority relies on is lost: a real server process is killed and restarted.
 @Suite("Durability, with a real server process")
 struct DurabilityTests {
-    func client(port: Int, directory: String) async throws -> ScriptedClient {
-        try await ScriptedClient.start(
-            configuration: ClientConfiguration(
-                serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
-                logDirectory: directory),
-            logger: quietLogger)
-    }
-
     @Test("After kill -9, acknowledged uploads, issued TempIDs and blocks are all still there")
     func killNineLosesNothing() async throws {
         let directory = try TestDirectory()
@@ -28,15 +20,15 @@ struct DurabilityTests {
             to: "+61410666666_contactlog.txt")
 
         let first = try await ServerProcess(directory: directory.path)
-        let uploader = try await client(port: first.port, directory: directory.path)
+        let uploader = try await phoneClient(port: first.port, directory: directory.path)
         await uploader.type("+61410666666", "kara1234", "Upload_contact_log")
         try await uploader.expect("the server received 2 entries and traced 2.")
 
-        let issuer = try await client(port: first.port, directory: directory.path)
+        let issuer = try await phoneClient(port: first.port, directory: directory.path)
         await issuer.type("+61410888888", "comp3331", "Download_tempID")
         let tempID = issuer.screen.lines[try await issuer.expect("> TempID:") + 1]
 
-        let attacker = try await client(port: first.port, directory: directory.path)
+        let attacker = try await phoneClient(port: first.port, directory: directory.path)
         await attacker.type("+61410999999", "x", "y", "z")
         try await attacker.expect("Your account has been blocked")
         await first.stop(signal: SIGKILL)
@@ -50,7 +42,7 @@ struct DurabilityTests {
         let table = try await runBluetrace(["trace", "+61410666666"], in: directory.path).output
         #expect(table.hasPrefix("Contacts traced from the uploads of +61410666666:"))
 
-        let blocked = try await client(port: second.port, directory: directory.path)
+        let blocked = try await phoneClient(port: second.port, directory: directory.path)
         await blocked.type("+61410999999", "bada4568")
         try await blocked.expect("Your account is blocked due to multiple login failures")
 
@@ -58,7 +50,7 @@ struct DurabilityTests {
         let fields = try #require(line).split(separator: " ")
         try directory.write(
             "\(tempID) \(fields[2]) \(fields[3]) \(fields[4]) \(fields[5])\n", to: "+61410777777_contactlog.txt")
-        let tracer = try await client(port: second.port, directory: directory.path)
+        let tracer = try await phoneClient(port: second.port, directory: directory.path)
         await tracer.type("+61410777777", "datha457", "Upload_contact_log")
         try await tracer.expect("traced 1.")
         await tracer.type("logout")
@@ -77,7 +69,7 @@ struct DurabilityTests {
         } catch ServerProcessError.exited(let errors) {
             #expect(errors.contains("is in use by another bluetrace server"), "\(errors)")
         }
-        let phone = try await client(port: first.port, directory: directory.path)
+        let phone = try await phoneClient(port: first.port, directory: directory.path)
         await phone.type("+61410888888", "comp3331", "Download_tempID")
         try await phone.expect("> TempID:")
         await phone.type("logout")

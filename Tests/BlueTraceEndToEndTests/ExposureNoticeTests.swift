@@ -8,14 +8,6 @@ import Testing
 /// Exposure notices with a real `bluetrace server --exposure-notices` and real clients.
 @Suite("Exposure notices, with real processes")
 struct ExposureNoticeTests {
-    func client(port: Int, directory: String) async throws -> ScriptedClient {
-        try await ScriptedClient.start(
-            configuration: ClientConfiguration(
-                serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
-                logDirectory: directory),
-            logger: quietLogger)
-    }
-
     @Test(
         "A logged-in contact is told at once, an offline one at the next login, after a restart too; never who; delivery is audited"
     )
@@ -30,10 +22,10 @@ struct ExposureNoticeTests {
             to: "+61410666666_contactlog.txt")
         let first = try await ServerProcess(directory: directory.path, arguments: ["--exposure-notices"])
 
-        let online = try await client(port: first.port, directory: directory.path)
+        let online = try await phoneClient(port: first.port, directory: directory.path)
         await online.type("+61410777777", "datha457")
         try await online.expect("Welcome to the BlueTrace Simulator!")
-        let uploader = try await client(port: first.port, directory: directory.path)
+        let uploader = try await phoneClient(port: first.port, directory: directory.path)
         await uploader.type("+61410666666", "kara1234", "Upload_contact_log")
         try await uploader.expect("traced 2.")
         let started = ContinuousClock.now
@@ -53,7 +45,7 @@ struct ExposureNoticeTests {
 
         // +61410888888 was offline: the notice waits in the database, across a restart, for the next login.
         let second = try await ServerProcess(directory: directory.path, arguments: ["--exposure-notices"])
-        let offline = try await client(port: second.port, directory: directory.path)
+        let offline = try await phoneClient(port: second.port, directory: directory.path)
         await offline.type("+61410888888", "comp3331")
         try await offline.expect("Welcome to the BlueTrace Simulator!")
         // Shown as it arrives, right after the welcome reply (the two lines are printed by different tasks).
@@ -63,7 +55,7 @@ struct ExposureNoticeTests {
         #expect(try await offline.outcome() == .loggedOut)
 
         // Acknowledged notices are not sent again.
-        let again = try await client(port: second.port, directory: directory.path)
+        let again = try await phoneClient(port: second.port, directory: directory.path)
         await again.type("+61410777777", "datha457", "logout")
         #expect(try await again.outcome() == .loggedOut)
         #expect(!again.screen.lines.contains { $0.contains("Exposure notice") })

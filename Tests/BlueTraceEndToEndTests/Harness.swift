@@ -72,6 +72,15 @@ let quietLogger: Logger = {
     return logger
 }()
 
+/// A client (in this process) of a server on `port` of this machine, beaconing on a free UDP port, keeping its contact
+/// logs in `directory`: for tests whose server is a process of its own.
+func phoneClient(port: Int, directory: String) async throws -> ScriptedClient {
+    try await ScriptedClient.start(
+        configuration: ClientConfiguration(
+            serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1", logDirectory: directory),
+        logger: quietLogger)
+}
+
 /// Runs `body` against a real server on a loopback port chosen by the OS, then stops the server.
 func withServer<T: Sendable>(
     in directory: borrowing TestDirectory,

@@ -11,14 +11,6 @@ import Testing
 /// and real clients.
 @Suite("Upload codes, with real processes")
 struct UploadCodeTests {
-    func client(port: Int, directory: String) async throws -> ScriptedClient {
-        try await ScriptedClient.start(
-            configuration: ClientConfiguration(
-                serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
-                logDirectory: directory),
-            logger: quietLogger)
-    }
-
     /// Runs `bluetrace authority issue-code <phone>` in `directory` and returns the code it printed.
     func issueCode(to phone: String, in directory: String) async throws -> String {
         let (status, output, errors) = try await runBluetrace(["authority", "issue-code", phone], in: directory)
@@ -40,7 +32,7 @@ struct UploadCodeTests {
 
         let code = try await issueCode(to: "+61410666666", in: directory.path)
         #expect(code.count == 8 && code.allSatisfy(\.isNumber))
-        let phone = try await client(port: server.port, directory: directory.path)
+        let phone = try await phoneClient(port: server.port, directory: directory.path)
         await phone.type("+61410666666", "kara1234", "Upload_contact_log", code)
         try await phone.expect("> Contact log uploaded: the server received 1 entry and traced 1.")
         await phone.type("Upload_contact_log", code)
