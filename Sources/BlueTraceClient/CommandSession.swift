@@ -138,8 +138,9 @@ struct CommandSession {
                 return .ended(.connectionLost)
             }
             switch reply {
-            case .welcome(let message):
+            case .welcome(let message, let notices):
                 transcript.write("> \(message)")
+                for notice in notices { await show(notice) }
                 return .loggedIn(username)
             case .error(.invalidPassword, let message):
                 transcript.write("> \(message)")
@@ -159,6 +160,17 @@ struct CommandSession {
         transcript.write("> Input ended before a successful login. Exiting.")
         onLeaving()
         return .ended(.endOfInputBeforeLogin)
+    }
+
+    /// Shows an exposure notice that waited for this login, and acknowledges it.
+    private mutating func show(_ notice: WireNotice) async {
+        transcript.write(
+            "> " + ExposureNotice.text(lastEncounter: notice.lastEncounter, format: configuration.timeFormat))
+        report(.exposureNoticeReceived(lastEncounter: notice.lastEncounter))
+        guard let reply = await request(.acknowledgeNotice(noticeID: notice.noticeID)) else { return }
+        if case .error(_, let text) = reply {
+            logger.warning("a notice acknowledgement was refused", metadata: ["reason": "\(text)"])
+        }
     }
 
     /// Tells every observer what happened.

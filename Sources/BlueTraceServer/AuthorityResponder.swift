@@ -33,10 +33,12 @@ public struct AuthorityResponder: SessionResponder {
                 switch try await authority.login(username: username, password: password) {
                 case .accepted:
                     SessionReply(
-                        .welcome(message: ServerText.welcome), change: .loggedIn(username),
-                        notices: try await authority.pendingNotices(for: username).map {
-                            .exposureNotice(noticeID: $0.id, lastEncounter: $0.lastEncounter)
-                        })
+                        .welcome(
+                            message: ServerText.welcome,
+                            notices: try await authority.pendingNotices(for: username).map {
+                                WireNotice(noticeID: $0.id, lastEncounter: $0.lastEncounter)
+                            }),
+                        change: .loggedIn(username))
                 case .rejected: SessionReply(.error(.invalidPassword, message: ServerText.invalidPassword))
                 case .blockedNow: SessionReply(.error(.accountBlockedNow, message: ServerText.blockedNow))
                 case .blocked: SessionReply(.error(.accountBlocked, message: ServerText.blocked))

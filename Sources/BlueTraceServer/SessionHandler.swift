@@ -43,8 +43,6 @@ final class SessionHandler: ChannelDuplexHandler {
     private(set) var user: String?
     /// Replies in request order; `nil` while the request is still being answered. The first has `firstSequence`.
     private var replies = CircularBuffer<ServerFrame?>(initialCapacity: 4)
-    /// Notices to write right after the reply of a sequence (rare: an empty dictionary costs nothing).
-    private var pendingNotices: [Int: [ServerMessage]] = [:]
     private var firstSequence = 0
     /// Requests read while a barrier is being answered, dispatched once it is.
     private var queued = CircularBuffer<Inbound<ClientFrame>>()
@@ -200,7 +198,7 @@ final class SessionHandler: ChannelDuplexHandler {
             user = nil
             closeAfter = sequence
         }
-        fill(sequence, ServerFrame(id: id, message: reply.message), notices: reply.notices)
+        fill(sequence, ServerFrame(id: id, message: reply.message))
         if barrier == sequence {
             barrier = nil
             while barrier == nil, closeAfter == nil, let next = queued.popFirst() { dispatch(next) }
@@ -208,16 +206,12 @@ final class SessionHandler: ChannelDuplexHandler {
         if !inReadBatch { flushIfNeeded() }
     }
 
-    /// Stores the reply of `sequence` (with the notices that follow it) and writes every reply whose turn has come.
-    private func fill(_ sequence: Int, _ frame: ServerFrame, notices: [ServerMessage] = []) {
-        if !notices.isEmpty { pendingNotices[sequence] = notices }
+    /// Stores the reply of `sequence` and writes every reply whose turn has come.
+    private func fill(_ sequence: Int, _ frame: ServerFrame) {
         replies[replies.index(replies.startIndex, offsetBy: sequence - firstSequence)] = frame
         while let first = replies.first, let due = first {
             replies.removeFirst()
             write(due)
-            if let notices = pendingNotices.removeValue(forKey: firstSequence) {
-                for notice in notices { write(ServerFrame(id: nil, message: notice)) }
-            }
             if closeAfter == firstSequence {
                 firstSequence += 1
                 flushIfNeeded()

@@ -25,13 +25,10 @@ public struct SessionReply: Sendable {
     public var message: ServerMessage
     /// What it changes.
     public var change: Change
-    /// Notices (frames without an id) written right after the reply, in order.
-    public var notices: [ServerMessage]
 
     /// Creates a reply.
-    public init(_ message: ServerMessage, change: Change = .none, notices: [ServerMessage] = []) {
+    public init(_ message: ServerMessage, change: Change = .none) {
         self.message = message
         self.change = change
-        self.notices = notices
     }
 }

@@ -298,7 +298,7 @@ extension ServerFrame: JSONFrameDecodable {
         let message: ServerMessage
         switch type {
         case "welcome", "registered", "going_away":
-            guard let text = object.string("message") else { return nil }
+            guard let text = object.string("message"), !object.has("notices") else { return nil }
             message =
                 switch type {
                 case "welcome": .welcome(message: text)

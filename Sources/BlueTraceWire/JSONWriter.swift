@@ -117,7 +117,17 @@ extension ServerFrame: JSONFrameEncodable {
         var object = JSONObjectWriter(&buffer)
         object.envelope(type: message.type, id: id, &buffer)
         switch message {
-        case .welcome(let text), .goingAway(let text), .registered(let text):
+        case .welcome(let text, let notices):
+            object.field("message", text, &buffer)
+            if !notices.isEmpty {
+                object.field("notices", array: notices, &buffer) { notice, buffer in
+                    var element = JSONObjectWriter(&buffer)
+                    element.field("noticeID", notice.noticeID, &buffer)
+                    element.field("lastEncounter", notice.lastEncounter.secondsSinceEpoch, &buffer)
+                    element.finish(&buffer)
+                }
+            }
+        case .goingAway(let text), .registered(let text):
             object.field("message", text, &buffer)
         case .tempID(let tempID, let validity, let following):
             object.field("tempID", tempID.rawValue, &buffer)

@@ -12,7 +12,7 @@ import NIOFoundationCompat
 
 private enum Field: String, CodingKey {
     case v, type, id, username, password, entries, message, tempID, start, expiry, received, matched, unmatched
-    case code, index, reason, detail, following, noticeID, lastEncounter
+    case code, index, reason, detail, following, noticeID, lastEncounter, notices
 }
 
 /// Runs `decode` for the integer field `key`. `JSONDecoder` reports a number that does not fit the type (`-1` or `1.5`
@@ -163,7 +163,9 @@ extension ServerFrame: Decodable {
         let message: ServerMessage
         switch type {
         case "welcome":
-            message = .welcome(message: try container.decode(String.self, forKey: .message))
+            message = .welcome(
+                message: try container.decode(String.self, forKey: .message),
+                notices: try container.decodeIfPresent([WireNotice].self, forKey: .notices) ?? [])
         case "tempid":
             message = .tempID(
                 try container.decode(TempID.self, forKey: .tempID),
@@ -308,5 +310,14 @@ public struct MessageCoder: Sendable {
         case is [Any].Type: "an array"
         default: "of type \(type)"
         }
+    }
+}
+
+extension WireNotice: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Field.self)
+        self.init(
+            noticeID: try container.decode(Int64.self, forKey: .noticeID),
+            lastEncounter: try container.decode(Timestamp.self, forKey: .lastEncounter))
     }
 }

@@ -64,8 +64,8 @@ public struct ServerFrame: Hashable, Sendable {
 
 /// What the server can say to a client.
 public enum ServerMessage: Hashable, Sendable {
-    /// Login accepted; `message` is the welcome line.
-    case welcome(message: String)
+    /// Login accepted; `message` is the welcome line; `notices` are the user's exposure notices not yet acknowledged.
+    case welcome(message: String, notices: [WireNotice] = [])
     /// A TempID issued to the logged-in user, valid now; with a batch, the TempIDs `following` it, back to back.
     case tempID(TempID, ValidityWindow, following: [IssuedTempID] = [])
     /// An account was created.
@@ -160,4 +160,18 @@ public struct MessageDecodingError: Error, Hashable, Sendable, CustomStringConve
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// An exposure notice as carried in a `welcome`: its number (to acknowledge it) and the last encounter.
+public struct WireNotice: Hashable, Sendable {
+    /// The notice's number.
+    public var noticeID: Int64
+    /// The last logged encounter with the person who tested positive.
+    public var lastEncounter: Timestamp
+
+    /// Creates a notice.
+    public init(noticeID: Int64, lastEncounter: Timestamp) {
+        self.noticeID = noticeID
+        self.lastEncounter = lastEncounter
+    }
 }

@@ -554,3 +554,32 @@ struct UploadCodeWireTests {
         }
     }
 }
+
+@Suite("Exposure notices on the wire")
+struct ExposureNoticeWireTests {
+    static let last = Timestamp(secondsSinceEpoch: 1_589_392_446)
+
+    @Test("A welcome carries pending notices; a plain welcome is written as before; both readers agree")
+    func welcome() throws {
+        let frame = ServerFrame(
+            id: 1, message: .welcome(message: "Welcome", notices: [WireNotice(noticeID: 7, lastEncounter: Self.last)]))
+        let written = encode(frame)
+        #expect(String(buffer: written).contains(#""notices":[{"noticeID":7,"lastEncounter":1589392446}]"#))
+        #expect(try coder.decode(ServerFrame.self, from: written) == frame)
+        #expect(try coder.decodeWithFoundation(ServerFrame.self, from: written) == frame)
+        #expect(!String(buffer: encode(ServerFrame(id: 1, message: .welcome(message: "Welcome")))).contains("notices"))
+    }
+
+    @Test("A pushed notice has no id; its acknowledgement names it; both read back by both readers")
+    func pushAndAcknowledge() throws {
+        let push = ServerFrame(id: nil, message: .exposureNotice(noticeID: 3, lastEncounter: Self.last))
+        #expect(!String(buffer: encode(push)).contains(#""id""#))
+        #expect(try coder.decode(ServerFrame.self, from: encode(push)) == push)
+        #expect(try coder.decodeWithFoundation(ServerFrame.self, from: encode(push)) == push)
+        let ack = ClientFrame(id: 1 << 63 | 3, message: .acknowledgeNotice(noticeID: 3))
+        #expect(try coder.decode(ClientFrame.self, from: encode(ack)) == ack)
+        #expect(try coder.decodeWithFoundation(ClientFrame.self, from: encode(ack)) == ack)
+        let reply = ServerFrame(id: 5, message: .noticeAcknowledged)
+        #expect(try coder.decode(ServerFrame.self, from: encode(reply)) == reply)
+    }
+}
