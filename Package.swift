@@ -88,10 +88,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Charts for reports: SVG line and bar charts with round ticks, legends and captions; HTML escaping.
+        .target(name: "BlueTraceCharts"),
         // The research simulator: moving phones, a radio model, ground truth, reports.
         .target(
             name: "BlueTraceSimulation",
             dependencies: [
+                "BlueTraceCharts",
                 "BlueTraceAuthority",
                 "BlueTraceDomain",
                 "BlueTraceStore",
@@ -143,6 +146,7 @@ let package = Package(
         ),
         .executableTarget(name: "bluetrace", dependencies: ["BlueTraceCLI"]),
         .testTarget(name: "BlueTraceDomainTests", dependencies: ["BlueTraceDomain"]),
+        .testTarget(name: "BlueTraceChartsTests", dependencies: ["BlueTraceCharts"]),
         .testTarget(
             name: "BlueTraceSecurityTests",
             dependencies: [

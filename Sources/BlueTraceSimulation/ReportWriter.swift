@@ -1,3 +1,4 @@
+import BlueTraceCharts
 import Foundation
 
 /// Writes a report as CSV files and a self-contained HTML page with SVG plots (no scripts, no network).
@@ -37,11 +38,13 @@ public enum ReportWriter {
     /// The HTML page.
     public static func html(_ report: SimulationReport, sweep: (Sweep, [SimulationReport])? = nil) -> String {
         let c = report.configuration
+        let e = HTML.escape
         var body = """
             <h1>BlueTrace simulation</h1>
-            <p>\(c.phones) people, \(Int(c.adoption * 100))% with the app, \(c.hours) h, \(c.mobility.rawValue) mobility,
-            \(c.transport.rawValue) transport, seed \(c.seed). Close contact: within \(c.closeContactDistance) m for
-            \(c.closeContactMinutes) min; traced when at least \(c.encountersForCloseContact) encounters were logged.</p>
+            <p>\(c.phones) people, \(Int(c.adoption * 100))% with the app, \(e("\(c.hours)")) h, \(e(c.mobility.rawValue))
+            mobility, \(e(c.transport.rawValue)) transport, seed \(c.seed). Close contact: within \(e("\(c.closeContactDistance)")) m
+            for \(e("\(c.closeContactMinutes)")) min; traced when at least \(c.encountersForCloseContact) encounters were
+            logged.</p>
             <p class="big">Recall <b>\(percent(report.recall))</b> · Precision <b>\(percent(report.precision))</b></p>
             <table><tr><th>Beacons sent</th><th>Receptions in range</th><th>Lost</th><th>Encounters logged</th>
             <th>TempIDs issued</th><th>Downloads</th><th>Uploads</th></tr>
@@ -51,22 +54,24 @@ public enum ReportWriter {
             <td>\(report.totals.uploads)</td></tr></table>
             """
         if let (sweep, reports) = sweep {
-            body += "<h2>Recall against \(sweep.parameter)</h2>"
-            body += lineChart(
+            body += "<h2>Recall against \(e(sweep.parameter))</h2>"
+            body += LineChart.html(
                 series: [
-                    (
+                    LineChart.Series(
                         "recall",
-                        zip(sweep.values, reports).compactMap { value, report in report.recall.map { (value, $0) } }
-                    ),
-                    (
+                        zip(sweep.values, reports).compactMap { value, report in report.recall.map { (value, $0) } },
+                        style: .lineAndPoints),
+                    LineChart.Series(
                         "precision",
-                        zip(sweep.values, reports).compactMap { value, report in report.precision.map { (value, $0) } }
-                    ),
-                ], xLabel: sweep.parameter, yLabel: "fraction", yMax: 1)
+                        zip(sweep.values, reports).compactMap { value, report in report.precision.map { (value, $0) } },
+                        style: .lineAndPoints),
+                ], x: LineChart.Axis(sweep.parameter), y: LineChart.Axis("fraction", range: 0...1),
+                caption: "Recall and precision of the whole run at each value of \(sweep.parameter); a run without "
+                    + "true contacts (or traced ones) has no recall (precision) and is left out.")
         }
         body += "<h2>Recall by test time</h2>"
         let ordered = report.cases.sorted { $0.testHour < $1.testHour }
-        var running: [(Double, Double)] = []
+        var running: [(x: Double, y: Double)] = []
         var truePositives = 0
         var truth = 0
         for item in ordered {
@@ -77,19 +82,35 @@ public enum ReportWriter {
             }
         }
         // A case with no true contacts has no recall: it is left out, not drawn at 0 or 1.
-        body += lineChart(
+        body += LineChart.html(
             series: [
-                ("per case", ordered.compactMap { item in item.recall.map { (item.testHour, $0) } }),
-                ("cumulative", running),
-            ], xLabel: "hours since start", yLabel: "recall", yMax: 1, points: true)
+                LineChart.Series(
+                    "per case", ordered.compactMap { item in item.recall.map { (item.testHour, $0) } },
+                    style: .points),
+                LineChart.Series("cumulative", running),
+            ], x: LineChart.Axis("test time (hours since start)"), y: LineChart.Axis("recall", range: 0...1),
+            caption: "Each dot is one case: the share of its true close contacts that tracing found when it uploaded. "
+                + "The line is the share over all cases tested so far. Cases without true contacts have no recall "
+                + "and are not drawn.")
         body += "<h2>Contacts per case</h2>"
-        body += barChart(report.cases)
+        body += BarChart.html(
+            groups: report.cases.map { item in
+                BarChart.Group(
+                    item.username,
+                    [Double(item.trueContacts.count), Double(item.tracedContacts.count), Double(item.truePositives)])
+            }, series: ["true close contacts", "traced", "traced and true"], xLabel: "case (phone number)",
+            yLabel: "contacts (people)",
+            caption: "For each case, how many people really were close contacts, how many tracing named, and how many "
+                + "of those were right: the gap between the first and third bars is what tracing missed.")
         body += "<h2>Activity by hour</h2>"
-        body += lineChart(
+        body += LineChart.html(
             series: [
-                ("beacons sent", report.hourly.map { (Double($0.hour), Double($0.beaconsSent)) }),
-                ("encounters logged", report.hourly.map { (Double($0.hour), Double($0.encountersLogged)) }),
-            ], xLabel: "hour", yLabel: "count", yMax: nil)
+                LineChart.Series("beacons sent", report.hourly.map { (Double($0.hour), Double($0.beaconsSent)) }),
+                LineChart.Series(
+                    "encounters logged", report.hourly.map { (Double($0.hour), Double($0.encountersLogged)) }),
+            ], x: LineChart.Axis("hour since start"), y: LineChart.Axis("count per hour"),
+            caption: "Beacons the phones sent and encounters they logged in each hour: encounters follow how close "
+                + "people are, beacons only how many phones run the app.")
         body += "<h2>Map at the first upload</h2>"
         body += map(report)
         body +=
@@ -97,7 +118,7 @@ public enum ReportWriter {
             + "<th>found</th><th>precision</th><th>recall</th></tr>"
         for item in report.cases {
             body +=
-                "<tr><td>\(item.username)</td><td>\(String(format: "%.1f", item.testHour))</td>"
+                "<tr><td>\(swatch(Self.caseColor)) \(e(item.username))</td><td>\(String(format: "%.1f", item.testHour))</td>"
                 + "<td>\(item.trueContacts.count)</td><td>\(item.tracedContacts.count)</td><td>\(item.truePositives)</td>"
                 + "<td>\(percent(item.precision))</td><td>\(percent(item.recall))</td></tr>"
         }
@@ -105,10 +126,14 @@ public enum ReportWriter {
             "</table><p class=small>Generated by <code>bluetrace simulate</code> in "
             + String(format: "%.1f", report.elapsedSeconds) + " s.</p>"
         return """
-            <!doctype html><html><head><meta charset="utf-8"><title>BlueTrace simulation</title><style>
+            <!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+            <title>BlueTrace simulation</title><style>
             body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}
             table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
-            .big{font-size:1.4em}.small{color:#777;font-size:.85em}svg{background:#fafafa;border:1px solid #ddd}
+            .big{font-size:1.4em}.small{color:#777;font-size:.85em}svg{background:#fafafa;border:1px solid #ddd;max-width:100%;height:auto}
+            figure{margin:0 0 1.5em}figcaption{color:#555;font-size:.9em;max-width:900px}
+            .legend{list-style:none;padding:0;display:flex;gap:1.2em;flex-wrap:wrap}
+            .swatch{display:inline-block;width:.8em;height:.8em;border-radius:50%;vertical-align:baseline}
             </style></head><body>\(body)</body></html>
             """
     }
@@ -119,109 +144,43 @@ public enum ReportWriter {
     /// A fraction for a CSV cell; empty where it is undefined.
     private static func csv(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
 
-    private static let colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"]
+    static let caseColor = "#d62728"
+    static let tracedColor = "#ff7f0e"
+    static let missedColor = "#9467bd"
+    static let otherColor = "#999"
 
-    private static func lineChart(
-        series: [(String, [(Double, Double)])], xLabel: String, yLabel: String, yMax: Double?, points: Bool = false
-    ) -> String {
-        let width = 900.0
-        let height = 300.0
-        let margin = 64.0
-        let all = series.flatMap(\.1)
-        guard !all.isEmpty else { return "<p>No data.</p>" }
-        let xMin = all.map(\.0).min()!
-        let xMax = max(all.map(\.0).max()!, xMin + 1e-9)
-        let top = yMax ?? max(all.map(\.1).max()!, 1)
-        func px(_ x: Double) -> Double { margin + (x - xMin) / (xMax - xMin) * (width - 2 * margin) }
-        func py(_ y: Double) -> Double { height - margin - y / top * (height - 2 * margin) }
-        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(width) \(height)\">"
-        svg += axes(width: width, height: height, margin: margin, xLabel: xLabel, yLabel: yLabel)
-        for tick in 0...4 {
-            let value = top * Double(tick) / 4
-            svg +=
-                "<text x=\"\(margin - 6)\" y=\"\(py(value) + 4)\" font-size=\"11\" text-anchor=\"end\">"
-                + (top <= 1 ? String(format: "%.2f", value) : String(Int(value))) + "</text>"
-        }
-        for tick in 0...4 {
-            let value = xMin + (xMax - xMin) * Double(tick) / 4
-            svg +=
-                "<text x=\"\(px(value))\" y=\"\(height - margin + 16)\" font-size=\"11\" text-anchor=\"middle\">"
-                + String(format: "%.2g", value) + "</text>"
-        }
-        for (index, (name, values)) in series.enumerated() {
-            let color = colors[index % colors.count]
-            let path = values.map { "\(px($0.0)),\(py($0.1))" }.joined(separator: " ")
-            if !points || index > 0 {
-                svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>"
-            }
-            if points || values.count <= 30 {
-                for (x, y) in values { svg += "<circle cx=\"\(px(x))\" cy=\"\(py(y))\" r=\"3\" fill=\"\(color)\"/>" }
-            }
-            svg +=
-                "<text x=\"\(width - margin - 120)\" y=\"\(margin + 16 * Double(index))\" font-size=\"12\" "
-                + "fill=\"\(color)\">■ \(name)</text>"
-        }
-        return svg + "</svg>"
-    }
-
-    private static func barChart(_ cases: [SimulationReport.Case]) -> String {
-        guard !cases.isEmpty else { return "<p>No cases.</p>" }
-        let width = 900.0
-        let height = 300.0
-        let margin = 50.0
-        let top = Double(max(1, cases.map { max($0.trueContacts.count, $0.tracedContacts.count) }.max()!))
-        let slot = (width - 2 * margin) / Double(cases.count)
-        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(width) \(height)\">"
-        svg += axes(width: width, height: height, margin: margin, xLabel: "case", yLabel: "contacts")
-        for (index, item) in cases.enumerated() {
-            let values = [item.trueContacts.count, item.tracedContacts.count, item.truePositives]
-            for (bar, value) in values.enumerated() {
-                let barHeight = Double(value) / top * (height - 2 * margin)
-                let x = margin + Double(index) * slot + Double(bar) * slot / 3.5 + slot * 0.05
-                svg +=
-                    "<rect x=\"\(x)\" y=\"\(height - margin - barHeight)\" width=\"\(slot / 3.8)\" "
-                    + "height=\"\(barHeight)\" fill=\"\(colors[bar])\"><title>\(item.username): \(value)</title></rect>"
-            }
-        }
-        for (index, name) in ["true close contacts", "traced", "traced and true"].enumerated() {
-            svg +=
-                "<text x=\"\(width - margin - 150)\" y=\"\(margin + 16 * Double(index))\" font-size=\"12\" "
-                + "fill=\"\(colors[index])\">■ \(name)</text>"
-        }
-        return svg + "</svg>"
+    /// A coloured dot, the map's marker for a kind of person.
+    private static func swatch(_ color: String) -> String {
+        "<span class=\"swatch\" style=\"background:\(color)\"></span>"
     }
 
     private static func map(_ report: SimulationReport) -> String {
         let c = report.configuration
         let size = 600.0
         let scale = size / max(c.areaWidth, c.areaHeight)
-        var svg = "<svg width=\"\(Int(c.areaWidth * scale))\" height=\"\(Int(c.areaHeight * scale))\">"
+        var svg = "<figure><svg width=\"\(Int(c.areaWidth * scale))\" height=\"\(Int(c.areaHeight * scale))\">"
         let cases = Set(report.cases.map(\.phone))
         let contacts = Set(report.cases.flatMap(\.trueContacts))
         let traced = Set(report.cases.flatMap(\.tracedContacts))
         for index in report.map.x.indices {
             let color =
                 cases.contains(index)
-                ? "#d62728"
+                ? caseColor
                 : traced.contains(index)
-                    ? "#ff7f0e"
-                    : contacts.contains(index) ? "#9467bd" : "#999"
+                    ? tracedColor
+                    : contacts.contains(index) ? missedColor : otherColor
             let radius = cases.contains(index) ? 4 : 2
             svg +=
                 "<circle cx=\"\(report.map.x[index] * scale)\" cy=\"\(report.map.y[index] * scale)\" "
                 + "r=\"\(radius)\" fill=\"\(color)\"/>"
         }
-        svg +=
-            "</svg><p class=small>Red: cases · orange: traced contacts · purple: untraced true contacts · grey: "
-            + "everyone else (at most 5,000 shown).</p>"
-        return svg
-    }
-
-    private static func axes(width: Double, height: Double, margin: Double, xLabel: String, yLabel: String) -> String {
-        "<line x1=\"\(margin)\" y1=\"\(height - margin)\" x2=\"\(width - margin)\" y2=\"\(height - margin)\" "
-            + "stroke=\"#333\"/><line x1=\"\(margin)\" y1=\"\(margin)\" x2=\"\(margin)\" y2=\"\(height - margin)\" "
-            + "stroke=\"#333\"/><text x=\"\(width / 2)\" y=\"\(height - 10)\" font-size=\"12\" "
-            + "text-anchor=\"middle\">\(xLabel)</text><text x=\"14\" y=\"\(height / 2)\" font-size=\"12\" "
-            + "transform=\"rotate(-90 14 \(height / 2))\" text-anchor=\"middle\">\(yLabel)</text>"
+        svg += "</svg><figcaption><ul class=legend>"
+        for (color, name) in [
+            (caseColor, "cases (the rows of the table below)"), (tracedColor, "traced contacts"),
+            (missedColor, "true contacts tracing missed"), (otherColor, "everyone else (at most 5,000 shown)"),
+        ] {
+            svg += "<li>\(swatch(color)) \(HTML.escape(name))</li>"
+        }
+        return svg + "</ul>Where everyone stood when the first case uploaded.</figcaption></figure>"
     }
 }
