@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Domain rules: pure values, an injectable clock, no I/O.
@@ -71,6 +72,7 @@ let package = Package(
                 "BlueTraceStore",
                 "BlueTraceSecurity",
                 "BlueTraceAuthority",
+                "BlueTracePostgres",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,6 +88,18 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The PostgreSQL store, for several servers sharing one database.
+        .target(
+            name: "BlueTracePostgres",
+            dependencies: [
+                "BlueTraceDomain",
+                "BlueTraceStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Charts for reports: SVG line and bar charts with round ticks, legends and captions; HTML escaping.
@@ -137,6 +151,7 @@ let package = Package(
                 "BlueTraceServer",
                 "BlueTraceClient",
                 "BlueTraceBench",
+                "BlueTracePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,6 +179,8 @@ let package = Package(
             dependencies: [
                 "BlueTraceDomain",
                 "BlueTraceStore",
+                "BlueTracePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -190,6 +207,8 @@ let package = Package(
                 "BlueTraceClient",
                 "BlueTraceCLI",
                 "BlueTraceBench",
+                "BlueTracePostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

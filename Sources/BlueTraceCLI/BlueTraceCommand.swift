@@ -34,7 +34,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
             TraceBenchCommand.self, StubServerCommand.self,
-            TraceCommand.self, AuthorityCommand.self, AuditCommand.self, KeysCommand.self,
+            TraceCommand.self, AuthorityCommand.self, AuditCommand.self, KeysCommand.self, MigrateCommand.self,
         ]
     )
 
@@ -76,8 +76,13 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("tempid-lifetime"), help: "Seconds a TempID is valid.")
     var tempIDLifetime: Int64 = 900
 
-    @Option(help: "The SQLite database holding accounts, TempIDs and uploads (:memory: keeps nothing, for benchmarks).")
-    var database = "bluetrace.sqlite"
+    @Option(
+        help: """
+            Where accounts, TempIDs and uploads live: a SQLite file, :memory: (keeps nothing, for benchmarks), or \
+            postgres://user:password@host:port/database for several servers sharing one PostgreSQL database \
+            (default: $BLUETRACE_DATABASE, else bluetrace.sqlite).
+            """)
+    var database = ProcessInfo.processInfo.environment["BLUETRACE_DATABASE"] ?? "bluetrace.sqlite"
 
     @Option(
         name: .customLong("tempid-scheme"),

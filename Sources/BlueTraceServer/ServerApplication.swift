@@ -1,5 +1,6 @@
 import BlueTraceAuthority
 import BlueTraceDomain
+import BlueTracePostgres
 import BlueTraceSecurity
 import BlueTraceStore
 import Logging
@@ -19,6 +20,8 @@ public struct ServerApplication: Sendable {
     public let authority: HealthAuthority
     /// Who is logged in where: give it to a server of this authority so notices reach the phones at once.
     public let sessions: SessionDirectory
+    /// The PostgreSQL pool, when the database is PostgreSQL: a service of the group, started before it.
+    private let pool: PostgresPool?
     private let logger: Logger
 
     /// Opens the store (`store` if given, else the configured SQLite database, or one in memory), loads the key file
@@ -31,10 +34,27 @@ public struct ServerApplication: Sendable {
         observers: [any AuthorityObserver] = [],
         logger: Logger
     ) async throws -> ServerApplication {
-        let store: any AuthorityStore =
-            try givenStore
-            ?? configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
-            ?? SQLiteStore()
+        var pool: PostgresPool?
+        let store: any AuthorityStore
+        if let givenStore {
+            store = givenStore
+        } else if let url = configuration.databasePath.flatMap(PostgresURL.init) {
+            let started = PostgresPool(url: url, logger: logger)
+            let postgres = PostgresStore(client: started.client, logger: logger)
+            do {
+                try await postgres.migrate()
+            } catch {
+                started.close()
+                throw StoreError.cannotOpen(
+                    path: "postgres://\(url.username)@\(url.host):\(url.port)/\(url.database)", reason: "\(error)")
+            }
+            pool = started
+            store = postgres
+        } else {
+            store =
+                try configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
+                ?? SQLiteStore()
+        }
         let hasher = PasswordHasher(parameters: configuration.passwordParameters)
         let keys = try keys(configuration, now: clock.now(), logger: logger)
         let sessions = SessionDirectory()
@@ -58,7 +78,7 @@ public struct ServerApplication: Sendable {
                 },
             exposureNotices: configuration.exposureNotices)
         let application = ServerApplication(
-            configuration: configuration, authority: authority, sessions: sessions, logger: logger)
+            configuration: configuration, authority: authority, sessions: sessions, pool: pool, logger: logger)
         if let path = configuration.credentialsPath { try await application.importCredentials(from: path) }
         if let path = configuration.tempIDsPath { try await application.importTempIDs(from: path) }
         return application
@@ -69,13 +89,15 @@ public struct ServerApplication: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) -> [any Service] {
-        [
-            BlueTraceServer(
-                configuration: configuration, authority: authority, sessions: sessions, logger: logger,
-                eventLoopGroup: eventLoopGroup,
-                onListening: onListening),
-            RetentionService(authority: authority, logger: logger),
-        ]
+        // The pool first: a group stops its services last to first, so the pool outlives the server.
+        (pool.map { [$0] } ?? [])
+            + [
+                BlueTraceServer(
+                    configuration: configuration, authority: authority, sessions: sessions, logger: logger,
+                    eventLoopGroup: eventLoopGroup,
+                    onListening: onListening),
+                RetentionService(authority: authority, logger: logger),
+            ]
     }
 
     /// The server's key ring for sealed TempIDs and upload codes: the key file's (created on first start), or a fresh

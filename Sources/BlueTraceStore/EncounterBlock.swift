@@ -8,9 +8,9 @@ import BlueTraceDomain
 /// fields follow), a verdict byte (0 traced, else `Self.reasons`' position + 1), then the fields present: the TempID
 /// as sent (UInt16 length and bytes), start and expiry (Int64 each), when it was heard (Int64), the contact (UInt32,
 /// its place in the contact list) and the detail of a malformed entry (UInt32 length and bytes).
-struct EncounterBlock {
+package struct EncounterBlock {
     /// The block's bytes.
-    private(set) var bytes: [UInt8]
+    package private(set) var bytes: [UInt8]
 
     private static let magic: [UInt8] = Array("BTE1".utf8)
     /// Why an entry did not trace, by code; new reasons are only ever appended, so stored codes keep their meaning.
@@ -27,7 +27,7 @@ struct EncounterBlock {
     }
 
     /// The block of `encounters`, in their order.
-    init(_ encounters: [StoredEncounter]) {
+    package init(_ encounters: [StoredEncounter]) {
         var contactNumbers: [String: UInt32] = [:]
         var contacts: [String] = []
         for encounter in encounters {
@@ -65,7 +65,7 @@ struct EncounterBlock {
     }
 
     /// The entries of a stored block, in upload order; throws when the bytes are not a block this version can read.
-    static func encounters(in bytes: [UInt8]) throws(CorruptBlock) -> [StoredEncounter] {
+    package static func encounters(in bytes: [UInt8]) throws(CorruptBlock) -> [StoredEncounter] {
         var reader = Reader(bytes: bytes)
         guard try reader.take(4).elementsEqual(magic) else { throw CorruptBlock() }
         let contactCount = Int(try reader.integer(UInt32.self))
@@ -151,8 +151,8 @@ struct EncounterBlock {
 }
 
 /// A stored block of encounters that this version cannot read (damaged, or written by a later version).
-struct CorruptBlock: Error, CustomStringConvertible {
-    var description: String {
+package struct CorruptBlock: Error, CustomStringConvertible {
+    package var description: String {
         "an upload's stored entries cannot be read: the database is damaged or was written by a newer bluetrace"
     }
 }

@@ -19,7 +19,7 @@ struct StoreContractTests {
     static let t0 = Timestamp(secondsSinceEpoch: 1_589_391_906)
 
     /// A story touching every method; returns what a caller would observe.
-    static func story(_ store: any AuthorityStore) async throws -> [String] {
+    static func story(_ store: some AuthorityStore) async throws -> [String] {
         var seen: [String] = []
         let policy = LoginPolicy(blockDuration: 60)
         seen.append("\(try await store.createAccount(username: "+61410777777", passwordHash: "h", at: t0))")

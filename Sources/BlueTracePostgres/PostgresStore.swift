@@ -1,0 +1,486 @@
+import BlueTraceDomain
+import BlueTraceStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The health authority's store in PostgreSQL, for several servers sharing one database.
+///
+/// Every method is one transaction on a pooled connection (`PostgresClient`, which must run as a service while the
+/// store is used). Where the SQLite store relies on having one writer, this one relies on the database: TempIDs are a
+/// primary key, the read-modify-write of a login record or a phone's upload codes holds a row lock or an advisory
+/// lock for its transaction, so servers racing on one user see each other's changes.
+public final class PostgresStore: AuthorityStore {
+    /// The pool; run it (`client.run()`, or as a service of the server's group) while the store is in use.
+    public let client: PostgresClient
+    private let logger: Logger
+
+    /// A store over `client`; call `migrate()` before the first use.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Applies the migrations not yet applied, under an advisory lock, so two servers starting at once apply each
+    /// migration once.
+    public func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migration (version TEXT PRIMARY KEY)", logger: logger)
+            var applied: Set<String> = []
+            for try await version in try await connection.query(
+                "SELECT version FROM schema_migration", logger: logger
+            ).decode(String.self) {
+                applied.insert(version)
+            }
+            for (version, statements) in Self.migrations where !applied.contains(version) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO schema_migration (version) VALUES (\(version))", logger: logger)
+            }
+        }
+    }
+
+    /// The schema's history, in order. Never edit a shipped migration: add a new one.
+    static let migrations: [(String, [String])] = [
+        (
+            "v1: the whole schema of SQLite's v9",
+            [
+                """
+                CREATE TABLE account (
+                    username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE login_state (
+                    username TEXT PRIMARY KEY, failures INTEGER NOT NULL, blocked_until BIGINT,
+                    updated_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE tempid (
+                    tempid TEXT PRIMARY KEY, username TEXT NOT NULL, start BIGINT NOT NULL, expiry BIGINT NOT NULL,
+                    issued_at BIGINT NOT NULL, imported BOOLEAN NOT NULL DEFAULT FALSE)
+                """,
+                "CREATE INDEX tempid_on_expiry ON tempid (expiry)",
+                """
+                CREATE TABLE upload (
+                    id BIGSERIAL PRIMARY KEY, uploader TEXT NOT NULL, received_at BIGINT NOT NULL,
+                    entry_count INTEGER NOT NULL, matched_count INTEGER NOT NULL, entries BYTEA NOT NULL)
+                """,
+                "CREATE INDEX upload_on_uploader ON upload (uploader)",
+                "CREATE INDEX upload_on_received_at ON upload (received_at)",
+                """
+                CREATE TABLE contact (
+                    upload_id BIGINT NOT NULL REFERENCES upload (id) ON DELETE CASCADE, phone TEXT NOT NULL,
+                    first_encounter BIGINT NOT NULL, last_encounter BIGINT NOT NULL, encounters INTEGER NOT NULL,
+                    tempids TEXT NOT NULL, PRIMARY KEY (upload_id, phone))
+                """,
+                """
+                CREATE TABLE upload_code (
+                    phone TEXT NOT NULL, key_id INTEGER NOT NULL, mac BYTEA NOT NULL, issued_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL, PRIMARY KEY (phone, mac))
+                """,
+                """
+                CREATE TABLE upload_code_attempt (
+                    phone TEXT PRIMARY KEY, failures INTEGER NOT NULL, updated_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE audit_event (
+                    id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                    subject TEXT, detail TEXT NOT NULL)
+                """,
+                "CREATE INDEX audit_event_on_at ON audit_event (at)",
+                """
+                CREATE TABLE notice (
+                    id BIGSERIAL PRIMARY KEY, phone TEXT NOT NULL, last_encounter BIGINT NOT NULL,
+                    created_at BIGINT NOT NULL, delivered_at BIGINT)
+                """,
+                "CREATE INDEX notice_pending ON notice (phone) WHERE delivered_at IS NULL",
+            ]
+        )
+    ]
+
+    // MARK: Accounts
+
+    public func account(named username: String) async throws -> Account? {
+        let rows = try await client.query(
+            "SELECT password_hash, created_at FROM account WHERE username = \(username)", logger: logger)
+        for try await (hash, created) in rows.decode((String, Int64).self) {
+            return Account(username: username, passwordHash: hash, createdAt: Timestamp(secondsSinceEpoch: created))
+        }
+        return nil
+    }
+
+    public func createAccount(username: String, passwordHash: String, at time: Timestamp) async throws -> Bool {
+        let seconds = time.secondsSinceEpoch
+        let rows = try await client.query(
+            """
+            INSERT INTO account (username, password_hash, created_at, updated_at)
+            VALUES (\(username), \(passwordHash), \(seconds), \(seconds)) ON CONFLICT DO NOTHING RETURNING 1
+            """, logger: logger)
+        return try await Self.count(rows) == 1
+    }
+
+    public func updatePasswordHash(username: String, passwordHash: String, at time: Timestamp) async throws {
+        try await client.query(
+            """
+            UPDATE account SET password_hash = \(passwordHash), updated_at = \(time.secondsSinceEpoch)
+            WHERE username = \(username)
+            """, logger: logger)
+    }
+
+    // MARK: Login records
+
+    public func loginState(for username: String) async throws -> LoginState {
+        let rows = try await client.query(
+            "SELECT failures, blocked_until FROM login_state WHERE username = \(username)", logger: logger)
+        for try await (failures, blockedUntil) in rows.decode((Int32, Int64?).self) {
+            return LoginState(
+                failures: Int(failures), blockedUntil: blockedUntil.map(Timestamp.init(secondsSinceEpoch:)))
+        }
+        return LoginState()
+    }
+
+    public func updateLoginState<Result: Sendable>(
+        for username: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result {
+        let seconds = time.secondsSinceEpoch
+        return try await client.withTransaction(logger: logger) { connection in
+            // The row exists before it is locked, so two servers counting a first failure take turns.
+            try await connection.query(
+                """
+                INSERT INTO login_state (username, failures, updated_at) VALUES (\(username), 0, \(seconds))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            var state = LoginState()
+            for try await (failures, blockedUntil) in try await connection.query(
+                "SELECT failures, blocked_until FROM login_state WHERE username = \(username) FOR UPDATE",
+                logger: logger
+            ).decode((Int32, Int64?).self) {
+                state = LoginState(
+                    failures: Int(failures), blockedUntil: blockedUntil.map(Timestamp.init(secondsSinceEpoch:)))
+            }
+            let result = change(&state)
+            if state.isEmpty {
+                try await connection.query("DELETE FROM login_state WHERE username = \(username)", logger: logger)
+            } else {
+                let failures = Int32(state.failures)
+                let blockedUntil = state.blockedUntil?.secondsSinceEpoch
+                try await connection.query(
+                    """
+                    UPDATE login_state SET failures = \(failures), blocked_until = \(blockedUntil),
+                    updated_at = \(seconds) WHERE username = \(username)
+                    """, logger: logger)
+            }
+            return result
+        }
+    }
+
+    // MARK: TempIDs
+
+    public func recordTempIDs(
+        _ grants: [TempIDGrant], issuedAt time: Timestamp,
+        completion: @escaping @Sendable (Result<[Bool], any Error>) -> Void
+    ) {
+        Task {
+            do {
+                completion(.success(try await self.insert(grants, imported: false, at: time)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
+    public func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {
+        try await insert(grants, imported: true, at: time).reduce(0) { $1 ? $0 + 1 : $0 }
+    }
+
+    /// Inserts `grants` in one statement; the first mapping of a TempID wins. Tells, per grant, whether it was new.
+    private func insert(_ grants: [TempIDGrant], imported: Bool, at time: Timestamp) async throws -> [Bool] {
+        guard !grants.isEmpty else { return [] }
+        let tempIDs = grants.map(\.tempID.rawValue)
+        let users = grants.map(\.user)
+        let starts = grants.map(\.validity.start.secondsSinceEpoch)
+        let expiries = grants.map(\.validity.expiry.secondsSinceEpoch)
+        let seconds = time.secondsSinceEpoch
+        let rows = try await client.query(
+            """
+            INSERT INTO tempid (tempid, username, start, expiry, issued_at, imported)
+            SELECT t, u, s, e, \(seconds), \(imported)
+            FROM unnest(\(tempIDs)::text[], \(users)::text[], \(starts)::bigint[], \(expiries)::bigint[]) AS g(t, u, s, e)
+            ON CONFLICT DO NOTHING RETURNING tempid
+            """, logger: logger)
+        var inserted: Set<String> = []
+        for try await tempID in rows.decode(String.self) { inserted.insert(tempID) }
+        // A TempID given twice in one batch is new only the first time.
+        return tempIDs.map { inserted.remove($0) != nil }
+    }
+
+    public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
+        var found: [TempID: TempIDGrant] = [:]
+        let distinct = Array(Set(tempIDs.map(\.rawValue)))
+        for start in stride(from: 0, to: distinct.count, by: 10_000) {
+            let part = Array(distinct[start..<min(start + 10_000, distinct.count)])
+            let rows = try await client.query(
+                "SELECT tempid, username, start, expiry FROM tempid WHERE tempid = ANY(\(part)::text[])",
+                logger: logger)
+            for try await (raw, user, first, last) in rows.decode((String, String, Int64, Int64).self) {
+                guard let tempID = TempID(raw) else { continue }
+                found[tempID] = TempIDGrant(
+                    user: user, tempID: tempID,
+                    validity: ValidityWindow(
+                        start: Timestamp(secondsSinceEpoch: first), expiry: Timestamp(secondsSinceEpoch: last)))
+            }
+        }
+        return found
+    }
+
+    // MARK: Uploads
+
+    public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
+        var block = ByteBuffer()
+        block.writeBytes(EncounterBlock(upload.encounters).bytes)
+        let contacts = upload.tracedContacts
+        let matched = Int32(upload.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
+        let entryCount = Int32(upload.encounters.count)
+        let uploader = upload.uploader
+        let receivedAt = upload.receivedAt.secondsSinceEpoch
+        return try await client.withTransaction(logger: logger) { connection in
+            var id: Int64 = 0
+            for try await value in try await connection.query(
+                """
+                INSERT INTO upload (uploader, received_at, entry_count, matched_count, entries)
+                VALUES (\(uploader), \(receivedAt), \(entryCount), \(matched), \(block)) RETURNING id
+                """, logger: logger
+            ).decode(Int64.self) {
+                id = value
+            }
+            if !contacts.isEmpty {
+                let phones = contacts.map(\.phone)
+                let firsts = contacts.map(\.firstEncounter.secondsSinceEpoch)
+                let lasts = contacts.map(\.lastEncounter.secondsSinceEpoch)
+                let counts = contacts.map { Int64($0.encounters) }
+                let heard = contacts.map { $0.tempIDs.joined(separator: ",") }
+                try await connection.query(
+                    """
+                    INSERT INTO contact (upload_id, phone, first_encounter, last_encounter, encounters, tempids)
+                    SELECT \(id), p, f, l, c, t
+                    FROM unnest(\(phones)::text[], \(firsts)::bigint[], \(lasts)::bigint[], \(counts)::bigint[],
+                                \(heard)::text[]) AS g(p, f, l, c, t)
+                    """, logger: logger)
+            }
+            return id
+        }
+    }
+
+    public func upload(id: Int64) async throws -> UploadRecord? {
+        let rows = try await client.query(
+            "SELECT uploader, received_at, entries FROM upload WHERE id = \(id)", logger: logger)
+        for try await (uploader, receivedAt, entries) in rows.decode((String, Int64, ByteBuffer).self) {
+            return UploadRecord(
+                uploader: uploader, receivedAt: Timestamp(secondsSinceEpoch: receivedAt),
+                encounters: try EncounterBlock.encounters(in: Array(entries.readableBytesView)))
+        }
+        return nil
+    }
+
+    public func tracedContacts(of uploader: String) async throws -> [TracedContact] {
+        let rows = try await client.query(
+            """
+            SELECT contact.phone, contact.first_encounter, contact.last_encounter, contact.encounters, contact.tempids
+            FROM contact JOIN upload ON upload.id = contact.upload_id WHERE upload.uploader = \(uploader)
+            """, logger: logger)
+        var contacts: [TracedContact] = []
+        for try await (phone, first, last, count, heard) in rows.decode((String, Int64, Int64, Int32, String).self) {
+            contacts.append(
+                TracedContact(
+                    phone: phone, firstEncounter: Timestamp(secondsSinceEpoch: first),
+                    lastEncounter: Timestamp(secondsSinceEpoch: last), encounters: Int(count),
+                    tempIDs: heard.isEmpty ? [] : heard.split(separator: ",").map(String.init)))
+        }
+        return TracedContact.merged(contacts)
+    }
+
+    // MARK: Retention
+
+    public func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
+        let seconds = cutoff.secondsSinceEpoch
+        return try await client.withTransaction(logger: logger) { connection in
+            func count(_ query: PostgresQuery) async throws -> Int {
+                var total = 0
+                for try await value in try await connection.query(query, logger: logger).decode(Int64.self) {
+                    total = Int(value)
+                }
+                return total
+            }
+            let encounters = try await count(
+                "SELECT COALESCE(SUM(entry_count), 0)::bigint FROM upload WHERE received_at < \(seconds)")
+            let uploads = try await count(
+                "WITH d AS (DELETE FROM upload WHERE received_at < \(seconds) RETURNING 1) SELECT count(*) FROM d")
+            let tempIDs = try await count(
+                """
+                WITH d AS (DELETE FROM tempid WHERE expiry < \(seconds) AND NOT imported RETURNING 1)
+                SELECT count(*) FROM d
+                """)
+            let loginStates = try await count(
+                """
+                WITH d AS (DELETE FROM login_state WHERE updated_at < \(seconds)
+                           AND (blocked_until IS NULL OR blocked_until < \(seconds)) RETURNING 1)
+                SELECT count(*) FROM d
+                """)
+            try await connection.query("DELETE FROM upload_code WHERE expires_at < \(seconds)", logger: logger)
+            try await connection.query(
+                "DELETE FROM upload_code_attempt WHERE phone NOT IN (SELECT phone FROM upload_code)", logger: logger)
+            try await connection.query("DELETE FROM notice WHERE created_at < \(seconds)", logger: logger)
+            let audit = try await count(
+                "WITH d AS (DELETE FROM audit_event WHERE at < \(seconds) RETURNING 1) SELECT count(*) FROM d")
+            return RetentionReport(
+                uploads: uploads, encounters: encounters, tempIDs: tempIDs, loginStates: loginStates,
+                auditEntries: audit)
+        }
+    }
+
+    // MARK: Upload codes, notices and the audit trail
+
+    public func updateUploadCodes<Result: Sendable>(
+        for phone: String, at time: Timestamp, _ change: @Sendable (inout UploadCodeLedger) -> Result
+    ) async throws -> Result {
+        let seconds = time.secondsSinceEpoch
+        return try await client.withTransaction(logger: logger) { connection in
+            // One phone's codes change one transaction at a time, across every server.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(phone)))", logger: logger)
+            var pending: [PendingUploadCode] = []
+            for try await (keyID, mac, issuedAt, expiresAt) in try await connection.query(
+                "SELECT key_id, mac, issued_at, expires_at FROM upload_code WHERE phone = \(phone) ORDER BY issued_at",
+                logger: logger
+            ).decode((Int32, ByteBuffer, Int64, Int64).self) {
+                pending.append(
+                    PendingUploadCode(
+                        keyID: UInt8(clamping: keyID), mac: Array(mac.readableBytesView),
+                        issuedAt: Timestamp(secondsSinceEpoch: issuedAt),
+                        expiresAt: Timestamp(secondsSinceEpoch: expiresAt)))
+            }
+            var failures = 0
+            for try await value in try await connection.query(
+                "SELECT failures FROM upload_code_attempt WHERE phone = \(phone)", logger: logger
+            ).decode(Int32.self) {
+                failures = Int(value)
+            }
+            var ledger = UploadCodeLedger(pending: pending, failures: failures)
+            let result = change(&ledger)
+            try await connection.query("DELETE FROM upload_code WHERE phone = \(phone)", logger: logger)
+            for code in ledger.pending {
+                var mac = ByteBuffer()
+                mac.writeBytes(code.mac)
+                let keyID = Int32(code.keyID)
+                try await connection.query(
+                    """
+                    INSERT INTO upload_code (phone, key_id, mac, issued_at, expires_at)
+                    VALUES (\(phone), \(keyID), \(mac), \(code.issuedAt.secondsSinceEpoch),
+                            \(code.expiresAt.secondsSinceEpoch))
+                    """, logger: logger)
+            }
+            if ledger.failures == 0 {
+                try await connection.query("DELETE FROM upload_code_attempt WHERE phone = \(phone)", logger: logger)
+            } else {
+                let count = Int32(ledger.failures)
+                try await connection.query(
+                    """
+                    INSERT INTO upload_code_attempt (phone, failures, updated_at) VALUES (\(phone), \(count), \(seconds))
+                    ON CONFLICT (phone) DO UPDATE SET failures = EXCLUDED.failures, updated_at = EXCLUDED.updated_at
+                    """, logger: logger)
+            }
+            return result
+        }
+    }
+
+    public func recordNotices(
+        _ contacts: [(phone: String, lastEncounter: Timestamp)], at time: Timestamp
+    ) async throws -> [ExposureNotice] {
+        guard !contacts.isEmpty else { return [] }
+        let phones = contacts.map(\.phone)
+        let lasts = contacts.map(\.lastEncounter.secondsSinceEpoch)
+        let rows = try await client.query(
+            """
+            INSERT INTO notice (phone, last_encounter, created_at)
+            SELECT p, l, \(time.secondsSinceEpoch) FROM unnest(\(phones)::text[], \(lasts)::bigint[]) WITH ORDINALITY
+                AS g(p, l, n) ORDER BY n
+            RETURNING id, phone, last_encounter
+            """, logger: logger)
+        var notices: [ExposureNotice] = []
+        for try await (id, phone, last) in rows.decode((Int64, String, Int64).self) {
+            notices.append(
+                ExposureNotice(
+                    id: id, phone: phone, lastEncounter: Timestamp(secondsSinceEpoch: last), createdAt: time))
+        }
+        return notices.sorted { $0.id < $1.id }
+    }
+
+    public func pendingNotices(for phone: String) async throws -> [ExposureNotice] {
+        let rows = try await client.query(
+            """
+            SELECT id, last_encounter, created_at FROM notice WHERE phone = \(phone) AND delivered_at IS NULL
+            ORDER BY id
+            """, logger: logger)
+        var notices: [ExposureNotice] = []
+        for try await (id, last, created) in rows.decode((Int64, Int64, Int64).self) {
+            notices.append(
+                ExposureNotice(
+                    id: id, phone: phone, lastEncounter: Timestamp(secondsSinceEpoch: last),
+                    createdAt: Timestamp(secondsSinceEpoch: created)))
+        }
+        return notices
+    }
+
+    public func markNoticeDelivered(id: Int64, to phone: String, at time: Timestamp) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            UPDATE notice SET delivered_at = \(time.secondsSinceEpoch)
+            WHERE id = \(id) AND phone = \(phone) AND delivered_at IS NULL RETURNING 1
+            """, logger: logger)
+        return try await Self.count(rows) == 1
+    }
+
+    public func recordAudit(_ entries: [AuditEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        let ats = entries.map(\.at.secondsSinceEpoch)
+        let actors = entries.map(\.actor)
+        let actions = entries.map(\.action.rawValue)
+        let subjects = entries.map { $0.subject ?? "" }
+        let hasSubject = entries.map { $0.subject != nil }
+        let details = entries.map(\.detail)
+        try await client.query(
+            """
+            INSERT INTO audit_event (at, actor, action, subject, detail)
+            SELECT a, r, n, CASE WHEN h THEN s END, d
+            FROM unnest(\(ats)::bigint[], \(actors)::text[], \(actions)::text[], \(subjects)::text[],
+                        \(hasSubject)::boolean[], \(details)::text[]) WITH ORDINALITY AS g(a, r, n, s, h, d, o)
+            ORDER BY o
+            """, logger: logger)
+    }
+
+    public func auditTrail(since: Timestamp?) async throws -> [AuditEntry] {
+        let from = since?.secondsSinceEpoch ?? Int64.min
+        let rows = try await client.query(
+            "SELECT at, actor, action, subject, detail FROM audit_event WHERE at >= \(from) ORDER BY at, id",
+            logger: logger)
+        var entries: [AuditEntry] = []
+        for try await (at, actor, action, subject, detail) in rows.decode((Int64, String, String, String?, String).self)
+        {
+            entries.append(
+                AuditEntry(
+                    at: Timestamp(secondsSinceEpoch: at), actor: actor, action: AuditAction(rawValue: action),
+                    subject: subject, detail: detail))
+        }
+        return entries
+    }
+
+    /// How many rows `rows` holds.
+    private static func count(_ rows: PostgresRowSequence) async throws -> Int {
+        var count = 0
+        for try await _ in rows { count += 1 }
+        return count
+    }
+}

@@ -1,0 +1,65 @@
+import BlueTraceCLI
+import BlueTraceClient
+import BlueTracePostgres
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Testing
+
+private let testServer = ProcessInfo.processInfo.environment["BLUETRACE_TEST_POSTGRES"].flatMap(PostgresURL.init)
+
+/// Runs `statement` on the test server's maintenance database.
+private func administer(_ statement: String) async throws {
+    let admin = PostgresClient(
+        configuration: try #require(testServer).clientConfiguration, backgroundLogger: quietLogger)
+    try await withThrowingDiscardingTaskGroup { group in
+        group.addTask { await admin.run() }
+        try await admin.query(PostgresQuery(unsafeSQL: statement))
+        group.cancelAll()
+    }
+}
+
+/// Several `bluetrace server` processes on one PostgreSQL database.
+@Suite("Several servers on PostgreSQL", .enabled(if: testServer != nil, "set BLUETRACE_TEST_POSTGRES (see the README)"))
+struct PostgresServersTests {
+    @Test("A TempID issued by one server traces through another; wrong passwords spread over servers block on all")
+    func twoServersOneTruth() async throws {
+        let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await administer("CREATE DATABASE \(name)")
+        let url = "postgres://\(testServer!.username)@\(testServer!.host):\(testServer!.port)/\(name)"
+        let first = try TestDirectory()
+        let second = try TestDirectory()
+        try first.write(Demo.sampleCredentials, to: "credentials.txt")
+        try second.write(Demo.sampleCredentials, to: "credentials.txt")
+        let servers = [
+            try await ServerProcess(directory: first.path, arguments: ["--database", url]),
+            try await ServerProcess(directory: second.path, arguments: ["--database", url]),
+        ]
+
+        let issuer = try await phoneClient(port: servers[0].port, directory: first.path)
+        await issuer.type("+61410888888", "comp3331", "Download_tempID")
+        let at = try await issuer.expect("> TempID:")
+        let tempID = issuer.screen.lines[at + 1]
+        let line = try #require(
+            try first.read("tempIDs.txt").split(whereSeparator: { $0.isNewline }).last { $0.contains(tempID) })
+        let fields = line.split(separator: " ")
+        try second.write(
+            "\(tempID) \(fields[2]) \(fields[3]) \(fields[4]) \(fields[5])\n", to: "+61410666666_contactlog.txt")
+        let uploader = try await phoneClient(port: servers[1].port, directory: second.path)
+        await uploader.type("+61410666666", "kara1234", "Upload_contact_log")
+        try await uploader.expect("traced 1.")
+
+        for (index, server) in [servers[0], servers[1], servers[0]].enumerated() {
+            let guesser = try await phoneClient(port: server.port, directory: first.path)
+            await guesser.type("+61410999999", "wrong\(index)")
+            try await guesser.expect(index < 2 ? "Invalid Password" : "Your account has been blocked")
+        }
+        let blocked = try await phoneClient(port: servers[1].port, directory: second.path)
+        await blocked.type("+61410999999", "bada4568")
+        try await blocked.expect("Your account is blocked due to multiple login failures")
+
+        for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
+        try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}

@@ -1,0 +1,107 @@
+import BlueTraceDomain
+import BlueTracePostgres
+import BlueTraceStore
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// The server's PostgreSQL address for tests (`.ci/run` starts a throwaway cluster and sets it; see the README).
+private let testServer = ProcessInfo.processInfo.environment["BLUETRACE_TEST_POSTGRES"].flatMap(PostgresURL.init)
+
+private let quiet: Logger = {
+    var logger = Logger(label: "bluetrace.test.postgres")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// A database of its own for one test, on the test server: created, migrated, handed out, dropped.
+private func withDatabase(
+    stores count: Int = 1, _ body: ([PostgresStore]) async throws -> Void
+) async throws {
+    let server = try #require(testServer)
+    let name = "bluetrace_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+    let admin = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: quiet)
+    try await withThrowingDiscardingTaskGroup { group in
+        group.addTask { await admin.run() }
+        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        // Several stores on one database stand for several servers: each has a pool of its own.
+        let clients = (0..<count).map { _ in
+            PostgresClient(configuration: server.with(database: name).clientConfiguration, backgroundLogger: quiet)
+        }
+        for client in clients { group.addTask { await client.run() } }
+        let stores = clients.map { PostgresStore(client: $0, logger: quiet) }
+        // Two servers starting at once: the advisory lock applies each migration once.
+        try await withThrowingTaskGroup { migrations in
+            for store in stores { migrations.addTask { try await store.migrate() } }
+            try await migrations.waitForAll()
+        }
+        do {
+            try await body(stores)
+        } catch {
+            group.cancelAll()
+            throw error
+        }
+        group.cancelAll()
+    }
+    let cleaner = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: quiet)
+    try await withThrowingDiscardingTaskGroup { group in
+        group.addTask { await cleaner.run() }
+        try await cleaner.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        group.cancelAll()
+    }
+}
+
+@Suite("PostgreSQL store", .enabled(if: testServer != nil, "set BLUETRACE_TEST_POSTGRES (see the README)"))
+struct PostgresStoreTests {
+    @Test("The PostgreSQL store behaves exactly as the SQLite store")
+    func sameBehaviour() async throws {
+        try await withDatabase { stores in
+            let postgres = try await StoreContractTests.story(stores[0])
+            let sqlite = try await StoreContractTests.story(try SQLiteStore())
+            #expect(postgres == sqlite)
+        }
+    }
+
+    @Test("Two servers racing: one registration of a number wins, a TempID is issued once, failures all count")
+    func racingServers() async throws {
+        try await withDatabase(stores: 2) { stores in
+            let t0 = Timestamp(secondsSinceEpoch: 1_589_391_906)
+            let created = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await stores[index % 2].createAccount(username: "+61410777777", passwordHash: "h", at: t0)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(created.filter { $0 }.count == 1)
+
+            let grant = TempIDGrant(
+                user: "+61410777777", tempID: TempID("12345678901234567891")!,
+                validity: TempIDPolicy().validity(issuedAt: t0))
+            let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<8 { group.addTask { try await stores[index % 2].recordTempID(grant, issuedAt: t0) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(recorded.filter { $0 }.count == 1)
+            #expect(
+                try await stores[1].grants(for: [grant.tempID])[grant.tempID] == grant,
+                "issued by one, traced by the other")
+
+            let policy = LoginPolicy(blockDuration: 60)
+            let decisions = try await withThrowingTaskGroup(of: LoginDecision.self) { group in
+                for index in 0..<4 {
+                    group.addTask {
+                        try await stores[index % 2].updateLoginState(for: "+61410999999", at: t0) {
+                            $0.attempt(passwordMatches: false, at: t0, policy: policy)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(decisions.filter { if case .blockedNow = $0 { true } else { false } }.count == 1)
+            #expect(decisions.filter { if case .blocked = $0 { true } else { false } }.count == 1, "\(decisions)")
+        }
+    }
+}
