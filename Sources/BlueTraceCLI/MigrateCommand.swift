@@ -19,9 +19,11 @@ struct MigrateCommand: AsyncParsableCommand {
         Logs.bootstrap(level: common.logLevel)
         let logger = Logger(label: "bluetrace.migrate")
         if let url = PostgresURL(database) {
-            let pool = PostgresPool(url: url, logger: logger)
-            defer { pool.close() }
-            try await PostgresStore(client: pool.client, logger: logger).migrate()
+            do {
+                try await PostgresStore.migrate(url, logger: logger)
+            } catch {
+                throw StoreError.unreachable(url: url.redacted, reason: "\(String(reflecting: error))")
+            }
             print("The PostgreSQL database \(url.database) on \(url.host):\(url.port) is up to date.")
         } else {
             let store = try SQLiteStore(path: database, exclusive: false)

@@ -24,7 +24,16 @@ public final class PostgresStore: AuthorityStore {
     /// Applies the migrations not yet applied, under an advisory lock, so two servers starting at once apply each
     /// migration once.
     public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.withConnection { connection in try await Self.migrate(on: connection, logger: logger) }
+    }
+
+    /// Applies the migrations the database at `url` lacks, over a connection of its own (before any pool runs).
+    public static func migrate(_ url: PostgresURL, logger: Logger) async throws {
+        try await url.withConnection(logger: logger) { connection in try await migrate(on: connection, logger: logger) }
+    }
+
+    private static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(7243001)", logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS schema_migration (version TEXT PRIMARY KEY)", logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 
 /// A database address as `postgres://user:password@host:port/database` (also `postgresql://`), the form
@@ -35,6 +36,29 @@ public struct PostgresURL: Sendable, Hashable {
         url.database = database
         return url
     }
+
+    /// One connection of its own, for `body`: a server that cannot be reached, a wrong password or a missing
+    /// database fails at once with the server's words (a pool would keep retrying).
+    public func withConnection<Result>(
+        logger: Logger, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database,
+            tls: .prefer(try .init(configuration: .makeClientConfiguration())))
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// The address without the password, for messages and logs.
+    public var redacted: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
     /// A client configuration for this address (TLS when the server offers it).
     public var clientConfiguration: PostgresClient.Configuration {

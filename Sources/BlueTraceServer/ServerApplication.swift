@@ -39,17 +39,15 @@ public struct ServerApplication: Sendable {
         if let givenStore {
             store = givenStore
         } else if let url = configuration.databasePath.flatMap(PostgresURL.init) {
-            let started = PostgresPool(url: url, logger: logger)
-            let postgres = PostgresStore(client: started.client, logger: logger)
+            // Migrated over a connection of its own: a database that cannot be used is said so at once.
             do {
-                try await postgres.migrate()
+                try await PostgresStore.migrate(url, logger: logger)
             } catch {
-                started.close()
-                throw StoreError.cannotOpen(
-                    path: "postgres://\(url.username)@\(url.host):\(url.port)/\(url.database)", reason: "\(error)")
+                throw StoreError.unreachable(url: url.redacted, reason: "\(String(reflecting: error))")
             }
+            let started = PostgresPool(url: url, logger: logger)
             pool = started
-            store = postgres
+            store = PostgresStore(client: started.client, logger: logger)
         } else {
             store =
                 try configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }

@@ -636,11 +636,16 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     /// Another server has the database open (its lock file is held).
     case inUse(path: String)
+    /// A PostgreSQL database could not be reached or used.
+    case unreachable(url: String, reason: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason):
             "cannot open the database \(path): \(reason). Check the path and its permissions, or pass --database PATH."
+        case .unreachable(let url, let reason):
+            "cannot use the PostgreSQL database \(url): \(reason). Check that the server runs and the user, password "
+                + "and database in --database are right."
         case .inUse(let path):
             "the database \(path) is in use by another bluetrace server. Stop that server, or give this one a "
                 + "database of its own with --database PATH."

@@ -63,3 +63,31 @@ struct PostgresServersTests {
         try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 }
+
+@Suite("PostgreSQL address errors")
+struct PostgresAddressErrorTests {
+    @Test("A server whose PostgreSQL cannot be reached says so at once and does not start")
+    func unreachable() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        do {
+            _ = try await ServerProcess(
+                directory: directory.path, arguments: ["--database", "postgres://nobody:secret@127.0.0.1:1/bluetrace"])
+            Issue.record("the server started without its database")
+        } catch ServerProcessError.exited(let errors) {
+            #expect(errors.contains("cannot use the PostgreSQL database postgres://nobody@127.0.0.1:1/bluetrace"))
+            #expect(errors.contains("Connection refused"))
+            #expect(!errors.contains("secret"), "the password is never printed")
+        }
+    }
+
+    @Test("Addresses are read with their parts; anything else is a file path")
+    func parse() throws {
+        let url = try #require(PostgresURL("postgresql://user:p%40ss@db.example:6543/trace"))
+        #expect(url.host == "db.example" && url.port == 6543 && url.username == "user")
+        #expect(url.password == "p@ss" && url.database == "trace")
+        #expect(PostgresURL("postgres://user@localhost")?.database == "user")
+        #expect(PostgresURL("bluetrace.sqlite") == nil)
+        #expect(PostgresURL("postgres://localhost/db") == nil, "a user is needed")
+    }
+}
