@@ -76,6 +76,32 @@ struct UploadCodeTests {
         #expect(await server.stop(signal: SIGTERM) == 0)
     }
 
+    @Test("An expired code is refused with a real server and the official's command; nothing is stored")
+    func expiredWithProcesses() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        try directory.write(
+            "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n", to: "+61410666666_contactlog.txt")
+        let server = try await ServerProcess(directory: directory.path, arguments: ["--require-upload-code"])
+        let (status, output, errors) = try await runBluetrace(
+            ["authority", "issue-code", "+61410666666", "--valid", "1s"], in: directory.path)
+        let issuedBy = Date()
+        #expect(status == 0, "\(errors)")
+        let code = try #require(output.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+        // A one-second code is valid through the second it was issued in, which is no later than the second the
+        // command returned in: wait (by the wall clock the server reads, not a guess) until the next one begins.
+        let deadline = issuedBy.timeIntervalSince1970.rounded(.down) + 1
+        while Date().timeIntervalSince1970 < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let phone = try await phoneClient(port: server.port, directory: directory.path)
+        await phone.type("+61410666666", "kara1234", "Upload_contact_log", code)
+        try await phone.expect(
+            "That upload code has expired: ask the health official for a new one. Nothing was stored.")
+        await phone.type("logout")
+        #expect(try await phone.outcome() == .loggedOut)
+        #expect(try await storedVerdicts(in: directory.path).isEmpty)
+        #expect(await server.stop(signal: SIGTERM) == 0)
+    }
+
     @Test("An official is told clearly when the phone has no account")
     func unknownPhone() async throws {
         let directory = try TestDirectory()
