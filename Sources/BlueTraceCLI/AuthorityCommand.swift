@@ -29,8 +29,8 @@ struct AuthorityCommand: AsyncParsableCommand {
         @Option(help: "How long the code stays valid: seconds, or with a unit (90s, 15m, 2h).")
         var valid = "15m"
 
-        @Option(help: "The server's SQLite database.")
-        var database = "bluetrace.sqlite"
+        @Option(help: "The server's database: a SQLite file or a postgres:// URL (default: $BLUETRACE_DATABASE).")
+        var database = OfficialDatabase.standard
 
         @Option(help: "The server key file (created if missing, owner-only).")
         var keyFile = "bluetrace-keys.json"
@@ -45,18 +45,16 @@ struct AuthorityCommand: AsyncParsableCommand {
 
         func run() async throws {
             Logs.bootstrap(level: common.logLevel)
-            guard FileManager.default.fileExists(atPath: database) else {
-                throw ValidationError("no database at \(database); pass --database PATH (the server's --database).")
-            }
-            let application = try await ServerApplication.open(
-                configuration: ServerConfiguration(
-                    port: 0, blockDuration: 0, credentialsPath: nil, tempIDsPath: nil, databasePath: database,
-                    keyFilePath: keyFile, uploadCodes: .available),
-                store: try SQLiteStore(path: database, exclusive: false),
-                logger: Logger(label: "bluetrace.authority"))
+            let logger = Logger(label: "bluetrace.authority")
             let seconds = TimeSpan(text: valid)!.seconds
-            let (code, expiresAt) = try await application.authority.issueUploadCode(
-                to: phone, lifetime: seconds, by: Official.name)
+            let (code, expiresAt) = try await OfficialDatabase.with(database, logger: logger) { store in
+                let application = try await ServerApplication.open(
+                    configuration: ServerConfiguration(
+                        port: 0, blockDuration: 0, credentialsPath: nil, tempIDsPath: nil, databasePath: database,
+                        keyFilePath: keyFile, uploadCodes: .available),
+                    store: store, logger: logger)
+                return try await application.authority.issueUploadCode(to: phone, lifetime: seconds, by: Official.name)
+            }
             print("Upload code for \(phone): \(code)")
             print(
                 "Valid once, until \(TimestampFormat().string(from: expiresAt)). Tell it to the person; it is not shown again."
@@ -74,8 +72,8 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: "Only entries this recent: seconds or with a unit (90s, 15m, 2h, 3d).")
     var since: String?
 
-    @Option(help: "The server's SQLite database.")
-    var database = "bluetrace.sqlite"
+    @Option(help: "The server's database: a SQLite file or a postgres:// URL (default: $BLUETRACE_DATABASE).")
+    var database = OfficialDatabase.standard
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -87,12 +85,10 @@ struct AuditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("no database at \(database); pass --database PATH (the server's --database).")
-        }
-        let store = try SQLiteStore(path: database, exclusive: false)
         let cutoff = since.map { SystemWallClock().now() - TimeSpan(text: $0)!.seconds }
-        let entries = try await store.auditTrail(since: cutoff)
+        let entries = try await OfficialDatabase.with(database, logger: Logger(label: "bluetrace.audit")) {
+            try await $0.auditTrail(since: cutoff)
+        }
         print(Self.render(entries, json: json, format: TimestampFormat()))
     }
 

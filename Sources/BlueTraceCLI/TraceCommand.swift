@@ -3,6 +3,7 @@ import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceStore
 import Foundation
+import Logging
 
 extension TempIDScheme: ExpressibleByArgument {}
 
@@ -16,23 +17,22 @@ struct TraceCommand: AsyncParsableCommand {
     @Argument(help: "The positive user's phone number.")
     var phone: String
 
-    @Option(help: "The server's SQLite database.")
-    var database = "bluetrace.sqlite"
+    @Option(help: "The server's database: a SQLite file or a postgres:// URL (default: $BLUETRACE_DATABASE).")
+    var database = OfficialDatabase.standard
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("no database at \(database); pass --database PATH (the server's --database).")
+        let contacts = try await OfficialDatabase.with(database, logger: Logger(label: "bluetrace.trace")) { store in
+            let contacts = try await store.tracedContacts(of: phone)
+            try await store.recordAudit([
+                AuditEntry(
+                    at: SystemWallClock().now(), actor: Official.name, action: .traceQuery, subject: phone,
+                    detail: "\(contacts.count) \(contacts.count == 1 ? "contact" : "contacts") listed")
+            ])
+            return contacts
         }
-        let store = try SQLiteStore(path: database, exclusive: false)
-        let contacts = try await store.tracedContacts(of: phone)
-        try await store.recordAudit([
-            AuditEntry(
-                at: SystemWallClock().now(), actor: Official.name, action: .traceQuery, subject: phone,
-                detail: "\(contacts.count) \(contacts.count == 1 ? "contact" : "contacts") listed")
-        ])
         print(Self.render(contacts, of: phone, json: json, format: TimestampFormat()))
     }
 

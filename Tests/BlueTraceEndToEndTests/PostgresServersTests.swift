@@ -59,6 +59,18 @@ struct PostgresServersTests {
         await blocked.type("+61410999999", "bada4568")
         try await blocked.expect("Your account is blocked due to multiple login failures")
 
+        // The official's commands work on the shared database too.
+        let trace = try await runBluetrace(["trace", "+61410666666", "--json", "--database", url], in: first.path)
+        #expect(trace.status == 0, "\(trace.errors)")
+        #expect(trace.output.contains("\"phone\" : \"+61410888888\""))
+        let code = try await runBluetrace(
+            ["authority", "issue-code", "+61410666666", "--database", url], in: first.path)
+        #expect(code.status == 0, "\(code.errors)")
+        let audit = try await runBluetrace(["audit", "--json", "--database", url], in: second.path)
+        for action in ["\"upload\"", "\"trace_query\"", "\"code_issued\""] {
+            #expect(audit.output.contains("\"action\" : \(action)"), "\(audit.output)")
+        }
+
         for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
         try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
