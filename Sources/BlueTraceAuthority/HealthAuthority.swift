@@ -422,8 +422,8 @@ public enum UploadCodeError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notConfigured:
-            "upload codes need the server's key file (bluetrace-keys.json, or --key-file PATH); it is made when the "
-                + "server first starts with --require-upload-code"
+            "upload codes are not enabled here: start the server with --require-upload-code (codes are made and "
+                + "checked under its key file, bluetrace-keys.json or --key-file PATH)"
         case .unknownPhone(let phone):
             "there is no account \(phone): a code can only be issued to a registered phone number"
         case .invalidLifetime(let seconds):

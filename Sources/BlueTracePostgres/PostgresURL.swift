@@ -39,6 +39,7 @@ public struct PostgresURL: Sendable, Hashable {
 
     /// One connection of its own, for `body`: a server that cannot be reached, a wrong password or a missing
     /// database fails at once with the server's words (a pool would keep retrying).
+    @discardableResult
     public func withConnection<Result>(
         logger: Logger, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {

@@ -80,9 +80,7 @@ struct TempIDIndex: Sendable {
             halves: (high: UInt64, low: UInt64), validity: ValidityWindow, user: String,
             tempID: @autoclosure () -> TempID
         ) {
-            let start = validity.start.secondsSinceEpoch
-            let span = validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(start)
-            guard !span.overflow, let span = UInt32(exactly: span.partialValue) else {
+            guard let (start, span) = TempIDIndex.compactWindow(validity) else {
                 let tempID = tempID()
                 if index.others[tempID] == nil {
                     index.others[tempID] = TempIDGrant(user: user, tempID: tempID, validity: validity)
@@ -174,13 +172,20 @@ struct TempIDIndex: Sendable {
     /// `grant` as a key and a 16-byte mapping, numbering its user if new; `nil` when it does not fit (not a 20-digit
     /// TempID, or a window that cannot be written as a start and an unsigned 32-bit length).
     private mutating func compact(_ grant: TempIDGrant) -> (Key, Mapping)? {
-        let start = grant.validity.start.secondsSinceEpoch
-        let span = grant.validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(start)
-        guard let halves = grant.tempID.decimalHalves, !span.overflow, let span = UInt32(exactly: span.partialValue)
-        else { return nil }
+        guard let halves = grant.tempID.decimalHalves, let (start, span) = Self.compactWindow(grant.validity) else {
+            return nil
+        }
         return (
             Key(high: halves.high, low: halves.low), Mapping(start: start, span: span, user: number(of: grant.user))
         )
+    }
+
+    /// A window as its start and its length in 32 bits; `nil` when the length is negative or does not fit.
+    private static func compactWindow(_ validity: ValidityWindow) -> (start: Int64, span: UInt32)? {
+        let start = validity.start.secondsSinceEpoch
+        let span = validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(start)
+        guard !span.overflow, let length = UInt32(exactly: span.partialValue) else { return nil }
+        return (start, length)
     }
 
     /// The number of `user`, given one if it has none yet.

@@ -14,10 +14,7 @@ struct DurabilityTests {
         let directory = try TestDirectory()
         try directory.write(Demo.sampleCredentials, to: "credentials.txt")
         try directory.write(Demo.sampleTempIDs, to: "tempIDs.txt")
-        try directory.write(
-            "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n"
-                + "12345678901234567892 14/05/2020 17:45:06 14/05/2020 18:00:05\n",
-            to: "+61410666666_contactlog.txt")
+        try directory.write(sampleContactLog, to: "+61410666666_contactlog.txt")
 
         let first = try await ServerProcess(directory: directory.path)
         let uploader = try await phoneClient(port: first.port, directory: directory.path)

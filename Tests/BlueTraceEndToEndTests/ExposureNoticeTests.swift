@@ -16,10 +16,7 @@ struct ExposureNoticeTests {
         try directory.write(Demo.sampleCredentials, to: "credentials.txt")
         try directory.write(Demo.sampleTempIDs, to: "tempIDs.txt")
         // +61410666666 heard +61410888888 (…891) and +61410777777 (…892).
-        try directory.write(
-            "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n"
-                + "12345678901234567892 14/05/2020 17:45:06 14/05/2020 18:00:05\n",
-            to: "+61410666666_contactlog.txt")
+        try directory.write(sampleContactLog, to: "+61410666666_contactlog.txt")
         let first = try await ServerProcess(directory: directory.path, arguments: ["--exposure-notices"])
 
         let online = try await phoneClient(port: first.port, directory: directory.path)

@@ -72,6 +72,11 @@ let quietLogger: Logger = {
     return logger
 }()
 
+/// +61410666666's contact log for the sample files: it heard +61410888888 (…891) and +61410777777 (…892).
+let sampleContactLog =
+    "12345678901234567891 13/05/2020 17:54:06 13/05/2020 18:09:05\n"
+    + "12345678901234567892 14/05/2020 17:45:06 14/05/2020 18:00:05\n"
+
 /// A client (in this process) of a server on `port` of this machine, beaconing on a free UDP port, keeping its contact
 /// logs in `directory`: for tests whose server is a process of its own.
 func phoneClient(port: Int, directory: String) async throws -> ScriptedClient {

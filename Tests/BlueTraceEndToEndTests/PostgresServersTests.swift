@@ -11,12 +11,8 @@ private let testServer = ProcessInfo.processInfo.environment["BLUETRACE_TEST_POS
 
 /// Runs `statement` on the test server's maintenance database.
 private func administer(_ statement: String) async throws {
-    let admin = PostgresClient(
-        configuration: try #require(testServer).clientConfiguration, backgroundLogger: quietLogger)
-    try await withThrowingDiscardingTaskGroup { group in
-        group.addTask { await admin.run() }
-        try await admin.query(PostgresQuery(unsafeSQL: statement))
-        group.cancelAll()
+    try await #require(testServer).withConnection(logger: quietLogger) {
+        try await $0.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
     }
 }
 

@@ -21,10 +21,10 @@ private func withDatabase(
 ) async throws {
     let server = try #require(testServer)
     let name = "bluetrace_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-    let admin = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: quiet)
+    try await server.withConnection(logger: quiet) {
+        try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: quiet)
+    }
     try await withThrowingDiscardingTaskGroup { group in
-        group.addTask { await admin.run() }
-        try await admin.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
         // Several stores on one database stand for several servers: each has a pool of its own.
         let clients = (0..<count).map { _ in
             PostgresClient(configuration: server.with(database: name).clientConfiguration, backgroundLogger: quiet)
@@ -44,11 +44,8 @@ private func withDatabase(
         }
         group.cancelAll()
     }
-    let cleaner = PostgresClient(configuration: server.clientConfiguration, backgroundLogger: quiet)
-    try await withThrowingDiscardingTaskGroup { group in
-        group.addTask { await cleaner.run() }
-        try await cleaner.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
-        group.cancelAll()
+    try await server.withConnection(logger: quiet) {
+        try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: quiet)
     }
 }
 
