@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Domain rules: pure values, an injectable clock, no I/O.
@@ -104,6 +109,27 @@ let package = Package(
         ),
         // Charts for reports: SVG line and bar charts with round ticks, legends and captions; HTML escaping.
         .target(name: "BlueTraceCharts"),
+        // The operations surface: /metrics, /health, /ready and the officials' console, over HTTP (Hummingbird).
+        .target(
+            name: "BlueTraceConsole",
+            dependencies: [
+                "BlueTraceAuthority",
+                "BlueTraceCharts",
+                "BlueTraceDomain",
+                "BlueTraceSecurity",
+                "BlueTraceServer",
+                "BlueTraceStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The research simulator: moving phones, a radio model, ground truth, reports.
         .target(
             name: "BlueTraceSimulation",
@@ -152,6 +178,7 @@ let package = Package(
                 "BlueTraceClient",
                 "BlueTraceBench",
                 "BlueTracePostgres",
+                "BlueTraceConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -182,6 +209,21 @@ let package = Package(
                 "BlueTracePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "BlueTraceConsoleTests",
+            dependencies: [
+                "BlueTraceConsole",
+                "BlueTraceAuthority",
+                "BlueTraceDomain",
+                "BlueTraceSecurity",
+                "BlueTraceServer",
+                "BlueTraceStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -24,7 +24,8 @@ public struct AssignmentTranscript: AuthorityObserver {
             transcript.write(lines(for: upload))
         case .loggedOut(let user):
             transcript.write("> \(user) logout")
-        case .loginAccepted, .loginRefused, .userBlocked, .uploadCodeIssued, .uploadCodeTried, .exposureNoticesSent:
+        case .loginAccepted, .loginRefused, .userBlocked, .uploadCodeIssued, .uploadCodeTried, .exposureNoticesSent,
+            .exposureNoticeDelivered:
             break
         }
     }

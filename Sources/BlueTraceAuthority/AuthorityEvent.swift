@@ -24,6 +24,8 @@ public enum AuthorityEvent: Sendable {
     case uploadCodeTried(phone: String, decision: UploadCodeDecision)
     /// Exposure notices were stored for the close contacts of a traced upload, to be delivered to their phones.
     case exposureNoticesSent([ExposureNotice])
+    /// `phone` acknowledged that it showed exposure notice `id`.
+    case exposureNoticeDelivered(phone: String, id: Int64)
 }
 
 /// A committed upload with what tracing made of each entry.

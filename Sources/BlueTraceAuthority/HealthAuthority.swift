@@ -276,6 +276,7 @@ public final class HealthAuthority: Sendable {
         try await store.recordAudit([
             AuditEntry(at: now, actor: user, action: .noticeDelivered, subject: user, detail: "notice \(id)")
         ])
+        report(.exposureNoticeDelivered(phone: user, id: id))
         return true
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlueTraceAuthority
 import BlueTraceClient
+import BlueTraceConsole
 import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceServer
@@ -35,6 +36,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
             ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
             TraceBenchCommand.self, StubServerCommand.self,
             TraceCommand.self, AuthorityCommand.self, AuditCommand.self, KeysCommand.self, MigrateCommand.self,
+            OfficialsCommand.self,
         ]
     )
 
@@ -134,9 +136,22 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a logged-in session may stay silent.")
     var idleTimeout = ConnectionLimits().idleTimeout
 
+    @Option(
+        help: """
+            Serve /metrics, /health, /ready and the officials' console over HTTP on this port (off by default; \
+            0 picks a free port).
+            """)
+    var httpPort: Int?
+
+    @Option(help: "The address the HTTP console listens on (loopback unless told otherwise).")
+    var httpHost = "127.0.0.1"
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
+        if let httpPort, !(0...65_535).contains(httpPort) {
+            throw ValidationError("--http-port must be a port number from 0 to 65535, not \(httpPort).")
+        }
         guard (0...65_535).contains(serverPort) else {
             throw ValidationError("server_port must be a port number from 0 to 65535, not \(serverPort).")
         }
@@ -195,15 +210,26 @@ struct ServerCommand: AsyncParsableCommand {
             credentialsPath: credentials, tempIDsPath: tempIDs, databasePath: database, tempIDScheme: tempIDScheme,
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
             passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits,
-            uploadCodes: requireUploadCode ? .required : .off,
+            // The console issues upload codes, so they are available (not required) when it runs.
+            uploadCodes: requireUploadCode ? .required : (httpPort != nil ? .available : .off),
             exposureNotices: exposureNotices ? CloseContactRule(minimumEncounters: closeContactEncounters) : nil)
+        let metrics = httpPort.map { _ in OperationsMetrics() }
         let application = try await ServerApplication.open(
             configuration: configuration,
             observers: [
                 AssignmentTranscript(transcript: StandardOutputTranscript(), format: configuration.timeFormat)
-            ], logger: logger)
-        let group = ServiceGroup(
-            services: application.services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            ] + (metrics.map { [$0] } ?? []),
+            decorateStore: { store in metrics.map { TimedStore(store, metrics: $0) } ?? store },
+            logger: logger)
+        var services = application.services(transportObserver: metrics)
+        if let httpPort, let metrics {
+            services.append(
+                OperationsServer.application(
+                    configuration: OperationsConfiguration(host: httpHost, port: httpPort),
+                    store: application.store, authority: application.authority, metrics: metrics,
+                    format: configuration.timeFormat, logger: Logger(label: "bluetrace.console")))
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         await application.authority.close()
     }

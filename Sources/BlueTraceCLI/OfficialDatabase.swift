@@ -7,9 +7,10 @@ import Logging
 /// The store an official's command (`trace`, `audit`, `authority issue-code`) works on, beside running servers: a
 /// SQLite file opened without the server's lock, or a PostgreSQL database through a pool of its own.
 enum OfficialDatabase {
-    /// Runs `body` on the store at `database` (a path or a postgres:// URL), then closes it.
+    /// Runs `body` on the store at `database` (a path or a postgres:// URL), then closes it; a SQLite file that does
+    /// not exist is an error unless `create` says to make it.
     static func with<Result>(
-        _ database: String, logger: Logger, _ body: (any AuthorityStore) async throws -> Result
+        _ database: String, create: Bool = false, logger: Logger, _ body: (any AuthorityStore) async throws -> Result
     ) async throws -> Result {
         if let url = PostgresURL(database) {
             do {
@@ -21,7 +22,7 @@ enum OfficialDatabase {
             defer { pool.close() }
             return try await body(PostgresStore(client: pool.client, logger: logger))
         }
-        guard FileManager.default.fileExists(atPath: database) else {
+        guard create || FileManager.default.fileExists(atPath: database) else {
             throw ValidationError("no database at \(database); pass --database PATH (the server's --database).")
         }
         let store = try SQLiteStore(path: database, exclusive: false)

@@ -46,4 +46,8 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let noticeSent = AuditAction(rawValue: "notice_sent")
     /// A phone acknowledged that it showed its exposure notice.
     public static let noticeDelivered = AuditAction(rawValue: "notice_delivered")
+    /// An official logged in to the console (or was refused: the detail says which).
+    public static let consoleLogin = AuditAction(rawValue: "console_login")
+    /// An official opened a page of the console (the subject is the page).
+    public static let consoleView = AuditAction(rawValue: "console_view")
 }

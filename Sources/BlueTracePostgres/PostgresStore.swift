@@ -108,7 +108,18 @@ public final class PostgresStore: AuthorityStore {
                 """,
                 "CREATE INDEX notice_pending ON notice (phone) WHERE delivered_at IS NULL",
             ]
-        )
+        ),
+        (
+            "v2: health officials' console accounts (SQLite's v10)",
+            [
+                """
+                CREATE TABLE official (
+                    name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at BIGINT NOT NULL,
+                    failures INTEGER NOT NULL DEFAULT 0, blocked_until BIGINT, updated_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX notice_on_phone_created_at ON notice (phone, created_at)",
+            ]
+        ),
     ]
 
     // MARK: Accounts
@@ -484,6 +495,103 @@ public final class PostgresStore: AuthorityStore {
                     subject: subject, detail: detail))
         }
         return entries
+    }
+
+    // MARK: The console
+
+    public func ping() async throws {
+        try await client.query("SELECT 1", logger: logger)
+    }
+
+    public func uploads(offset: Int, limit: Int) async throws -> UploadPage {
+        let limit = Int64(max(0, limit))
+        let offset = Int64(max(0, offset))
+        var total = 0
+        for try await count in try await client.query("SELECT COUNT(*) FROM upload", logger: logger).decode(
+            Int64.self)
+        {
+            total = Int(count)
+        }
+        let rows = try await client.query(
+            """
+            SELECT id, uploader, received_at, entry_count, matched_count FROM upload
+            ORDER BY id DESC LIMIT \(limit) OFFSET \(offset)
+            """, logger: logger)
+        var uploads: [UploadSummary] = []
+        for try await (id, uploader, receivedAt, entries, traced) in rows.decode(
+            (Int64, String, Int64, Int32, Int32).self)
+        {
+            uploads.append(
+                UploadSummary(
+                    id: id, uploader: uploader, receivedAt: Timestamp(secondsSinceEpoch: receivedAt),
+                    entries: Int(entries), traced: Int(traced)))
+        }
+        return UploadPage(total: total, uploads: uploads)
+    }
+
+    public func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
+        guard !phones.isEmpty else { return [:] }
+        let rows = try await client.query(
+            """
+            SELECT DISTINCT ON (phone) phone, id, created_at, delivered_at FROM notice
+            WHERE phone = ANY(\(Array(Set(phones)))::text[]) AND created_at >= \(since.secondsSinceEpoch)
+            ORDER BY phone, id DESC
+            """, logger: logger)
+        var latest: [String: NoticeStatus] = [:]
+        for try await (phone, id, created, delivered) in rows.decode((String, Int64, Int64, Int64?).self) {
+            latest[phone] = NoticeStatus(
+                id: id, createdAt: Timestamp(secondsSinceEpoch: created),
+                deliveredAt: delivered.map(Timestamp.init(secondsSinceEpoch:)))
+        }
+        return latest
+    }
+
+    public func official(named name: String) async throws -> OfficialAccount? {
+        let rows = try await client.query(
+            "SELECT password_hash, created_at, failures, blocked_until FROM official WHERE name = \(name)",
+            logger: logger)
+        for try await (hash, created, failures, blockedUntil) in rows.decode((String, Int64, Int32, Int64?).self) {
+            return OfficialAccount(
+                name: name, passwordHash: hash, createdAt: Timestamp(secondsSinceEpoch: created),
+                loginState: LoginState(
+                    failures: Int(failures), blockedUntil: blockedUntil.map(Timestamp.init(secondsSinceEpoch:))))
+        }
+        return nil
+    }
+
+    public func createOfficial(name: String, passwordHash: String, at time: Timestamp) async throws -> Bool {
+        let seconds = time.secondsSinceEpoch
+        let rows = try await client.query(
+            """
+            INSERT INTO official (name, password_hash, created_at, updated_at)
+            VALUES (\(name), \(passwordHash), \(seconds), \(seconds)) ON CONFLICT DO NOTHING RETURNING 1
+            """, logger: logger)
+        return try await Self.count(rows) == 1
+    }
+
+    public func updateOfficialLoginState<Result: Sendable>(
+        for name: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result? {
+        let seconds = time.secondsSinceEpoch
+        return try await client.withTransaction(logger: logger) { connection in
+            var found: LoginState?
+            for try await (failures, blockedUntil) in try await connection.query(
+                "SELECT failures, blocked_until FROM official WHERE name = \(name) FOR UPDATE", logger: logger
+            ).decode((Int32, Int64?).self) {
+                found = LoginState(
+                    failures: Int(failures), blockedUntil: blockedUntil.map(Timestamp.init(secondsSinceEpoch:)))
+            }
+            guard var state = found else { return nil }
+            let result = change(&state)
+            let failures = Int32(state.failures)
+            let blockedUntil = state.blockedUntil?.secondsSinceEpoch
+            try await connection.query(
+                """
+                UPDATE official SET failures = \(failures), blocked_until = \(blockedUntil), updated_at = \(seconds)
+                WHERE name = \(name)
+                """, logger: logger)
+            return result
+        }
     }
 
     /// How many rows `rows` holds.

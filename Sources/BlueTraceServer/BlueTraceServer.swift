@@ -23,13 +23,16 @@ public struct BlueTraceServer: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let onListening: @Sendable (SocketAddress) async -> Void
     private let sessions: SessionDirectory?
+    private let transportObserver: (any TransportObserver)?
 
     /// Creates the health authority's server; `onListening` is called with the bound address once it accepts
-    /// connections; `sessions` learns who is logged in where, so notices reach them.
+    /// connections; `sessions` learns who is logged in where, so notices reach them; `transportObserver` (metrics)
+    /// learns of connections and request latencies.
     public init(
         configuration: ServerConfiguration,
         authority: HealthAuthority,
         sessions: SessionDirectory? = nil,
+        transportObserver: (any TransportObserver)? = nil,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
@@ -39,7 +42,8 @@ public struct BlueTraceServer: Service {
             responder: AuthorityResponder(
                 authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries,
                 logger: logger),
-            sessions: sessions, logger: logger, eventLoopGroup: eventLoopGroup, onListening: onListening)
+            sessions: sessions, transportObserver: transportObserver, logger: logger, eventLoopGroup: eventLoopGroup,
+            onListening: onListening)
     }
 
     /// Creates a server whose requests `responder` answers.
@@ -47,13 +51,15 @@ public struct BlueTraceServer: Service {
         configuration: ServerConfiguration,
         responder: any SessionResponder,
         sessions: SessionDirectory? = nil,
+        transportObserver: (any TransportObserver)? = nil,
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) {
         self.sessions = sessions
+        self.transportObserver = transportObserver
         self.configuration = configuration
-        self.responder = responder
+        self.responder = transportObserver.map { TimedResponder(responder: responder, observer: $0) } ?? responder
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
@@ -70,12 +76,12 @@ public struct BlueTraceServer: Service {
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: Self.maximumMessagesPerRead)
-                .childChannelInitializer { [configuration, responder, sessions, logger] channel in
+                .childChannelInitializer { [configuration, responder, sessions, transportObserver, logger] channel in
                     channel.eventLoop.makeCompletedFuture {
                         try Self.setUp(
                             channel, configuration: configuration, responder: responder, admission: admission,
                             connections: connections, sessions: sessions, inbox: inboxes.inbox(for: channel.eventLoop),
-                            logger: logger)
+                            transportObserver: transportObserver, logger: logger)
                     }
                 }
                 .bind(host: configuration.host, port: configuration.port).get()
@@ -106,7 +112,7 @@ public struct BlueTraceServer: Service {
     private static func setUp(
         _ channel: any Channel, configuration: ServerConfiguration, responder: any SessionResponder,
         admission: Admission, connections: ConnectionRegistry, sessions: SessionDirectory?, inbox: EventLoopInbox,
-        logger: Logger
+        transportObserver: (any TransportObserver)?, logger: Logger
     ) throws {
         if let refusal = admission.admit(address: channel.remoteAddress?.ipAddress ?? "?") {
             var buffer = channel.allocator.buffer(capacity: 128)
@@ -114,7 +120,11 @@ public struct BlueTraceServer: Service {
             channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
             return
         }
-        channel.closeFuture.whenComplete { _ in admission.release() }
+        channel.closeFuture.whenComplete { _ in
+            admission.release()
+            transportObserver?.connectionClosed()
+        }
+        transportObserver?.connectionOpened()
         connections.add(channel)
         var logger = logger
         logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"

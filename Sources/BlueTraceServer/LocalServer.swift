@@ -30,6 +30,7 @@ public final class LocalServer: Sendable {
         configuration: ServerConfiguration,
         responder: any SessionResponder,
         sessions: SessionDirectory? = nil,
+        transportObserver: (any TransportObserver)? = nil,
         alongside services: [any Service] = [],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -37,8 +38,8 @@ public final class LocalServer: Sendable {
     ) async throws -> LocalServer {
         let (addresses, listening) = AsyncStream<SocketAddress>.makeStream()
         let server = BlueTraceServer(
-            configuration: configuration, responder: responder, sessions: sessions, logger: logger,
-            eventLoopGroup: eventLoopGroup,
+            configuration: configuration, responder: responder, sessions: sessions,
+            transportObserver: transportObserver, logger: logger, eventLoopGroup: eventLoopGroup,
             onListening: { listening.yield($0) })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -69,6 +70,7 @@ public final class LocalServer: Sendable {
         configuration: ServerConfiguration,
         authority: HealthAuthority,
         sessions: SessionDirectory? = nil,
+        transportObserver: (any TransportObserver)? = nil,
         alongside services: [any Service] = [],
         logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -78,8 +80,8 @@ public final class LocalServer: Sendable {
             responder: AuthorityResponder(
                 authority: authority, maximumUploadEntries: configuration.limits.maximumUploadEntries,
                 logger: logger),
-            sessions: sessions, alongside: services, logger: logger, eventLoopGroup: eventLoopGroup,
-            afterStopping: { await authority.close() })
+            sessions: sessions, transportObserver: transportObserver, alongside: services, logger: logger,
+            eventLoopGroup: eventLoopGroup, afterStopping: { await authority.close() })
     }
 
     /// Shuts the server down gracefully (clients are told it is going away) and waits until it has stopped.

@@ -20,6 +20,8 @@ public struct ServerApplication: Sendable {
     public let authority: HealthAuthority
     /// Who is logged in where: give it to a server of this authority so notices reach the phones at once.
     public let sessions: SessionDirectory
+    /// The store the core works on (as `decorateStore` returned it), for the operations console's reads.
+    public let store: any AuthorityStore
     /// The PostgreSQL pool, when the database is PostgreSQL: a service of the group, started before it.
     private let pool: PostgresPool?
     private let logger: Logger
@@ -32,10 +34,11 @@ public struct ServerApplication: Sendable {
         store givenStore: (any AuthorityStore)? = nil,
         clock: any WallClock = SystemWallClock(),
         observers: [any AuthorityObserver] = [],
+        decorateStore: @Sendable (any AuthorityStore) -> any AuthorityStore = { $0 },
         logger: Logger
     ) async throws -> ServerApplication {
         var pool: PostgresPool?
-        let store: any AuthorityStore
+        var store: any AuthorityStore
         if let givenStore {
             store = givenStore
         } else if let url = configuration.databasePath.flatMap(PostgresURL.init) {
@@ -53,6 +56,7 @@ public struct ServerApplication: Sendable {
                 try configuration.databasePath.map { $0 == ":memory:" ? try SQLiteStore() : try SQLiteStore(path: $0) }
                 ?? SQLiteStore()
         }
+        store = decorateStore(store)
         let hasher = PasswordHasher(parameters: configuration.passwordParameters)
         let keys = try keys(configuration, now: clock.now(), logger: logger)
         let sessions = SessionDirectory()
@@ -76,23 +80,26 @@ public struct ServerApplication: Sendable {
                 },
             exposureNotices: configuration.exposureNotices)
         let application = ServerApplication(
-            configuration: configuration, authority: authority, sessions: sessions, pool: pool, logger: logger)
+            configuration: configuration, authority: authority, sessions: sessions, store: store, pool: pool,
+            logger: logger)
         if let path = configuration.credentialsPath { try await application.importCredentials(from: path) }
         if let path = configuration.tempIDsPath { try await application.importTempIDs(from: path) }
         return application
     }
 
-    /// The long-running parts, for one `ServiceGroup`: the server, answered by the core, and the retention service.
+    /// The long-running parts, for one `ServiceGroup`: the server, answered by the core, and the retention service;
+    /// `transportObserver` (metrics) learns of the server's connections and request latencies.
     public func services(
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        transportObserver: (any TransportObserver)? = nil,
         onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) -> [any Service] {
         // The pool first: a group stops its services last to first, so the pool outlives the server.
         (pool.map { [$0] } ?? [])
             + [
                 BlueTraceServer(
-                    configuration: configuration, authority: authority, sessions: sessions, logger: logger,
-                    eventLoopGroup: eventLoopGroup,
+                    configuration: configuration, authority: authority, sessions: sessions,
+                    transportObserver: transportObserver, logger: logger, eventLoopGroup: eventLoopGroup,
                     onListening: onListening),
                 RetentionService(authority: authority, logger: logger),
             ]

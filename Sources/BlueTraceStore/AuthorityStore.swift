@@ -78,6 +78,27 @@ public protocol AuthorityStore: Sendable {
 
     /// The audit trail, oldest first: every entry at or after `since`, or all of it.
     func auditTrail(since: Timestamp?) async throws -> [AuditEntry]
+
+    /// Returns once the store answers a trivial query (a readiness check); throws why it cannot.
+    func ping() async throws
+
+    /// Uploads newest first (by id): at most `limit` of them after skipping `offset`, with the count of all.
+    func uploads(offset: Int, limit: Int) async throws -> UploadPage
+
+    /// The latest exposure notice made at or after `since` for each of `phones` that has one.
+    func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus]
+
+    /// The health official named `name`, if there is one.
+    func official(named name: String) async throws -> OfficialAccount?
+
+    /// Creates an official's account; returns `false`, changing nothing, when the name is taken.
+    func createOfficial(name: String, passwordHash: String, at time: Timestamp) async throws -> Bool
+
+    /// Applies `change` to the console login record of official `name` atomically and returns what it returns;
+    /// `nil`, changing nothing, when there is no such official.
+    func updateOfficialLoginState<Result: Sendable>(
+        for name: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result?
 }
 
 extension AuthorityStore {

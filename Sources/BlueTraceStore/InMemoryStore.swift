@@ -12,6 +12,7 @@ public actor InMemoryStore: AuthorityStore {
     private var audit: [AuditEntry] = []
     private var notices: [(notice: ExposureNotice, deliveredAt: Timestamp?)] = []
     private var nextNoticeID: Int64 = 1
+    private var officials: [String: OfficialAccount] = [:]
     /// Ids are never reused, even after retention deleted the last uploads.
     private var nextUploadID: Int64 = 1
 
@@ -148,5 +149,44 @@ public actor InMemoryStore: AuthorityStore {
 
     public func upload(id: Int64) -> UploadRecord? {
         uploads.first { $0.id == id }?.record
+    }
+
+    public func ping() {}
+
+    public func uploads(offset: Int, limit: Int) -> UploadPage {
+        let newest = uploads.reversed().dropFirst(max(0, offset)).prefix(max(0, limit))
+        return UploadPage(
+            total: uploads.count,
+            uploads: newest.map { id, record in
+                UploadSummary(
+                    id: id, uploader: record.uploader, receivedAt: record.receivedAt, entries: record.encounters.count,
+                    traced: record.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
+            })
+    }
+
+    public func noticeStatuses(for phones: [String], since: Timestamp) -> [String: NoticeStatus] {
+        let wanted = Set(phones)
+        var latest: [String: NoticeStatus] = [:]
+        for (notice, deliveredAt) in notices where wanted.contains(notice.phone) && notice.createdAt >= since {
+            latest[notice.phone] = NoticeStatus(id: notice.id, createdAt: notice.createdAt, deliveredAt: deliveredAt)
+        }
+        return latest
+    }
+
+    public func official(named name: String) -> OfficialAccount? { officials[name] }
+
+    public func createOfficial(name: String, passwordHash: String, at time: Timestamp) -> Bool {
+        guard officials[name] == nil else { return false }
+        officials[name] = OfficialAccount(name: name, passwordHash: passwordHash, createdAt: time)
+        return true
+    }
+
+    public func updateOfficialLoginState<Result: Sendable>(
+        for name: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) -> Result? {
+        guard var official = officials[name] else { return nil }
+        let result = change(&official.loginState)
+        officials[name] = official
+        return result
     }
 }

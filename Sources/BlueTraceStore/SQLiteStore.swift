@@ -15,6 +15,8 @@ public final class SQLiteStore: AuthorityStore {
     /// transaction it mirrors has committed.
     private let tempIDIndex = Mutex<TempIDIndex?>(nil)
     private let lock: ServerLock?
+    /// Set by `close()`: a readiness check then says so instead of using the closed database.
+    private let closed = Mutex(false)
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
@@ -218,6 +220,14 @@ public final class SQLiteStore: AuthorityStore {
                         createdAt INTEGER NOT NULL, deliveredAt INTEGER);
                     CREATE INDEX notice_pending ON notice(phone) WHERE deliveredAt IS NULL;
                     CREATE INDEX notice_on_createdAt ON notice(createdAt);
+                    """)
+        }
+        migrator.registerMigration("v10: health officials' console accounts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE official (
+                        name TEXT PRIMARY KEY, passwordHash TEXT NOT NULL, createdAt INTEGER NOT NULL,
+                        failures INTEGER NOT NULL DEFAULT 0, blockedUntil INTEGER, updatedAt INTEGER NOT NULL);
                     """)
         }
         return migrator
@@ -593,9 +603,99 @@ public final class SQLiteStore: AuthorityStore {
         }
     }
 
+    // MARK: The console
+
+    public func ping() async throws {
+        guard !closed.withLock({ $0 }) else { throw StoreError.closed }
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    public func uploads(offset: Int, limit: Int) async throws -> UploadPage {
+        try await writer.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM upload") ?? 0
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, uploader, receivedAt, entryCount, matchedCount FROM upload
+                    ORDER BY id DESC LIMIT ? OFFSET ?
+                    """, arguments: [max(0, limit), max(0, offset)])
+            return UploadPage(
+                total: total,
+                uploads: rows.map { row in
+                    UploadSummary(
+                        id: row["id"], uploader: row["uploader"],
+                        receivedAt: Timestamp(secondsSinceEpoch: row["receivedAt"]), entries: row["entryCount"],
+                        traced: row["matchedCount"])
+                })
+        }
+    }
+
+    public func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
+        guard !phones.isEmpty else { return [:] }
+        return try await writer.read { db in
+            var latest: [String: NoticeStatus] = [:]
+            let select = try db.makeStatement(
+                sql: """
+                    SELECT id, createdAt, deliveredAt FROM notice WHERE phone = ? AND createdAt >= ?
+                    ORDER BY id DESC LIMIT 1
+                    """)
+            for phone in Set(phones) {
+                if let row = try Row.fetchOne(select, arguments: [phone, since.secondsSinceEpoch]) {
+                    latest[phone] = NoticeStatus(
+                        id: row["id"], createdAt: Timestamp(secondsSinceEpoch: row["createdAt"]),
+                        deliveredAt: (row["deliveredAt"] as Int64?).map(Timestamp.init(secondsSinceEpoch:)))
+                }
+            }
+            return latest
+        }
+    }
+
+    public func official(named name: String) async throws -> OfficialAccount? {
+        try await writer.read { db in try Self.official(named: name, in: db) }
+    }
+
+    private static func official(named name: String, in db: Database) throws -> OfficialAccount? {
+        try Row.fetchOne(
+            db, sql: "SELECT passwordHash, createdAt, failures, blockedUntil FROM official WHERE name = ?",
+            arguments: [name]
+        ).map { row in
+            OfficialAccount(
+                name: name, passwordHash: row["passwordHash"],
+                createdAt: Timestamp(secondsSinceEpoch: row["createdAt"]),
+                loginState: LoginState(
+                    failures: row["failures"],
+                    blockedUntil: (row["blockedUntil"] as Int64?).map(Timestamp.init(secondsSinceEpoch:))))
+        }
+    }
+
+    public func createOfficial(name: String, passwordHash: String, at time: Timestamp) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO official (name, passwordHash, createdAt, updatedAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT DO NOTHING
+                    """, arguments: [name, passwordHash, time.secondsSinceEpoch, time.secondsSinceEpoch])
+            return db.changesCount == 1
+        }
+    }
+
+    public func updateOfficialLoginState<Result: Sendable>(
+        for name: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result? {
+        try await writer.write { db in
+            guard var state = try Self.official(named: name, in: db)?.loginState else { return nil }
+            let result = change(&state)
+            try db.execute(
+                sql: "UPDATE official SET failures = ?, blockedUntil = ?, updatedAt = ? WHERE name = ?",
+                arguments: [state.failures, state.blockedUntil?.secondsSinceEpoch, time.secondsSinceEpoch, name])
+            return result
+        }
+    }
+
     // MARK: Maintenance
 
     public func close() async {
+        closed.withLock { $0 = true }
         try? writer.close()
         lock?.release()
     }
@@ -638,9 +738,13 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case inUse(path: String)
     /// A PostgreSQL database could not be reached or used.
     case unreachable(url: String, reason: String)
+    /// The store was closed (the server is stopping).
+    case closed
 
     public var description: String {
         switch self {
+        case .closed:
+            "the database is closed: the server is stopping."
         case .cannotOpen(let path, let reason):
             "cannot open the database \(path): \(reason). Check the path and its permissions, or pass --database PATH."
         case .unreachable(let url, let reason):

@@ -67,6 +67,20 @@ final class CountingStore: AuthorityStore {
     func tracedContacts(of uploader: String) async throws -> [TracedContact] {
         try await inner.tracedContacts(of: uploader)
     }
+    func ping() async throws { try await inner.ping() }
+    func uploads(offset: Int, limit: Int) async throws -> UploadPage {
+        try await inner.uploads(offset: offset, limit: limit)
+    }
+    func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
+        try await inner.noticeStatuses(for: phones, since: since)
+    }
+    func official(named name: String) async throws -> OfficialAccount? { try await inner.official(named: name) }
+    func createOfficial(name: String, passwordHash: String, at time: Timestamp) async throws -> Bool {
+        try await inner.createOfficial(name: name, passwordHash: passwordHash, at: time)
+    }
+    func updateOfficialLoginState<Result: Sendable>(
+        for name: String, at time: Timestamp, _ change: @Sendable (inout LoginState) -> Result
+    ) async throws -> Result? { try await inner.updateOfficialLoginState(for: name, at: time, change) }
 }
 
 /// Collects the events a server or a phone reports.

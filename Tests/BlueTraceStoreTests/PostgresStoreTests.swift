@@ -60,6 +60,15 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("The console's methods behave on PostgreSQL exactly as on SQLite")
+    func sameConsoleBehaviour() async throws {
+        try await withDatabase { stores in
+            let postgres = try await StoreContractTests.consoleStory(stores[0])
+            let sqlite = try await StoreContractTests.consoleStory(try SQLiteStore())
+            #expect(postgres == sqlite)
+        }
+    }
+
     @Test("Two servers racing: one registration of a number wins, a TempID is issued once, failures all count")
     func racingServers() async throws {
         try await withDatabase(stores: 2) { stores in

@@ -116,4 +116,95 @@ struct StoreContractTests {
             "the audit trail in order, read from a time on, and cut by retention; then the imported TempID remains")
         #expect(sqlite.filter { $0 == "true" }.count >= 5, "ids grow, an upload reads back whole, unknown ids are nil")
     }
+
+    /// A story touching the console's methods (readiness, the cases list, notice status, officials); returns what a
+    /// caller would observe.
+    static func consoleStory(_ store: some AuthorityStore) async throws -> [String] {
+        var seen: [String] = []
+        try await store.ping()
+        seen.append("\(try await store.uploads(offset: 0, limit: 10))")
+        var ids: [Int64] = []
+        for index in 0..<5 {
+            var encounters: [StoredEncounter] = []
+            for entry in 0...index {
+                let traced = entry % 2 == 0
+                let contact: String? = traced ? "+6141000000" + String(entry) : nil
+                let reason: UnmatchedReason? = traced ? nil : .unknownID
+                encounters.append(
+                    StoredEncounter(
+                        tempID: String(entry), validity: nil, heardAt: t0 + Int64(entry), contact: contact,
+                        unmatchedReason: reason))
+            }
+            ids.append(
+                try await store.recordUpload(
+                    UploadRecord(uploader: "+6141099999\(index)", receivedAt: t0 + Int64(index), encounters: encounters)
+                ))
+        }
+        let page = try await store.uploads(offset: 1, limit: 2)
+        seen.append(
+            "\(page.total) \(page.uploads.map(\.uploader)) \(page.uploads.map(\.entries)) \(page.uploads.map(\.traced))"
+        )
+        seen.append("\(page.uploads.map(\.id) == [ids[3], ids[2]]) \(page.uploads.map(\.receivedAt))")
+        seen.append("\(try await store.uploads(offset: 4, limit: 5).uploads.map(\.uploader))")
+        seen.append("\(try await store.uploads(offset: 9, limit: 5).uploads.count)")
+        seen.append("\(try await store.uploads(offset: -3, limit: -1).uploads.count)")
+        let notices = try await store.recordNotices([("+61410000000", t0), ("+61410000002", t0 + 2)], at: t0 + 10)
+        let later = try await store.recordNotices([("+61410000000", t0)], at: t0 + 20)
+        _ = try await store.markNoticeDelivered(id: later[0].id, to: "+61410000000", at: t0 + 30)
+        let statuses = try await store.noticeStatuses(
+            for: ["+61410000000", "+61410000002", "+61410000004"], since: t0 + 5)
+        seen.append("\(statuses.keys.sorted())")
+        seen.append(
+            "\(statuses["+61410000000"] == NoticeStatus(id: later[0].id, createdAt: t0 + 20, deliveredAt: t0 + 30))")
+        seen.append(
+            "\(statuses["+61410000002"] == NoticeStatus(id: notices[1].id, createdAt: t0 + 10, deliveredAt: nil))")
+        seen.append("\(try await store.noticeStatuses(for: ["+61410000000"], since: t0 + 21).count)")
+        seen.append("\(try await store.noticeStatuses(for: [], since: t0).count)")
+        seen.append("\(try await store.official(named: "dr.lee") == nil)")
+        seen.append("\(try await store.createOfficial(name: "dr.lee", passwordHash: "h", at: t0))")
+        seen.append("\(try await store.createOfficial(name: "dr.lee", passwordHash: "x", at: t0 + 1))")
+        seen.append("\(try await store.account(named: "dr.lee") == nil)")
+        let policy = LoginPolicy(blockDuration: 300)
+        for second in 0..<3 {
+            let decision = try await store.updateOfficialLoginState(for: "dr.lee", at: t0 + Int64(second)) {
+                $0.attempt(passwordMatches: false, at: t0 + Int64(second), policy: policy)
+            }
+            seen.append("\(decision.map { "\($0)" } ?? "nil")")
+        }
+        let official = try await store.official(named: "dr.lee")
+        seen.append(
+            "\(official?.passwordHash ?? "-") \(official?.createdAt ?? t0) \(official?.loginState ?? LoginState())")
+        seen.append("\(try await store.loginState(for: "dr.lee"))")
+        let none = try await store.updateOfficialLoginState(for: "nobody", at: t0) { _ in 1 }
+        seen.append("\(none == nil) \(try await store.official(named: "nobody") == nil)")
+        _ = try await store.deleteData(olderThan: t0 + 86_400 * 100)
+        seen.append(
+            "\(try await store.official(named: "dr.lee") != nil) \(try await store.uploads(offset: 0, limit: 9).total)")
+        return seen
+    }
+
+    @Test("The console's methods behave the same on the in-memory and SQLite stores")
+    func sameConsoleBehaviour() async throws {
+        let sqlite = try await Self.consoleStory(try Kind.sqlite.make())
+        let memory = try await Self.consoleStory(try Kind.memory.make())
+        #expect(memory == sqlite)
+        #expect(sqlite[0] == "UploadPage(total: 0, uploads: [])")
+        #expect(sqlite[1] == "5 [\"+61410999993\", \"+61410999992\"] [4, 3] [2, 2]", "newest first, skipping one")
+        #expect(sqlite[2] == "true [@1589391909, @1589391908]")
+        #expect(sqlite[3] == "[\"+61410999990\"]" && sqlite[4] == "0" && sqlite[5] == "0")
+        #expect(sqlite[6] == "[\"+61410000000\", \"+61410000002\"]", "only phones with a notice since then")
+        #expect(sqlite[7] == "true" && sqlite[8] == "true", "the latest notice, delivered or pending")
+        #expect(sqlite[9] == "0" && sqlite[10] == "0")
+        #expect(Array(sqlite[11...14]) == ["true", "true", "false", "true"], "an official is not a phone account")
+        #expect(
+            Array(sqlite[15...17])
+                == [
+                    "rejected(remainingAttempts: 2)", "rejected(remainingAttempts: 1)",
+                    "blockedNow(until: @1589392208)",
+                ])
+        #expect(sqlite[18] == "h @1589391906 LoginState(failures: 0, blockedUntil: Optional(@1589392208))")
+        #expect(sqlite[19] == "LoginState(failures: 0, blockedUntil: nil)", "phones' login records are apart")
+        #expect(sqlite[20] == "true true")
+        #expect(sqlite[21] == "true 0", "retention deletes uploads, never officials")
+    }
 }

@@ -1,0 +1,4 @@
+import Hummingbird
+import Metrics
+import Mustache
+import Prometheus

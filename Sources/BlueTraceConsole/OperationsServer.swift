@@ -1,0 +1,95 @@
+import BlueTraceAuthority
+import BlueTraceDomain
+import BlueTraceStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The operations surface over HTTP (Hummingbird): `/health` (the process is alive), `/ready` (the store answers),
+/// `/metrics` (Prometheus' text format) and the officials' console under `/console`. A `Service` of the server's
+/// `ServiceGroup`, off unless `bluetrace server --http-port` asks for it.
+public enum OperationsServer {
+    /// The router of every route, for an `Application` or for tests (HummingbirdTesting).
+    public static func router(
+        configuration: OperationsConfiguration, store: any AuthorityStore, authority: HealthAuthority,
+        metrics: OperationsMetrics, clock: any WallClock = SystemWallClock(),
+        format: TimestampFormat = TimestampFormat(),
+        logger: Logger
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.get("/health") { _, _ in plain("alive\n") }
+        router.get("/ready") { _, _ in
+            do {
+                try await store.ping()
+                return plain("ready\n")
+            } catch {
+                logger.warning("not ready: the store does not answer", metadata: ["error": "\(error)"])
+                return plain("not ready: the store does not answer (\(error))\n", status: .serviceUnavailable)
+            }
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        Console(
+            configuration: configuration, store: store, authority: authority, metrics: metrics, clock: clock,
+            format: format, logger: logger
+        ).addRoutes(to: router)
+        return router
+    }
+
+    /// The HTTP application, a `Service`: listens on the configured address and calls `onListening` with the address
+    /// it bound.
+    public static func application(
+        configuration: OperationsConfiguration, store: any AuthorityStore, authority: HealthAuthority,
+        metrics: OperationsMetrics, clock: any WallClock = SystemWallClock(),
+        format: TimestampFormat = TimestampFormat(),
+        logger: Logger, onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
+    ) -> some Service {
+        Application(
+            router: router(
+                configuration: configuration, store: store, authority: authority, metrics: metrics, clock: clock,
+                format: format, logger: logger),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "bluetrace"),
+            onServerRunning: { channel in
+                if let address = channel.localAddress {
+                    logger.notice("operations console listening", metadata: ["address": "\(address)"])
+                    await onListening(address)
+                }
+            },
+            logger: logger)
+    }
+
+    /// A plain-text response.
+    static func plain(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Headers every response carries: no framing, no sniffing, no referrer, and a content policy that allows this
+/// console's own pages, forms and inline styles only (it has no scripts).
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+            + "frame-ancestors 'none'; base-uri 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[Self.referrerPolicy] = "no-referrer"
+        response.headers[Self.frameOptions] = "DENY"
+        return response
+    }
+}
