@@ -59,7 +59,13 @@ struct ConsolePages: Sendable {
         .facts dt { color: var(--muted); }
         .facts dd { margin: 0; }
         svg.graph { width: 100%; max-width: 320px; height: auto; display: block; margin: 0 auto; }
-        @media (max-width: 30rem) { body { font-size: 15px; } main { padding: .6rem; } th, td { padding: .35rem .3rem; } }
+        @media (max-width: 30rem) {
+          body { font-size: 15px; } main { padding: .6rem; }
+          table.stack thead { display: none; }
+          table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: .35rem 0; }
+          table.stack td { display: flex; justify-content: space-between; gap: 1rem; border: 0; padding: .12rem .2rem; white-space: normal; text-align: right; }
+          table.stack td::before { content: attr(data-label); color: var(--muted); text-align: left; white-space: nowrap; }
+        }
         </style>
         </head>
         <body>
@@ -109,11 +115,11 @@ struct ConsolePages: Sendable {
         <div class="card scroll">
         {{#empty}}<p class="muted">No contact logs have been uploaded yet.</p>{{/empty}}
         {{^empty}}
-        <table id="cases">
+        <table id="cases" class="stack">
         <thead><tr><th>Case</th><th>Uploaded by</th><th>Received</th><th class="num">Entries</th><th class="num">Traced</th></tr></thead>
         <tbody>
         {{#cases}}
-        <tr><td><a href="/console/cases/{{id}}">#{{id}}</a></td><td>{{uploader}}</td><td>{{received}}</td><td class="num">{{entries}}</td><td class="num">{{traced}}</td></tr>
+        <tr><td data-label="Case"><a href="/console/cases/{{id}}">#{{id}}</a></td><td data-label="Uploaded by">{{uploader}}</td><td data-label="Received">{{received}}</td><td class="num" data-label="Entries">{{entries}}</td><td class="num" data-label="Traced">{{traced}}</td></tr>
         {{/cases}}
         </tbody>
         </table>
@@ -143,11 +149,11 @@ struct ConsolePages: Sendable {
         <div class="card scroll">
         {{#noContacts}}<p class="muted">No entry of this upload traced to a person.</p>{{/noContacts}}
         {{^noContacts}}
-        <table id="contacts">
+        <table id="contacts" class="stack">
         <thead><tr><th>Contact</th><th>First encounter</th><th>Last encounter</th><th class="num">Encounters</th><th>Exposure notice</th></tr></thead>
         <tbody>
         {{#contacts}}
-        <tr><td>{{phone}}</td><td>{{first}}</td><td>{{last}}</td><td class="num">{{count}}</td><td>{{notice}}</td></tr>
+        <tr><td data-label="Contact">{{phone}}</td><td data-label="First encounter">{{first}}</td><td data-label="Last encounter">{{last}}</td><td class="num" data-label="Encounters">{{count}}</td><td data-label="Exposure notice">{{notice}}</td></tr>
         {{/contacts}}
         </tbody>
         </table>
@@ -183,11 +189,11 @@ struct ConsolePages: Sendable {
         {{> header}}
         <h1>Audit trail <span class="muted">({{total}} entries, newest first)</span></h1>
         <div class="card scroll">
-        <table id="audit">
+        <table id="audit" class="stack">
         <thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>Subject</th><th>Detail</th></tr></thead>
         <tbody>
         {{#entries}}
-        <tr><td>{{at}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{subject}}</td><td>{{detail}}</td></tr>
+        <tr><td data-label="Time">{{at}}</td><td data-label="Actor">{{actor}}</td><td data-label="Action">{{action}}</td><td data-label="Subject">{{subject}}</td><td data-label="Detail">{{detail}}</td></tr>
         {{/entries}}
         </tbody>
         </table>

@@ -213,7 +213,7 @@ struct ConsoleRouteTests {
         try await fixture.app.test(.router) { client in
             let session = try await F.session(client)
             func rows(_ page: String) -> [String] {
-                page.components(separatedBy: "<tr><td><a href=\"/console/cases/").dropFirst().map {
+                page.components(separatedBy: "<tr><td data-label=\"Case\"><a href=\"/console/cases/").dropFirst().map {
                     String($0.prefix { $0 != "\"" })
                 }
             }
@@ -268,10 +268,10 @@ struct ConsoleRouteTests {
             #expect(page.contains("<dd id=\"contact-count\">3</dd>"))
             #expect(
                 page.contains(
-                    "<tr><td>+61410000001</td><td>\(format.string(from: F.t0 + 10))</td><td>\(format.string(from: F.t0 + 30))</td><td class=\"num\">2</td><td>delivered \(format.string(from: F.t0 + 200))</td></tr>"
+                    "<tr><td data-label=\"Contact\">+61410000001</td><td data-label=\"First encounter\">\(format.string(from: F.t0 + 10))</td><td data-label=\"Last encounter\">\(format.string(from: F.t0 + 30))</td><td class=\"num\" data-label=\"Encounters\">2</td><td data-label=\"Exposure notice\">delivered \(format.string(from: F.t0 + 200))</td></tr>"
                 ), "\(page)")
-            #expect(page.contains("<td>pending since \(format.string(from: F.t0 + 100))</td>"))
-            #expect(page.contains("<td>none</td>"))
+            #expect(page.contains(">pending since \(format.string(from: F.t0 + 100))</td>"))
+            #expect(page.contains("data-label=\"Exposure notice\">none</td>"))
             #expect(page.contains("<svg class=\"graph\""))
             #expect(page.components(separatedBy: "<line ").count == 4, "one line per contact")
             #expect(!page.contains("<script>"), "every value is escaped, in the table and the graph")
@@ -295,14 +295,17 @@ struct ConsoleRouteTests {
             let response = try await client.execute(uri: "/console/audit", method: .get, headers: session.headers)
             let page = String(buffer: response.body)
             #expect(page.contains("(6 entries, newest first)"), "login, 4 views and this one: \(page)")
-            let first = try #require(page.range(of: "<td>console_view</td><td>/console/audit</td>"))
-            let earlier = try #require(page.range(of: "<td>console_view</td><td>/console/cases/7</td>"))
+            let first = try #require(page.range(of: #"console_view</td><td data-label="Subject">/console/audit</td>"#))
+            let earlier = try #require(
+                page.range(of: #"console_view</td><td data-label="Subject">/console/cases/7</td>"#))
             #expect(first.lowerBound < earlier.lowerBound)
             #expect(page.contains("Page 1 of 2"))
             let second = String(
                 buffer: try await client.execute(uri: "/console/audit?page=2", method: .get, headers: session.headers)
                     .body)
-            #expect(second.contains("<td>console_login</td><td>–</td><td>accepted</td>"))
+            #expect(
+                second.contains(
+                    #"console_login</td><td data-label="Subject">–</td><td data-label="Detail">accepted</td>"#))
             try await client.execute(uri: "/console/audit?page=x", method: .get, headers: session.headers) {
                 #expect($0.status == .badRequest)
             }

@@ -34,13 +34,16 @@ final class ChildProcess: Sendable {
         return directory.appendingPathComponent("bluetrace")
     }
 
-    /// Starts `bluetrace arguments…` in `directory`, with no standard input.
-    init(_ arguments: [String], in directory: String, standardOutput: StandardOutput = .collect) throws {
+    /// Starts `bluetrace arguments…` in `directory`, with `input` as its standard input (none when `nil`).
+    init(
+        _ arguments: [String], in directory: String, standardOutput: StandardOutput = .collect, input: String? = nil
+    ) throws {
         process = Process()
         process.executableURL = Self.executable
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         let errorPipe = Pipe()
         process.standardError = errorPipe
         var outputPipe: Pipe?
@@ -55,6 +58,11 @@ final class ChildProcess: Sendable {
         let exited = exited
         process.terminationHandler = { _ in exited.signal() }
         try process.run()
+        if let inputPipe, let input {
+            // Small (a password line): it fits in the pipe's buffer, so writing cannot wait for the child.
+            try inputPipe.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
         // The parent's copies of the write ends must go, or the drains would never see the end of the output.
         try errorPipe.fileHandleForWriting.close()
         try outputPipe?.fileHandleForWriting.close()
@@ -178,9 +186,9 @@ private final class ExitSignal: Sendable {
 /// Runs `bluetrace arguments…` in `directory` to its end, with no standard input; returns its exit status, standard
 /// output and standard error.
 func runBluetrace(
-    _ arguments: [String], in directory: String
+    _ arguments: [String], in directory: String, input: String? = nil
 ) async throws -> (
     status: Int32, output: String, errors: String
 ) {
-    try await ChildProcess(arguments, in: directory).finish()
+    try await ChildProcess(arguments, in: directory, input: input).finish()
 }

@@ -22,13 +22,29 @@ final class ServerProcess {
             ["server", "0", "60", "--host", "127.0.0.1", "--password-cost", "10", "--log-level", "notice"]
                 + arguments, in: directory, standardOutput: standardOutput)
         let found = await child.errors.first { collected in
-            guard let line = collected.split(separator: "\n").first(where: { $0.contains("listening") }),
+            guard
+                let line = collected.split(separator: "\n").first(where: {
+                    $0.contains("listening") && !$0.contains("console")
+                }),
                 let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") })
             else { return nil }
             return address.split(separator: ":").last.flatMap { Int($0) }
         }
         guard let found else { throw ServerProcessError.exited(await child.finish().errors) }
         port = found
+    }
+
+    /// The port of the HTTP console (`--http-port 0`), from its log line; fails with the server's standard error when
+    /// it ends first.
+    func consolePort() async throws -> Int {
+        let found = await child.errors.first { collected in
+            guard let line = collected.split(separator: "\n").first(where: { $0.contains("console listening") }),
+                let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") })
+            else { return nil }
+            return address.split(separator: ":").last.flatMap { Int($0) }
+        }
+        guard let found else { throw ServerProcessError.exited(await child.finish().errors) }
+        return found
     }
 
     /// Sends `signal` and waits for the process to end; returns its exit status.

@@ -91,6 +91,7 @@ struct SQLiteStoreTests {
                 "v6: TempIDs appended in issue order, found through an index in memory",
                 "v7: an upload's entries in one block, a row per traced contact",
                 "v8: one-time upload codes and the audit trail", "v9: exposure notices",
+                "v10: health officials' console accounts",
             ])
         let upload = try await store.upload(id: 1)
         #expect(
