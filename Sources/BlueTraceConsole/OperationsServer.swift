@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// The operations surface over HTTP (Hummingbird): `/health` (the process is alive), `/ready` (the store answers),
 /// `/metrics` (Prometheus' text format) and the officials' console under `/console`. A `Service` of the server's
@@ -22,12 +23,12 @@ public enum OperationsServer {
         router.add(middleware: SecurityHeadersMiddleware())
         router.get("/health") { _, _ in plain("alive\n") }
         router.get("/ready") { _, _ in
-            do {
-                try await store.ping()
+            switch await answer(store, within: .seconds(readinessDeadline)) {
+            case nil:
                 return plain("ready\n")
-            } catch {
-                logger.warning("not ready: the store does not answer", metadata: ["error": "\(error)"])
-                return plain("not ready: the store does not answer (\(error))\n", status: .serviceUnavailable)
+            case let problem?:
+                logger.warning("not ready: the store does not answer", metadata: ["problem": "\(problem)"])
+                return plain("not ready: the store does not answer (\(problem))\n", status: .serviceUnavailable)
             }
         }
         router.get("/metrics") { _, _ in
@@ -63,6 +64,38 @@ public enum OperationsServer {
                 }
             },
             logger: logger)
+    }
+
+    /// Seconds `/ready` waits for the store: a PostgreSQL pool that cannot connect waits for a connection, and a probe
+    /// must be told "no" in time.
+    static let readinessDeadline: Int64 = 3
+
+    /// Why `store` did not answer a ping within `deadline`, or `nil` when it did. The ping is not awaited past the
+    /// deadline (a pool may keep waiting for a connection; it ends on its own).
+    static func answer(_ store: any AuthorityStore, within deadline: Duration) async -> String? {
+        let outcome = Mutex<CheckedContinuation<String?, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            outcome.withLock { $0 = continuation }
+            let finish = { @Sendable (result: String?) in
+                outcome.withLock { waiting in
+                    waiting?.resume(returning: result)
+                    waiting = nil
+                }
+            }
+            let ping = Task {
+                do {
+                    try await store.ping()
+                    finish(nil)
+                } catch {
+                    finish("\(error)")
+                }
+            }
+            Task {
+                try? await Task.sleep(for: deadline)
+                finish("no answer within \(deadline)")
+                ping.cancel()
+            }
+        }
     }
 
     /// A plain-text response.

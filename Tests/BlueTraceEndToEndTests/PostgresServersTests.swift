@@ -19,6 +19,29 @@ private func administer(_ statement: String) async throws {
 /// Several `bluetrace server` processes on one PostgreSQL database.
 @Suite("Several servers on PostgreSQL", .enabled(if: testServer != nil, "set BLUETRACE_TEST_POSTGRES (see the README)"))
 struct PostgresServersTests {
+    @Test("/ready says whether the PostgreSQL store answers: 200 while it does, 503 once the database is gone")
+    func readiness() async throws {
+        let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await administer("CREATE DATABASE \(name)")
+        let url = "postgres://\(testServer!.username)@\(testServer!.host):\(testServer!.port)/\(name)"
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        let added = try await runBluetrace(
+            ["officials", "add", "dr.lee", "--password-stdin", "--password-cost", "4", "--database", url],
+            in: directory.path, input: "correct horse battery\n")
+        #expect(added.status == 0, "\(added.errors)")
+        let server = try await ServerProcess(
+            directory: directory.path, arguments: ["--database", url, "--http-port", "0"])
+        let base = "http://127.0.0.1:\(try await server.consolePort())"
+        #expect(try await OfficialsCommandTests.get("\(base)/ready") == (200, "ready\n"))
+        try await administer("DROP DATABASE \(name) WITH (FORCE)")
+        let gone = try await OfficialsCommandTests.get("\(base)/ready")
+        #expect(gone.status == 503, "\(gone.body)")
+        #expect(gone.body.hasPrefix("not ready: the store does not answer"))
+        #expect(try await OfficialsCommandTests.get("\(base)/health") == (200, "alive\n"))
+        await server.stop(signal: SIGKILL)
+    }
+
     @Test("A TempID issued by one server traces through another; wrong passwords spread over servers block on all")
     func twoServersOneTruth() async throws {
         let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"

@@ -1,0 +1,59 @@
+import BlueTraceCLI
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `bluetrace officials add`, with the real executable.
+@Suite("bluetrace officials")
+struct OfficialsCommandTests {
+    @Test("An official is added once; bad names and passwords are refused with what to do, and nothing is stored")
+    func add() async throws {
+        let directory = try TestDirectory()
+        let add = { (name: String, input: String) in
+            try await runBluetrace(
+                ["officials", "add", name, "--password-stdin", "--password-cost", "4", "--database", "db.sqlite"],
+                in: directory.path, input: input)
+        }
+        let first = try await add("dr.lee", "correct horse battery\n")
+        #expect(first.status == 0 && first.output == "Created the console account of official dr.lee.\n")
+        let again = try await add("dr.lee", "another password\n")
+        #expect(again.status == 1)
+        #expect(again.errors.contains("an official named dr.lee already exists; choose another name."))
+        let spaced = try await add("dr lee", "correct horse battery\n")
+        #expect(spaced.status == 64)
+        #expect(spaced.errors.contains("the name must be 1 to 64 letters, digits or . _ - @ (no spaces)"))
+        let short = try await add("dr.kim", "short\n")
+        #expect(short.status == 1)
+        #expect(short.errors.contains("the password must have at least 8 characters; the account was not created."))
+        let none = try await add("dr.kim", "")
+        #expect(none.status == 1 && none.errors.contains("no password given"))
+        let crlf = try await add("dr.kim", "correct horse battery\r\n")
+        #expect(crlf.status == 0, "\(crlf.errors)")
+    }
+
+    @Test("/ready and /health of a real server with --http-port, and the console refuses a phone account")
+    func readinessOfARealServer() async throws {
+        let directory = try TestDirectory()
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        let server = try await ServerProcess(
+            directory: directory.path, arguments: ["--database", "db.sqlite", "--http-port", "0"])
+        let base = "http://127.0.0.1:\(try await server.consolePort())"
+        #expect(try await Self.get("\(base)/health") == (200, "alive\n"))
+        #expect(try await Self.get("\(base)/ready") == (200, "ready\n"))
+        let metrics = try await Self.get("\(base)/metrics")
+        #expect(metrics.status == 200 && metrics.body.contains("bluetrace_connections_open"))
+        #expect(try await Self.get("\(base)/console/cases").status == 200, "redirected to the login page")
+        #expect(await server.stop(signal: SIGTERM) == 0)
+    }
+
+    /// GETs `url` (following redirects); returns the status and body.
+    static func get(_ url: String) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 30
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+}
