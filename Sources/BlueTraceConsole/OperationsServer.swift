@@ -44,26 +44,30 @@ public enum OperationsServer {
     }
 
     /// The HTTP application, a `Service`: listens on the configured address and calls `onListening` with the address
-    /// it bound.
+    /// it bound; fails with `OperationsBindError` when it cannot listen.
     public static func application(
         configuration: OperationsConfiguration, store: any AuthorityStore, authority: HealthAuthority,
         metrics: OperationsMetrics, clock: any WallClock = SystemWallClock(),
         format: TimestampFormat = TimestampFormat(),
         logger: Logger, onListening: @escaping @Sendable (SocketAddress) async -> Void = { _ in }
     ) -> some Service {
-        Application(
+        let listening = ListeningFlag()
+        let application = Application(
             router: router(
                 configuration: configuration, store: store, authority: authority, metrics: metrics, clock: clock,
                 format: format, logger: logger),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "bluetrace"),
             onServerRunning: { channel in
+                listening.value.withLock { $0 = true }
                 if let address = channel.localAddress {
                     logger.notice("operations console listening", metadata: ["address": "\(address)"])
                     await onListening(address)
                 }
             },
             logger: logger)
+        return OperationsService(
+            application: application, host: configuration.host, port: configuration.port, listening: listening)
     }
 
     /// Seconds `/ready` waits for the store: a PostgreSQL pool that cannot connect waits for a connection, and a probe
@@ -124,5 +128,41 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         response.headers[Self.referrerPolicy] = "no-referrer"
         response.headers[Self.frameOptions] = "DENY"
         return response
+    }
+}
+
+/// The HTTP application as a service of the server's group, whose failure to listen is said in words.
+struct OperationsService<Wrapped: Service>: Service {
+    let application: Wrapped
+    let host: String
+    let port: Int
+    let listening: ListeningFlag
+
+    func run() async throws {
+        do {
+            try await application.run()
+        } catch where !listening.value.withLock({ $0 }) {
+            throw OperationsBindError(host: host, port: port, underlying: error)
+        }
+    }
+}
+
+/// Whether the HTTP application has started listening (its failures before then are failures to listen).
+final class ListeningFlag: Sendable {
+    let value = Mutex(false)
+}
+
+/// The console could not listen on the requested address.
+public struct OperationsBindError: Error, CustomStringConvertible {
+    /// The host asked for.
+    public var host: String
+    /// The port asked for.
+    public var port: Int
+    /// What the operating system said.
+    public var underlying: any Error
+
+    public var description: String {
+        "cannot listen on \(host):\(port) for the HTTP console (\(underlying)). Is another server using the port? "
+            + "Choose another --http-port (or --http-host)."
     }
 }

@@ -33,12 +33,12 @@ struct PostgresServersTests {
         let server = try await ServerProcess(
             directory: directory.path, arguments: ["--database", url, "--http-port", "0"])
         let base = "http://127.0.0.1:\(try await server.consolePort())"
-        #expect(try await OfficialsCommandTests.get("\(base)/ready") == (200, "ready\n"))
+        #expect(try await ConsoleCommandTests.get("\(base)/ready") == (200, "ready\n"))
         try await administer("DROP DATABASE \(name) WITH (FORCE)")
-        let gone = try await OfficialsCommandTests.get("\(base)/ready")
+        let gone = try await ConsoleCommandTests.get("\(base)/ready")
         #expect(gone.status == 503, "\(gone.body)")
         #expect(gone.body.hasPrefix("not ready: the store does not answer"))
-        #expect(try await OfficialsCommandTests.get("\(base)/health") == (200, "alive\n"))
+        #expect(try await ConsoleCommandTests.get("\(base)/health") == (200, "alive\n"))
         await server.stop(signal: SIGKILL)
     }
 

@@ -6,9 +6,9 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// `bluetrace officials add`, with the real executable.
-@Suite("bluetrace officials")
-struct OfficialsCommandTests {
+/// `bluetrace officials add` and `bluetrace server --http-port`, with the real executable.
+@Suite("The console's commands")
+struct ConsoleCommandTests {
     @Test("An official is added once; bad names and passwords are refused with what to do, and nothing is stored")
     func add() async throws {
         let directory = try TestDirectory()
@@ -47,6 +47,22 @@ struct OfficialsCommandTests {
         #expect(metrics.status == 200 && metrics.body.contains("bluetrace_connections_open"))
         #expect(try await Self.get("\(base)/console/cases").status == 200, "redirected to the login page")
         #expect(await server.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test("A console port in use stops the server at once, saying which port and what to do")
+    func consolePortInUse() async throws {
+        let directory = try TestDirectory()
+        let holder = try await ServerProcess(
+            directory: directory.path, arguments: ["--database", "a.sqlite", "--http-port", "0"])
+        let taken = try await holder.consolePort()
+        let second = try await runBluetrace(
+            ["server", "0", "60", "--database", "b.sqlite", "--http-port", "\(taken)"], in: directory.path)
+        #expect(second.status == 1)
+        #expect(
+            second.errors.contains(
+                "cannot listen on 127.0.0.1:\(taken) for the HTTP console"), "\(second.errors)")
+        #expect(second.errors.contains("Choose another --http-port (or --http-host)."))
+        #expect(await holder.stop(signal: SIGTERM) == 0)
     }
 
     /// GETs `url` (following redirects); returns the status and body.
