@@ -393,18 +393,18 @@ struct Console: Sendable {
     private func audit(_ request: Request, _ session: ConsoleSessions.Session) async throws -> Response {
         guard let page = Self.pageNumber(request) ?? nil else { return badPage(session, request) }
         let size = configuration.pageSize
-        let entries = try await store.auditTrail(since: nil)
-        let pageCount = max(1, (entries.count + size - 1) / size)
+        let result = try await store.auditPage(offset: (page - 1) * size, limit: size)
+        let pageCount = max(1, (result.total + size - 1) / size)
         guard page <= pageCount else {
             return error(
                 session, status: .notFound, title: "No such page",
                 message:
-                    "There is no page \(page): the audit trail fills \(pageCount) page\(pageCount == 1 ? "" : "s").")
+                    "There is no page \(page): the audit trail fills \(pageCount) page\(pageCount == 1 ? "" : "s")."
+            )
         }
-        let newestFirst = entries.reversed().dropFirst((page - 1) * size).prefix(size)
         var values = base(session, title: "Audit trail", section: "audit")
-        values["total"] = entries.count
-        values["entries"] = newestFirst.map { entry -> [String: Any] in
+        values["total"] = result.total
+        values["entries"] = result.entries.map { entry -> [String: Any] in
             [
                 "at": format.string(from: entry.at), "actor": entry.actor, "action": entry.action.rawValue,
                 "subject": entry.subject ?? "–", "detail": entry.detail,

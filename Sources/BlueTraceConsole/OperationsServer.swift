@@ -141,7 +141,7 @@ struct OperationsService<Wrapped: Service>: Service {
     func run() async throws {
         do {
             try await application.run()
-        } catch where !listening.value.withLock({ $0 }) {
+        } catch  where !listening.value.withLock({ $0 }) {
             throw OperationsBindError(host: host, port: port, underlying: error)
         }
     }

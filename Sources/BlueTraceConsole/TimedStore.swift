@@ -112,6 +112,10 @@ public struct TimedStore: AuthorityStore {
         try await inner.uploads(offset: offset, limit: limit)
     }
 
+    public func auditPage(offset: Int, limit: Int) async throws -> (total: Int, entries: [AuditEntry]) {
+        try await inner.auditPage(offset: offset, limit: limit)
+    }
+
     public func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
         try await inner.noticeStatuses(for: phones, since: since)
     }

@@ -529,6 +529,31 @@ public final class PostgresStore: AuthorityStore {
         return UploadPage(total: total, uploads: uploads)
     }
 
+    public func auditPage(offset: Int, limit: Int) async throws -> (total: Int, entries: [AuditEntry]) {
+        var total = 0
+        for try await count in try await client.query("SELECT COUNT(*) FROM audit_event", logger: logger).decode(
+            Int64.self)
+        {
+            total = Int(count)
+        }
+        let limit = Int64(max(0, limit))
+        let offset = Int64(max(0, offset))
+        let rows = try await client.query(
+            """
+            SELECT at, actor, action, subject, detail FROM audit_event ORDER BY at DESC, id DESC
+            LIMIT \(limit) OFFSET \(offset)
+            """, logger: logger)
+        var entries: [AuditEntry] = []
+        for try await (at, actor, action, subject, detail) in rows.decode((Int64, String, String, String?, String).self)
+        {
+            entries.append(
+                AuditEntry(
+                    at: Timestamp(secondsSinceEpoch: at), actor: actor, action: AuditAction(rawValue: action),
+                    subject: subject, detail: detail))
+        }
+        return (total, entries)
+    }
+
     public func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
         guard !phones.isEmpty else { return [:] }
         let rows = try await client.query(

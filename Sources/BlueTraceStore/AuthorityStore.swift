@@ -85,6 +85,9 @@ public protocol AuthorityStore: Sendable {
     /// Uploads newest first (by id): at most `limit` of them after skipping `offset`, with the count of all.
     func uploads(offset: Int, limit: Int) async throws -> UploadPage
 
+    /// The audit trail newest first: at most `limit` entries after skipping `offset`, with the count of all.
+    func auditPage(offset: Int, limit: Int) async throws -> (total: Int, entries: [AuditEntry])
+
     /// The latest exposure notice made at or after `since` for each of `phones` that has one.
     func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus]
 

@@ -164,6 +164,13 @@ public actor InMemoryStore: AuthorityStore {
             })
     }
 
+    public func auditPage(offset: Int, limit: Int) -> (total: Int, entries: [AuditEntry]) {
+        // Oldest first by time, then by insertion, as the stores order it; the page counts from the newest.
+        let ordered = audit.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(
+            \.element)
+        return (audit.count, Array(ordered.reversed().dropFirst(max(0, offset)).prefix(max(0, limit))))
+    }
+
     public func noticeStatuses(for phones: [String], since: Timestamp) -> [String: NoticeStatus] {
         let wanted = Set(phones)
         var latest: [String: NoticeStatus] = [:]

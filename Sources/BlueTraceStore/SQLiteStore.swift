@@ -630,6 +630,24 @@ public final class SQLiteStore: AuthorityStore {
         }
     }
 
+    public func auditPage(offset: Int, limit: Int) async throws -> (total: Int, entries: [AuditEntry]) {
+        try await writer.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM auditEvent") ?? 0
+            let entries = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT at, actor, action, subject, detail FROM auditEvent ORDER BY at DESC, id DESC
+                    LIMIT ? OFFSET ?
+                    """, arguments: [max(0, limit), max(0, offset)]
+            ).map { row in
+                AuditEntry(
+                    at: Timestamp(secondsSinceEpoch: row["at"]), actor: row["actor"],
+                    action: AuditAction(rawValue: row["action"]), subject: row["subject"], detail: row["detail"])
+            }
+            return (total, entries)
+        }
+    }
+
     public func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
         guard !phones.isEmpty else { return [:] }
         return try await writer.read { db in

@@ -71,6 +71,9 @@ final class CountingStore: AuthorityStore {
     func uploads(offset: Int, limit: Int) async throws -> UploadPage {
         try await inner.uploads(offset: offset, limit: limit)
     }
+    func auditPage(offset: Int, limit: Int) async throws -> (total: Int, entries: [AuditEntry]) {
+        try await inner.auditPage(offset: offset, limit: limit)
+    }
     func noticeStatuses(for phones: [String], since: Timestamp) async throws -> [String: NoticeStatus] {
         try await inner.noticeStatuses(for: phones, since: since)
     }

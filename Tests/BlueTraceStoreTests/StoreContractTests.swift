@@ -177,6 +177,17 @@ struct StoreContractTests {
         seen.append("\(try await store.loginState(for: "dr.lee"))")
         let none = try await store.updateOfficialLoginState(for: "nobody", at: t0) { _ in 1 }
         seen.append("\(none == nil) \(try await store.official(named: "nobody") == nil)")
+        try await store.recordAudit([
+            AuditEntry(at: t0 + 7, actor: "a", action: .consoleView, subject: "/1"),
+            AuditEntry(at: t0 + 5, actor: "b", action: .consoleView, subject: "/2"),
+            AuditEntry(at: t0 + 7, actor: "c", action: .consoleView, subject: "/3"),
+            AuditEntry(at: t0 + 9, actor: "d", action: .consoleLogin, detail: "accepted"),
+        ])
+        let audit = try await store.auditPage(offset: 1, limit: 2)
+        seen.append("\(audit.total) \(audit.entries.map(\.actor))")
+        seen.append(
+            "\(try await store.auditPage(offset: 3, limit: 9).entries.map(\.actor)) \(try await store.auditPage(offset: -1, limit: -1).entries.count)"
+        )
         _ = try await store.deleteData(olderThan: t0 + 86_400 * 100)
         seen.append(
             "\(try await store.official(named: "dr.lee") != nil) \(try await store.uploads(offset: 0, limit: 9).total)")
@@ -205,6 +216,8 @@ struct StoreContractTests {
         #expect(sqlite[18] == "h @1589391906 LoginState(failures: 0, blockedUntil: Optional(@1589392208))")
         #expect(sqlite[19] == "LoginState(failures: 0, blockedUntil: nil)", "phones' login records are apart")
         #expect(sqlite[20] == "true true")
-        #expect(sqlite[21] == "true 0", "retention deletes uploads, never officials")
+        #expect(sqlite[21] == "4 [\"c\", \"a\"]", "newest first, the later of equal times first")
+        #expect(sqlite[22] == "[\"b\"] 0")
+        #expect(sqlite[23] == "true 0", "retention deletes uploads, never officials")
     }
 }
