@@ -32,6 +32,23 @@ struct ConsoleCommandTests {
         #expect(none.status == 1 && none.errors.contains("no password given"))
         let crlf = try await add("dr.kim", "correct horse battery\r\n")
         #expect(crlf.status == 0, "\(crlf.errors)")
+
+        // Without --password-stdin the password is asked twice (hidden at a terminal; piped here, the prompts show).
+        let ask = { (name: String, input: String) in
+            try await runBluetrace(
+                ["officials", "add", name, "--password-cost", "4", "--database", "db.sqlite"], in: directory.path,
+                input: input)
+        }
+        let asked = try await ask("dr.ng", "longpassword\nlongpassword\n")
+        #expect(asked.status == 0, "\(asked.errors)")
+        #expect(
+            asked.output
+                == "Password: \nRepeat the password: \nCreated the console account of official dr.ng.\n",
+            "the password itself is never echoed")
+        let differ = try await ask("dr.oh", "longpassword\nanother one\n")
+        #expect(differ.status == 1 && differ.errors.contains("the passwords differ; the account was not created."))
+        let retry = try await add("dr.oh", "correct horse battery\n")
+        #expect(retry.status == 0, "nothing was stored by the refused attempt")
     }
 
     @Test("/ready and /health of a real server with --http-port, and the console refuses a phone account")
