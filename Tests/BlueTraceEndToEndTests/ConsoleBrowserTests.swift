@@ -13,9 +13,14 @@ struct ConsoleBrowserTests {
         ProcessInfo.processInfo.environment["BLUETRACE_SCREENSHOTS"] ?? fallback
     }
 
+    /// The stores the test runs on: SQLite, and PostgreSQL when $BLUETRACE_TEST_POSTGRES names a server.
+    static let stores = ["sqlite"] + (testServer == nil ? [] : ["postgres"])
+
     @Test(
-        "An official logs in, opens a case a real server traced, issues an upload code and finds it in the audit trail")
-    func officialsWorkflow() async throws {
+        "An official logs in, opens a case a real server traced, issues an upload code and finds it in the audit trail",
+        arguments: stores)
+    func officialsWorkflow(store: String) async throws {
+        let database = store == "sqlite" ? "bluetrace.sqlite" : try await freshPostgresDatabase()
         let directory = try TestDirectory()
         try directory.write(Demo.sampleCredentials, to: "credentials.txt")
         try directory.write(Demo.sampleTempIDs, to: "tempIDs.txt")
@@ -23,8 +28,7 @@ struct ConsoleBrowserTests {
         try directory.write(sampleContactLog, to: "+61410666666_contactlog.txt")
         let added = try await runBluetrace(
             [
-                "officials", "add", "dr.lee", "--password-stdin", "--password-cost", "10", "--database",
-                "bluetrace.sqlite",
+                "officials", "add", "dr.lee", "--password-stdin", "--password-cost", "10", "--database", database,
             ],
             in: directory.path, input: "correct horse battery\n")
         #expect(added.status == 0, "\(added.errors)")
@@ -32,7 +36,7 @@ struct ConsoleBrowserTests {
 
         let server = try await ServerProcess(
             directory: directory.path,
-            arguments: ["--database", "bluetrace.sqlite", "--exposure-notices", "--http-port", "0"])
+            arguments: ["--database", database, "--exposure-notices", "--http-port", "0"])
         let console = "http://127.0.0.1:\(try await server.consolePort())"
         let uploader = try await phoneClient(port: server.port, directory: directory.path)
         await uploader.type("+61410666666", "kara1234", "Upload_contact_log")
@@ -42,7 +46,8 @@ struct ConsoleBrowserTests {
 
         let browser = try await HeadlessChromium()
         defer { browser.close() }
-        let shots = Self.screenshotDirectory(directory.path)
+        // The README's screenshots are the SQLite run's.
+        let shots = store == "sqlite" ? Self.screenshotDirectory(directory.path) : directory.path
         func shoot(_ name: String) async throws {
             let png = try await browser.screenshot()
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
@@ -106,5 +111,8 @@ struct ConsoleBrowserTests {
         #expect(metrics.contains(#"bluetrace_request_duration_seconds_count{operation="upload_contact_log"} 1"#))
         #expect(metrics.contains("bluetrace_connections_open 0"))
         #expect(await server.stop(signal: SIGTERM) == 0)
+        if store == "postgres", let name = database.split(separator: "/").last {
+            try await administer("DROP DATABASE \(name) WITH (FORCE)")
+        }
     }
 }

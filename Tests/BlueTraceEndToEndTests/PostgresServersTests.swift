@@ -7,13 +7,21 @@ import NIOCore
 import PostgresNIO
 import Testing
 
-private let testServer = ProcessInfo.processInfo.environment["BLUETRACE_TEST_POSTGRES"].flatMap(PostgresURL.init)
+/// The PostgreSQL server of the tests ($BLUETRACE_TEST_POSTGRES), if any.
+let testServer = ProcessInfo.processInfo.environment["BLUETRACE_TEST_POSTGRES"].flatMap(PostgresURL.init)
 
 /// Runs `statement` on the test server's maintenance database.
-private func administer(_ statement: String) async throws {
+func administer(_ statement: String) async throws {
     try await #require(testServer).withConnection(logger: quietLogger) {
         try await $0.query(PostgresQuery(unsafeSQL: statement), logger: quietLogger)
     }
+}
+
+/// A fresh database on the test server, as a postgres:// URL for `--database`.
+func freshPostgresDatabase() async throws -> String {
+    let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+    try await administer("CREATE DATABASE \(name)")
+    return "postgres://\(testServer!.username)@\(testServer!.host):\(testServer!.port)/\(name)"
 }
 
 /// Several `bluetrace server` processes on one PostgreSQL database.
