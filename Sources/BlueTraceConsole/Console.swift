@@ -87,12 +87,14 @@ struct Console: Sendable {
 
     // MARK: Logging in
 
-    private func loginForm(_ request: Request, message: String?, status: HTTPResponse.Status) -> Response {
+    private func loginForm(
+        _ request: Request, message: String?, status: HTTPResponse.Status, name: String = ""
+    ) -> Response {
         let token = ConsoleSessions.randomToken()
         var response = html(
             pages.render(
                 "login",
-                ["title": "Log in", "csrf": token, "message": message as Any, "name": ""]),
+                ["title": "Log in", "csrf": token, "message": message as Any, "name": name]),
             status: status)
         response.setCookie(cookie(Self.loginCookie, token, maxAge: 900, request: request))
         return response
@@ -130,7 +132,7 @@ struct Console: Sendable {
             try await store.recordAudit([
                 AuditEntry(at: now, actor: name, action: .consoleLogin, subject: nil, detail: "refused: unknown name")
             ])
-            return loginForm(request, message: "Wrong name or password.", status: .unauthorized)
+            return loginForm(request, message: "Wrong name or password.", status: .unauthorized, name: name)
         }
         let decision = try await store.updateOfficialLoginState(for: name, at: now) { [configuration] state in
             state.attempt(passwordMatches: matches, at: now, policy: configuration.loginPolicy)
@@ -156,9 +158,9 @@ struct Console: Sendable {
                     at: now, actor: name, action: .consoleLogin, subject: nil,
                     detail: "refused: wrong password, \(remaining) attempts left")
             ])
-            return loginForm(request, message: "Wrong name or password.", status: .unauthorized)
+            return loginForm(request, message: "Wrong name or password.", status: .unauthorized, name: name)
         case nil:
-            return loginForm(request, message: "Wrong name or password.", status: .unauthorized)
+            return loginForm(request, message: "Wrong name or password.", status: .unauthorized, name: name)
         }
     }
 
@@ -176,7 +178,7 @@ struct Console: Sendable {
         return loginForm(
             request,
             message: "Too many failed logins: this account is locked until \(format.string(from: until)).",
-            status: .tooManyRequests)
+            status: .tooManyRequests, name: name)
     }
 
     // MARK: Sessions and forms
@@ -321,7 +323,7 @@ struct Console: Sendable {
                 message: "There is no page \(page): the cases fill \(pageCount) page\(pageCount == 1 ? "" : "s").")
         }
         var values = base(session, title: "Cases", section: "cases")
-        values["total"] = result.total
+        values["total"] = "\(result.total) \(result.total == 1 ? "upload" : "uploads")"
         values["cases"] = result.uploads.map { upload -> [String: Any] in
             [
                 "id": "\(upload.id)", "uploader": upload.uploader, "received": format.string(from: upload.receivedAt),
@@ -403,7 +405,7 @@ struct Console: Sendable {
             )
         }
         var values = base(session, title: "Audit trail", section: "audit")
-        values["total"] = result.total
+        values["total"] = "\(result.total) \(result.total == 1 ? "entry" : "entries")"
         values["entries"] = result.entries.map { entry -> [String: Any] in
             [
                 "at": format.string(from: entry.at), "actor": entry.actor, "action": entry.action.rawValue,

@@ -111,7 +111,7 @@ struct ConsolePages: Sendable {
         """#,
         "cases": #"""
         {{> header}}
-        <h1>Cases <span class="muted">({{total}} uploads)</span></h1>
+        <h1>Cases <span class="muted">({{total}})</span></h1>
         <div class="card scroll">
         {{#empty}}<p class="muted">No contact logs have been uploaded yet.</p>{{/empty}}
         {{^empty}}
@@ -187,7 +187,7 @@ struct ConsolePages: Sendable {
         """#,
         "audit": #"""
         {{> header}}
-        <h1>Audit trail <span class="muted">({{total}} entries, newest first)</span></h1>
+        <h1>Audit trail <span class="muted">({{total}}, newest first)</span></h1>
         <div class="card scroll">
         <table id="audit" class="stack">
         <thead><tr><th>Time</th><th>Actor</th><th>Action</th><th>Subject</th><th>Detail</th></tr></thead>

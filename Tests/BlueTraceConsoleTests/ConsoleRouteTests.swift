@@ -91,6 +91,7 @@ struct ConsoleRouteTests {
             let phone = try await F.logIn(client, name: "+61410000001", password: "password1")
             #expect(phone.status == .unauthorized, "a phone account is not an official")
             #expect(String(buffer: phone.body).contains("Wrong name or password."))
+            #expect(String(buffer: phone.body).contains(#"value="+61410000001""#), "the name typed is kept")
             let form = try await client.execute(uri: "/console/login", method: .get)
             let loginCookie = F.cookie("bluetrace_login", in: form)!
             for body in [
@@ -220,6 +221,7 @@ struct ConsoleRouteTests {
             let first = String(
                 buffer: try await client.execute(uri: "/console/cases", method: .get, headers: session.headers).body)
             #expect(rows(first) == (26...45).reversed().map(String.init))
+            #expect(first.contains("(45 uploads)"))
             #expect(
                 first.contains("Page 1 of 3") && first.contains("/console/cases?page=2")
                     && !first.contains("rel=\"prev\""))

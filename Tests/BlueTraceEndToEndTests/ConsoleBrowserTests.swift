@@ -70,6 +70,7 @@ struct ConsoleBrowserTests {
         let cases = try await browser.text()
         #expect(cases.contains("+61410666666"), "\(cases)")
         #expect(cases.contains("Log out dr.lee"))
+        #expect(cases.contains("(1 upload)"))
         #expect(try await browser.evaluate("document.cookie") as? String == "", "the session cookie is HttpOnly")
         try await shoot("cases")
 
