@@ -16,14 +16,20 @@ private func administer(_ statement: String) async throws {
     }
 }
 
+/// A database of its own on the test server, for one test: its URL and name (drop it with `administer`).
+private func freshDatabase() async throws -> (url: String, name: String) {
+    let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+    try await administer("CREATE DATABASE \(name)")
+    let server = try #require(testServer)
+    return ("postgres://\(server.username)@\(server.host):\(server.port)/\(name)", name)
+}
+
 /// Several `bluetrace server` processes on one PostgreSQL database.
 @Suite("Several servers on PostgreSQL", .enabled(if: testServer != nil, "set BLUETRACE_TEST_POSTGRES (see the README)"))
 struct PostgresServersTests {
     @Test("A TempID issued by one server traces through another; wrong passwords spread over servers block on all")
     func twoServersOneTruth() async throws {
-        let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await administer("CREATE DATABASE \(name)")
-        let url = "postgres://\(testServer!.username)@\(testServer!.host):\(testServer!.port)/\(name)"
+        let (url, name) = try await freshDatabase()
         let first = try TestDirectory()
         let second = try TestDirectory()
         try first.write(Demo.sampleCredentials, to: "credentials.txt")
@@ -66,6 +72,52 @@ struct PostgresServersTests {
         for action in ["\"upload\"", "\"trace_query\"", "\"code_issued\""] {
             #expect(audit.output.contains("\"action\" : \(action)"), "\(audit.output)")
         }
+
+        for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
+        try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    @Test(
+        "Servers share one key file: `keys rotate` reaches them all, and a TempID sealed by one traces through another")
+    func sharedKeyFile() async throws {
+        let (url, name) = try await freshDatabase()
+        let keys = try TestDirectory()
+        let keyFile = "\(keys.path)/bluetrace-keys.json"
+        let first = try TestDirectory()
+        let second = try TestDirectory()
+        try first.write(Demo.sampleCredentials, to: "credentials.txt")
+        let arguments = [
+            "--database", url, "--tempid-scheme", "sealed", "--sealed-batch-size", "1", "--key-file", keyFile,
+        ]
+        let servers = [
+            try await ServerProcess(directory: first.path, arguments: arguments),
+            try await ServerProcess(directory: second.path, arguments: arguments),
+        ]
+        let rotate = try await runBluetrace(["keys", "rotate", "--key-file", keyFile], in: keys.path)
+        #expect(rotate.status == 0, "\(rotate.errors)")
+
+        let sender = try await phoneClient(port: servers[0].port, directory: first.path)
+        await sender.type("+61410888888", "comp3331")
+        try await sender.expect("Welcome to the BlueTrace Simulator!")
+        // The first server takes the new key within its watcher's 5 seconds; ask until it has.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var keyID: UInt8?
+        repeat {
+            let before = sender.screen.lines.count
+            await sender.type("Download_tempID")
+            let tempID = sender.screen.lines[try await sender.expect("> TempID:", from: before) + 1]
+            keyID = Data(base64Encoded: tempID)?.first
+            if keyID != 2 { try await Task.sleep(for: .milliseconds(250)) }
+        } while keyID != 2 && ContinuousClock.now < deadline
+        #expect(keyID == 2, "the first server seals under the rotated key")
+
+        let receiver = try await phoneClient(port: servers[1].port, directory: second.path)
+        await receiver.type("+61410777777", "datha457")
+        try await receiver.expect("Welcome to the BlueTrace Simulator!")
+        await sender.type("Beacon 127.0.0.1 \(receiver.beaconPort)")
+        try await receiver.expect("The beacon is valid.")
+        await receiver.type("Upload_contact_log")
+        try await receiver.expect("the server received 1 entry and traced 1.")
 
         for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
         try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
