@@ -40,7 +40,7 @@ private struct Cluster: ~Copyable {
 }
 
 /// The number `query` (one row, one bigint column) answers in the database at `url`.
-func count(_ query: String, in url: String) async throws -> Int {
+func scalar(_ query: String, in url: String) async throws -> Int {
     try await #require(PostgresURL(url)).withConnection(logger: quietLogger) { connection in
         var value = 0
         for try await found in try await connection.query(PostgresQuery(unsafeSQL: query), logger: quietLogger)
@@ -106,7 +106,7 @@ struct PostgresFaultTests {
         try await receiver.expect("the server received 1 entry and traced 1.", from: before)
 
         // Only the upload acknowledged is stored: the refused one left nothing.
-        #expect(try await count("SELECT count(*) FROM upload", in: cluster.url) == 1)
+        #expect(try await scalar("SELECT count(*) FROM upload", in: cluster.url) == 1)
         #expect(await server.stop(signal: SIGTERM) == 0)
         await cluster.remove()
     }
