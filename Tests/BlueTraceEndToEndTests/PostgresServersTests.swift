@@ -78,6 +78,56 @@ struct PostgresServersTests {
         try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
+    @Test("An instance killed with -9 under load: phones on the other notice nothing; no acknowledged upload is lost")
+    func instanceKilledUnderLoad() async throws {
+        let (url, name) = try await freshDatabase()
+        let first = try TestDirectory()
+        let second = try TestDirectory()
+        try first.write(Demo.sampleCredentials, to: "credentials.txt")
+        let doomed = try await ServerProcess(directory: first.path, arguments: ["--database", url])
+        let survivor = try await ServerProcess(directory: second.path, arguments: ["--database", url])
+        let sender = try await phoneClient(port: survivor.port, directory: second.path)
+        await sender.type("+61410888888", "comp3331", "Download_tempID")
+        try await sender.expect("> TempID:")
+        let uploader = try await phoneClient(port: doomed.port, directory: first.path)
+        await uploader.type("+61410666666", "kara1234")
+        try await uploader.expect("Welcome to the BlueTrace Simulator!")
+        await sender.type("Beacon 127.0.0.1 \(uploader.beaconPort)")
+        try await uploader.expect("The beacon is valid.")
+
+        let progress = Mutex((downloads: 0, failures: 0))
+        let load = Task {
+            for _ in 0..<150 {
+                let before = sender.screen.lines.count
+                await sender.type("Download_tempID")
+                let line = try await sender.expect("TempID", from: before)
+                progress.withLock {
+                    $0.downloads += 1
+                    if !sender.screen.lines[line].hasPrefix("> TempID:") { $0.failures += 1 }
+                }
+            }
+        }
+        var acknowledged = 0
+        for _ in 0..<3 {
+            let before = uploader.screen.lines.count
+            await uploader.type("Upload_contact_log")
+            try await uploader.expect("traced 1.", from: before)
+            acknowledged += 1
+        }
+        await uploader.type("Upload_contact_log")
+        #expect(await doomed.stop(signal: SIGKILL) == SIGKILL)
+        let atKill = progress.withLock { $0.downloads }
+        try await load.value
+
+        let (downloads, failures) = progress.withLock { ($0.downloads, $0.failures) }
+        #expect(atKill < downloads, "the load went on after the kill")
+        #expect(failures == 0, "the other server's phone noticed nothing")
+        let stored = try await scalar("SELECT count(*) FROM upload", in: url)
+        #expect(stored >= acknowledged && stored <= acknowledged + 1, "every acknowledged upload is stored")
+        #expect(await survivor.stop(signal: SIGTERM) == 0)
+        try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
     @Test(
         "Servers share one key file: `keys rotate` reaches them all, and a TempID sealed by one traces through another")
     func sharedKeyFile() async throws {
