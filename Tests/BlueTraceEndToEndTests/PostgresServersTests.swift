@@ -175,6 +175,33 @@ struct PostgresServersTests {
     }
 }
 
+/// Whether HAProxy is installed (`.ci/run` installs it).
+private let haproxyAvailable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
+
+/// scripts/scale-out.sh: PostgreSQL, servers and HAProxy on loopback, the bench through the balancer.
+@Suite(
+    "Scale-out arrangement",
+    .enabled(if: testServer != nil && haproxyAvailable, "needs PostgreSQL and HAProxy (apt-get install haproxy)"))
+struct ScaleOutScriptTests {
+    @Test("scripts/scale-out.sh runs two servers behind HAProxy, and benches through it without an error")
+    func twoInstances() async throws {
+        let run = try await runScript(
+            "scale-out.sh",
+            [
+                "--instances", "2", "--clients", "4", "--duration", "1", "--bluetrace", ChildProcess.executable.path,
+                "--json",
+            ])
+        #expect(run.status == 0, "\(run.errors)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any], "\(run.output)")
+        #expect(summary["instances"] as? Int == 2)
+        #expect(summary["errors"] as? Int == 0)
+        #expect((summary["operations"] as? Int ?? 0) > 0)
+        let perOperation = try #require(summary["microsecondsPerOperation"] as? [String: Double])
+        #expect((perOperation["servers"] ?? 0) > 0 && (perOperation["postgres"] ?? 0) > 0)
+    }
+}
+
 @Suite("PostgreSQL address errors")
 struct PostgresAddressErrorTests {
     @Test("A server whose PostgreSQL cannot be reached says so at once and does not start")
