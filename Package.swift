@@ -102,6 +102,8 @@ let package = Package(
                 "BlueTraceDomain",
                 "BlueTraceStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // For `ConnectionPoolError`, which the pool throws as it is (its circuit breaker tripped).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -251,6 +253,8 @@ let package = Package(
                 "BlueTraceBench",
                 "BlueTracePostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // For `ConnectionPoolError`, which the pool throws as it is (its circuit breaker tripped).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -317,6 +317,8 @@ public final class HealthAuthority: Sendable {
     public func redeemUploadCode(_ code: String, for phone: String) async throws -> UploadCodeDecision {
         guard let uploadCodes else { throw UploadCodeError.notConfigured }
         let now = clock.now()
+        // The code may have been issued by another instance under a key added to the shared file since.
+        _ = try? uploadCodes.keys.refresh()
         let authenticator = UploadCodeAuthenticator(keyRing: uploadCodes.keys.ring, policy: uploadCodes.policy)
         let policy = uploadCodes.policy
         let decision = try await store.updateUploadCodes(for: phone, at: now) { ledger in
@@ -358,6 +360,26 @@ public final class HealthAuthority: Sendable {
         logger.info("logout", metadata: ["user": "\(user)"])
     }
 
+    // MARK: Server keys
+
+    /// Re-reads the server key file if it changed (another instance or `bluetrace keys rotate` wrote it), so new
+    /// TempIDs and codes are made under its current key; returns whether the keys in use changed.
+    @discardableResult
+    public func refreshServerKeys() throws -> Bool {
+        guard let keys = issuer.keys ?? uploadCodes?.keys else { return false }
+        switch try keys.refresh() {
+        case .unchanged:
+            return false
+        case .reloaded(let current, let count):
+            logger.notice("server keys reloaded", metadata: ["current": "\(current)", "keys": "\(count)"])
+            return true
+        case .restored:
+            logger.warning(
+                "the server key file had gone; written back from memory", metadata: ["path": "\(keys.path ?? "")"])
+            return false
+        }
+    }
+
     // MARK: Retention
 
     /// Deletes what is older than the retention period, and server keys no TempID in retention can need.
@@ -367,7 +389,7 @@ public final class HealthAuthority: Sendable {
         let retention = Int64(retentionDays) * 86_400
         let report = try await store.deleteData(olderThan: now - retention)
         if let keys = issuer.keys ?? uploadCodes?.keys {
-            _ = try keys.reload(now: now)
+            try keys.refresh()
             let newestTempIDExpiry = issuer.policy.lifetime * Int64(issuer.sealedBatchSize)
             let dropped = try keys.prune(retiredBefore: now - (retention + newestTempIDExpiry))
             if dropped > 0 { logger.notice("dropped retired server keys", metadata: ["count": "\(dropped)"]) }

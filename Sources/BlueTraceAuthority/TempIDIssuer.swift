@@ -153,34 +153,50 @@ package final class TempIDIssuer: Sendable {
             if tempID.isDecimal { decimal.append(tempID) } else { sealedTempIDs.insert(tempID) }
         }
         let mapped = try await store.grants(for: decimal)
-        guard let sealer = keys?.sealer else {
+        guard let keys else {
             return TempIDLookups(
                 mapped: mapped, sealed: Dictionary(uniqueKeysWithValues: sealedTempIDs.map { ($0, .unknown) }))
         }
-        return TempIDLookups(mapped: mapped, sealed: await Self.open(Array(sealedTempIDs), with: sealer))
+        var (sealed, unknownKey) = await Self.open(Array(sealedTempIDs), with: keys.sealer)
+        // Sealed under a key this instance has not read: another instance may have rotated the shared key file.
+        if !unknownKey.isEmpty, case .reloaded = try? keys.refresh() {
+            let (opened, _) = await Self.open(unknownKey, with: keys.sealer)
+            sealed.merge(opened) { _, reopened in reopened }
+        }
+        return TempIDLookups(mapped: mapped, sealed: sealed)
     }
 
     /// Opens distinct sealed TempIDs: an AES-GCM open each, in parallel parts across the cores for a large upload.
-    static func open(_ tempIDs: [TempID], with sealer: TempIDSealer) async -> [TempID: TempIDLookup] {
+    /// Those naming a key the sealer lacks are undecryptable, and listed apart too, to try again with a newer ring.
+    static func open(
+        _ tempIDs: [TempID], with sealer: TempIDSealer
+    ) async -> (lookups: [TempID: TempIDLookup], unknownKey: [TempID]) {
         let parts = tempIDs.count < 4_096 ? 1 : System.coreCount
         let partSize = max(1, (tempIDs.count + parts - 1) / parts)
-        return await withTaskGroup(of: [(TempID, TempIDLookup)].self) { group in
+        return await withTaskGroup(of: [(TempID, TempIDLookup, unknownKey: Bool)].self) { group in
             for start in stride(from: 0, to: tempIDs.count, by: partSize) {
                 let part = tempIDs[start..<min(start + partSize, tempIDs.count)]
                 group.addTask {
                     part.map { tempID in
                         switch sealer.open(tempID) {
                         case .opened(let user, let validity):
-                            (tempID, .issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
-                        case .failedDecryption, .malformed: (tempID, .undecryptable)
+                            (tempID, .issued(TempIDGrant(user: user, tempID: tempID, validity: validity)), false)
+                        case .unknownKey: (tempID, .undecryptable, true)
+                        case .failedDecryption, .malformed: (tempID, .undecryptable, false)
                         }
                     }
                 }
             }
             var opened: [TempID: TempIDLookup] = [:]
+            var unknownKey: [TempID] = []
             opened.reserveCapacity(tempIDs.count)
-            for await part in group { for (tempID, lookup) in part { opened[tempID] = lookup } }
-            return opened
+            for await part in group {
+                for (tempID, lookup, keyUnknown) in part {
+                    opened[tempID] = lookup
+                    if keyUnknown { unknownKey.append(tempID) }
+                }
+            }
+            return (opened, unknownKey)
         }
     }
 }
@@ -197,15 +213,24 @@ struct TempIDLookups {
     }
 }
 
-/// The server's key ring, reloaded from the key file when `bluetrace keys rotate` changed it.
+/// The server's key ring, kept in the key file that every server instance and `bluetrace keys rotate` share, and
+/// re-read when that file changes: `KeyFileWatcher` looks every few seconds, and an upload naming a key this instance
+/// has not read yet looks at once (docs/SCALE-OUT.md).
 package final class KeyRingHolder: Sendable {
-    /// The ring, and a sealer made from it (deriving its keys once, not per TempID).
-    private let state: Mutex<(ring: KeyRing, sealer: TempIDSealer)>
+    /// The ring, a sealer made from it (deriving its keys once, not per TempID), and the file version it was read from.
+    private struct State {
+        var ring: KeyRing
+        var sealer: TempIDSealer
+        var version: KeyFileVersion?
+    }
+
+    private let state: Mutex<State>
     /// The key file, or `nil` for a ring kept only in memory.
     let path: String?
 
     package init(ring: KeyRing, path: String?) {
-        self.state = Mutex((ring, TempIDSealer(keyRing: ring)))
+        self.state = Mutex(
+            State(ring: ring, sealer: TempIDSealer(keyRing: ring), version: path.flatMap(KeyFile.version(of:))))
         self.path = path
     }
 
@@ -214,14 +239,27 @@ package final class KeyRingHolder: Sendable {
     /// A sealer for the current ring.
     var sealer: TempIDSealer { state.withLock { $0.sealer } }
 
-    /// Re-reads the key file; returns whether the ring changed.
-    func reload(now: Timestamp) throws -> Bool {
-        guard let path else { return false }
-        let (fresh, _) = try KeyFile.loadOrCreate(path: path, now: now)
+    /// Re-reads the key file when it changed since it was last read (one `stat` when it did not). A key file that
+    /// has gone is written back from memory, so that an instance starting later shares these keys instead of making
+    /// fresh ones.
+    @discardableResult
+    func refresh() throws -> KeyRingRefresh {
+        guard let path else { return .unchanged }
+        guard let version = KeyFile.version(of: path) else {
+            let ring = self.ring
+            try KeyFile.save(ring, to: path)
+            state.withLock { $0.version = KeyFile.version(of: path) }
+            return .restored
+        }
+        if state.withLock({ $0.version == version }) { return .unchanged }
+        guard let fresh = try KeyFile.load(path: path) else { return .unchanged }
         return state.withLock { state in
-            guard state.ring != fresh else { return false }
-            state = (fresh, TempIDSealer(keyRing: fresh))
-            return true
+            // `version` was read before the file: if it changed in between, the next look reads it again.
+            state.version = version
+            guard state.ring != fresh else { return .unchanged }
+            state.ring = fresh
+            state.sealer = TempIDSealer(keyRing: fresh)
+            return .reloaded(currentKeyID: fresh.current.id, keys: fresh.keys.count)
         }
     }
 
@@ -232,9 +270,22 @@ package final class KeyRingHolder: Sendable {
             if !dropped.isEmpty { state.sealer = TempIDSealer(keyRing: state.ring) }
             return (state.ring, dropped.count)
         }
-        if dropped > 0, let path { try KeyFile.save(ring, to: path) }
+        if dropped > 0, let path {
+            try KeyFile.save(ring, to: path)
+            state.withLock { $0.version = KeyFile.version(of: path) }
+        }
         return dropped
     }
+}
+
+/// What `KeyRingHolder.refresh` found.
+package enum KeyRingRefresh: Equatable, Sendable {
+    /// The file had not changed (or holds the same ring).
+    case unchanged
+    /// The file held another ring, now in use: its current key and how many keys it has.
+    case reloaded(currentKeyID: UInt8, keys: Int)
+    /// The file had gone and was written back from memory.
+    case restored
 }
 
 extension Optional {

@@ -96,7 +96,8 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Flag(
         help: """
-            Every upload needs a one-time code from a health official (bluetrace authority issue-code); not the             assignment's behaviour.
+            Every upload needs a one-time code from a health official (bluetrace authority issue-code); not the \
+            assignment's behaviour.
             """)
     var requireUploadCode = false
 

@@ -92,8 +92,8 @@ struct KeysCommand: AsyncParsableCommand {
             let key = ring.rotate(at: now)
             try KeyFile.save(ring, to: keyFile)
             print(
-                "Key \(key.id) is now current in \(keyFile) (\(ring.keys.count) keys). A running server picks it up "
-                    + "within 5 minutes, or at its next start.")
+                "Key \(key.id) is now current in \(keyFile) (\(ring.keys.count) keys). Running servers using this file "
+                    + "pick it up within 5 seconds.")
         }
     }
 }

@@ -71,10 +71,25 @@ public enum KeyFile {
         syncDirectory(of: path)
     }
 
+    /// What the file at `path` is on disk now (which file, its size and modification time), or `nil` when there is
+    /// none: a cheap way to tell whether it changed since it was read, one `stat` call.
+    public static func version(of path: String) -> KeyFileVersion? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        #if canImport(Darwin)
+            let modified = status.st_mtimespec
+        #else
+            let modified = status.st_mtim
+        #endif
+        return KeyFileVersion(
+            device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size),
+            modified: Int64(modified.tv_sec) * 1_000_000_000 + Int64(modified.tv_nsec))
+    }
+
     // MARK: Reading
 
     /// The ring in the file at `path`, or `nil` when there is no such file.
-    static func load(path: String) throws(KeyFileError) -> KeyRing? {
+    public static func load(path: String) throws(KeyFileError) -> KeyRing? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             let code = errno
@@ -225,6 +240,16 @@ public enum KeyFile {
             return "\(error)"
         }
     }
+}
+
+/// Which file a key file is and when it last changed: a replaced file (`KeyFile.save` renames a new one over it)
+/// has a new inode, an edited one a new size or modification time.
+public struct KeyFileVersion: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    /// Nanoseconds since 1970.
+    let modified: Int64
 }
 
 /// Why the key file could not be read or written; each description says what to do.

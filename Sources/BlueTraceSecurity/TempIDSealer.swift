@@ -100,8 +100,8 @@ public struct TempIDSealer: Sendable {
         guard tempID.rawValue.utf8.count == Self.sealedLength, let sealed = Base64.decodePadded(tempID.rawValue),
             sealed.count == Self.sealedByteCount
         else { return .malformed }
-        guard let key = keys[sealed[0]],
-            let box = try? AES.GCM.SealedBox(combined: sealed[1...]),
+        guard let key = keys[sealed[0]] else { return .unknownKey(id: sealed[0]) }
+        guard let box = try? AES.GCM.SealedBox(combined: sealed[1...]),
             let plaintext = try? AES.GCM.open(box, using: key, authenticating: Self.associatedData),
             plaintext.count == Self.plaintextByteCount
         else { return .failedDecryption }
@@ -138,9 +138,11 @@ public struct TempIDSealer: Sendable {
 public enum SealedTempIDVerdict: Hashable, Sendable {
     /// The TempID is authentic: it was sealed for `user`, valid during `validity`.
     case opened(user: String, validity: ValidityWindow)
-    /// The TempID has the right shape but is not authentic: unknown or pruned key, tampered, forged, or sealed for
-    /// another protocol version.
+    /// The TempID has the right shape but is not authentic: tampered, forged, or sealed for another protocol version.
     case failedDecryption
+    /// The TempID names a key this sealer's ring does not hold: one added since (another server instance or
+    /// `bluetrace keys rotate` changed the shared key file), one pruned, or a forged id.
+    case unknownKey(id: UInt8)
     /// The TempID is not a sealed TempID at all: not base64, or the wrong length.
     case malformed
 }

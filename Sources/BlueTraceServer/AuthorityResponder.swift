@@ -1,5 +1,6 @@
 import BlueTraceAuthority
 import BlueTraceDomain
+import BlueTraceStore
 import BlueTraceWire
 import Logging
 
@@ -130,6 +131,10 @@ public struct AuthorityResponder: SessionResponder {
     }
 
     private static func failed(_ message: ClientMessage, _ error: any Error, _ logger: Logger) -> SessionReply {
+        if case StoreError.unavailable(let reason) = error {
+            logger.warning("database unavailable", metadata: ["type": "\(message.type)", "reason": "\(reason)"])
+            return SessionReply(.error(.unavailable, message: ServerText.unavailable))
+        }
         logger.error("request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
         return SessionReply(.error(.internalError, message: "The server could not complete the request; try again."))
     }

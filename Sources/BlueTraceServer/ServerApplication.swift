@@ -87,8 +87,9 @@ public struct ServerApplication: Sendable {
         return application
     }
 
-    /// The long-running parts, for one `ServiceGroup`: the server, answered by the core, and the retention service;
-    /// `transportObserver` (metrics) learns of the server's connections and request latencies.
+    /// The long-running parts, for one `ServiceGroup`: the server, answered by the core, the retention service, and
+    /// the key file's watcher when there is a key file; `transportObserver` (metrics) learns of the server's
+    /// connections and request latencies.
     public func services(
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         transportObserver: (any TransportObserver)? = nil,
@@ -103,6 +104,12 @@ public struct ServerApplication: Sendable {
                     onListening: onListening),
                 RetentionService(authority: authority, logger: logger),
             ]
+            + (usesKeyFile ? [KeyFileWatcher(authority: authority, logger: logger)] : [])
+    }
+
+    /// Whether the server's keys live in a key file other instances may change.
+    private var usesKeyFile: Bool {
+        configuration.keyFilePath != nil && (configuration.tempIDScheme == .sealed || configuration.uploadCodes != .off)
     }
 
     /// The server's key ring for sealed TempIDs and upload codes: the key file's (created on first start), or a fresh

@@ -14,4 +14,8 @@ public enum ServerText {
     public static let uploadCodeRequired =
         "This server needs a one-time upload code from a health official with every upload. Ask them for one, then "
         + "upload again. Nothing was stored."
+    /// Sent when the database cannot be reached (not the assignment's: only a PostgreSQL store goes away).
+    public static let unavailable =
+        "The health authority's database is unavailable right now; nothing of this request was stored. Try again in a "
+        + "moment."
 }

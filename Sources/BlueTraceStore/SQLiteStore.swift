@@ -756,6 +756,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case inUse(path: String)
     /// A PostgreSQL database could not be reached or used.
     case unreachable(url: String, reason: String)
+    /// The database cannot be reached right now (a request's connection broke, or none came in time); what the
+    /// request would have stored was not committed. The server keeps running and reconnects.
+    case unavailable(reason: String)
     /// The store was closed (the server is stopping).
     case closed
 
@@ -768,6 +771,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .unreachable(let url, let reason):
             "cannot use the PostgreSQL database \(url): \(reason). Check that the server runs and the user, password "
                 + "and database in --database are right."
+        case .unavailable(let reason):
+            "the database is unavailable right now (\(reason)); nothing of this request was stored. Try again "
+                + "shortly: the server reconnects by itself."
         case .inUse(let path):
             "the database \(path) is in use by another bluetrace server. Stop that server, or give this one a "
                 + "database of its own with --database PATH."

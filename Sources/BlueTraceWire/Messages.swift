@@ -101,7 +101,7 @@ public enum ServerMessage: Hashable, Sendable {
 }
 
 /// The machine-readable reason of an `error` reply.
-public enum WireErrorCode: String, Hashable, Sendable, Decodable {
+public enum WireErrorCode: String, Hashable, Sendable, Decodable, CaseIterable {
     /// Wrong password or unknown username.
     case invalidPassword = "invalid_password"
     /// This failure blocked the account.
@@ -132,6 +132,8 @@ public enum WireErrorCode: String, Hashable, Sendable, Decodable {
     case uploadCodeRefused = "upload_code_refused"
     /// The server refuses new connections for now (too many, or too fast from one address).
     case serverBusy = "server_busy"
+    /// The server's database cannot be reached right now; nothing of the request was stored. Retry shortly.
+    case unavailable = "unavailable"
     /// The server failed; the request may be retried.
     case internalError = "internal_error"
     /// A code this build does not know (sent by a newer server).

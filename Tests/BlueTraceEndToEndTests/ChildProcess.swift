@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The real `bluetrace` executable run as a child process, with every byte it writes read as it comes (a pipe that
+/// A child process (the real `bluetrace` executable unless told otherwise), with every byte it writes read as it comes (a pipe that
 /// nobody drains fills at 64 KiB and freezes the child) or sent to /dev/null.
 final class ChildProcess: Sendable {
     /// Where the child's standard output goes.
@@ -34,12 +34,14 @@ final class ChildProcess: Sendable {
         return directory.appendingPathComponent("bluetrace")
     }
 
-    /// Starts `bluetrace arguments…` in `directory`, with `input` as its standard input (none when `nil`).
+    /// Starts `bluetrace arguments…` (or another `executable`) in `directory`, with `input` as its standard input
+    /// (none when `nil`).
     init(
-        _ arguments: [String], in directory: String, standardOutput: StandardOutput = .collect, input: String? = nil
+        _ arguments: [String], in directory: String, standardOutput: StandardOutput = .collect,
+        executable: URL = executable, input: String? = nil
     ) throws {
         process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = executable
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.arguments = arguments
         let inputPipe = input.map { _ in Pipe() }
@@ -181,6 +183,19 @@ private final class ExitSignal: Sendable {
             if done { continuation.resume() }
         }
     }
+}
+
+/// The repository's root (for its scripts/).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// Runs `bash scripts/NAME arguments…` from the repository's root to its end; returns its exit status, standard
+/// output and standard error.
+func runScript(_ name: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+    try await ChildProcess(
+        ["\(repositoryRoot)/scripts/\(name)"] + arguments, in: repositoryRoot,
+        executable: URL(fileURLWithPath: "/bin/bash")
+    ).finish()
 }
 
 /// Runs `bluetrace arguments…` in `directory` to its end, with no standard input; returns its exit status, standard

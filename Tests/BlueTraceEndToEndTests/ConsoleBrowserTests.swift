@@ -20,7 +20,7 @@ struct ConsoleBrowserTests {
         "An official logs in, opens a case a real server traced, issues an upload code and finds it in the audit trail",
         arguments: stores)
     func officialsWorkflow(store: String) async throws {
-        let database = store == "sqlite" ? "bluetrace.sqlite" : try await freshPostgresDatabase()
+        let database = store == "sqlite" ? "bluetrace.sqlite" : try await freshDatabase().url
         let directory = try TestDirectory()
         try directory.write(Demo.sampleCredentials, to: "credentials.txt")
         try directory.write(Demo.sampleTempIDs, to: "tempIDs.txt")

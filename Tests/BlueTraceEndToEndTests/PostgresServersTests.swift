@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The PostgreSQL server of the tests ($BLUETRACE_TEST_POSTGRES), if any.
@@ -17,11 +18,12 @@ func administer(_ statement: String) async throws {
     }
 }
 
-/// A fresh database on the test server, as a postgres:// URL for `--database`.
-func freshPostgresDatabase() async throws -> String {
+/// A database of its own on the test server, for one test: its URL and name (drop it with `administer`).
+func freshDatabase() async throws -> (url: String, name: String) {
     let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
     try await administer("CREATE DATABASE \(name)")
-    return "postgres://\(testServer!.username)@\(testServer!.host):\(testServer!.port)/\(name)"
+    let server = try #require(testServer)
+    return ("postgres://\(server.username)@\(server.host):\(server.port)/\(name)", name)
 }
 
 /// Several `bluetrace server` processes on one PostgreSQL database.
@@ -52,9 +54,7 @@ struct PostgresServersTests {
 
     @Test("A TempID issued by one server traces through another; wrong passwords spread over servers block on all")
     func twoServersOneTruth() async throws {
-        let name = "bluetrace_e2e_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
-        try await administer("CREATE DATABASE \(name)")
-        let url = "postgres://\(testServer!.username)@\(testServer!.host):\(testServer!.port)/\(name)"
+        let (url, name) = try await freshDatabase()
         let first = try TestDirectory()
         let second = try TestDirectory()
         try first.write(Demo.sampleCredentials, to: "credentials.txt")
@@ -100,6 +100,129 @@ struct PostgresServersTests {
 
         for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
         try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    @Test("An instance killed with -9 under load: phones on the other notice nothing; no acknowledged upload is lost")
+    func instanceKilledUnderLoad() async throws {
+        let (url, name) = try await freshDatabase()
+        let first = try TestDirectory()
+        let second = try TestDirectory()
+        try first.write(Demo.sampleCredentials, to: "credentials.txt")
+        let doomed = try await ServerProcess(directory: first.path, arguments: ["--database", url])
+        let survivor = try await ServerProcess(directory: second.path, arguments: ["--database", url])
+        let sender = try await phoneClient(port: survivor.port, directory: second.path)
+        await sender.type("+61410888888", "comp3331", "Download_tempID")
+        try await sender.expect("> TempID:")
+        let uploader = try await phoneClient(port: doomed.port, directory: first.path)
+        await uploader.type("+61410666666", "kara1234")
+        try await uploader.expect("Welcome to the BlueTrace Simulator!")
+        await sender.type("Beacon 127.0.0.1 \(uploader.beaconPort)")
+        try await uploader.expect("The beacon is valid.")
+
+        let progress = Mutex((downloads: 0, failures: 0))
+        let load = Task {
+            for _ in 0..<150 {
+                let before = sender.screen.lines.count
+                await sender.type("Download_tempID")
+                let line = try await sender.expect("TempID", from: before)
+                progress.withLock {
+                    $0.downloads += 1
+                    if !sender.screen.lines[line].hasPrefix("> TempID:") { $0.failures += 1 }
+                }
+            }
+        }
+        var acknowledged = 0
+        for _ in 0..<3 {
+            let before = uploader.screen.lines.count
+            await uploader.type("Upload_contact_log")
+            try await uploader.expect("traced 1.", from: before)
+            acknowledged += 1
+        }
+        await uploader.type("Upload_contact_log")
+        #expect(await doomed.stop(signal: SIGKILL) == SIGKILL)
+        let atKill = progress.withLock { $0.downloads }
+        try await load.value
+
+        let (downloads, failures) = progress.withLock { ($0.downloads, $0.failures) }
+        #expect(atKill < downloads, "the load went on after the kill")
+        #expect(failures == 0, "the other server's phone noticed nothing")
+        let stored = try await scalar("SELECT count(*) FROM upload", in: url)
+        #expect(stored >= acknowledged && stored <= acknowledged + 1, "every acknowledged upload is stored")
+        #expect(await survivor.stop(signal: SIGTERM) == 0)
+        try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    @Test(
+        "Servers share one key file: `keys rotate` reaches them all, and a TempID sealed by one traces through another")
+    func sharedKeyFile() async throws {
+        let (url, name) = try await freshDatabase()
+        let keys = try TestDirectory()
+        let keyFile = "\(keys.path)/bluetrace-keys.json"
+        let first = try TestDirectory()
+        let second = try TestDirectory()
+        try first.write(Demo.sampleCredentials, to: "credentials.txt")
+        let arguments = [
+            "--database", url, "--tempid-scheme", "sealed", "--sealed-batch-size", "1", "--key-file", keyFile,
+        ]
+        let servers = [
+            try await ServerProcess(directory: first.path, arguments: arguments),
+            try await ServerProcess(directory: second.path, arguments: arguments),
+        ]
+        let rotate = try await runBluetrace(["keys", "rotate", "--key-file", keyFile], in: keys.path)
+        #expect(rotate.status == 0, "\(rotate.errors)")
+
+        let sender = try await phoneClient(port: servers[0].port, directory: first.path)
+        await sender.type("+61410888888", "comp3331")
+        try await sender.expect("Welcome to the BlueTrace Simulator!")
+        // The first server takes the new key within its watcher's 5 seconds; ask until it has.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var keyID: UInt8?
+        repeat {
+            let before = sender.screen.lines.count
+            await sender.type("Download_tempID")
+            let tempID = sender.screen.lines[try await sender.expect("> TempID:", from: before) + 1]
+            keyID = Data(base64Encoded: tempID)?.first
+            if keyID != 2 { try await Task.sleep(for: .milliseconds(250)) }
+        } while keyID != 2 && ContinuousClock.now < deadline
+        #expect(keyID == 2, "the first server seals under the rotated key")
+
+        let receiver = try await phoneClient(port: servers[1].port, directory: second.path)
+        await receiver.type("+61410777777", "datha457")
+        try await receiver.expect("Welcome to the BlueTrace Simulator!")
+        await sender.type("Beacon 127.0.0.1 \(receiver.beaconPort)")
+        try await receiver.expect("The beacon is valid.")
+        await receiver.type("Upload_contact_log")
+        try await receiver.expect("the server received 1 entry and traced 1.")
+
+        for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
+        try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+}
+
+/// Whether HAProxy is installed (`.ci/run` installs it).
+private let haproxyAvailable = FileManager.default.isExecutableFile(atPath: "/usr/sbin/haproxy")
+
+/// scripts/scale-out.sh: PostgreSQL, servers and HAProxy on loopback, the bench through the balancer.
+@Suite(
+    "Scale-out arrangement",
+    .enabled(if: testServer != nil && haproxyAvailable, "needs PostgreSQL and HAProxy (apt-get install haproxy)"))
+struct ScaleOutScriptTests {
+    @Test("scripts/scale-out.sh runs two servers behind HAProxy, and benches through it without an error")
+    func twoInstances() async throws {
+        let run = try await runScript(
+            "scale-out.sh",
+            [
+                "--instances", "2", "--clients", "4", "--duration", "1", "--bluetrace", ChildProcess.executable.path,
+                "--json",
+            ])
+        #expect(run.status == 0, "\(run.errors)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any], "\(run.output)")
+        #expect(summary["instances"] as? Int == 2)
+        #expect(summary["errors"] as? Int == 0)
+        #expect((summary["operations"] as? Int ?? 0) > 0)
+        let perOperation = try #require(summary["microsecondsPerOperation"] as? [String: Double])
+        #expect((perOperation["servers"] ?? 0) > 0 && (perOperation["postgres"] ?? 0) > 0)
     }
 }
 

@@ -107,53 +107,6 @@ struct SQLiteStoreTests {
         #expect(tempIDTable?.contains("WITHOUT ROWID") == false)
     }
 
-    @Test("Accounts are created once; the hash can be replaced")
-    func accounts() async throws {
-        let store = try SQLiteStore()
-        #expect(try await store.createAccount(username: "+61410777777", passwordHash: "h1", at: t0))
-        #expect(try await !store.createAccount(username: "+61410777777", passwordHash: "h2", at: t0))
-        #expect(try await store.account(named: "+61410777777")?.passwordHash == "h1")
-        try await store.updatePasswordHash(username: "+61410777777", passwordHash: "h3", at: t0 + 1)
-        #expect(try await store.account(named: "+61410777777")?.passwordHash == "h3")
-        #expect(try await store.account(named: "+61400000000") == nil)
-    }
-
-    @Test("Login records are read, changed and written atomically, even when attempts race")
-    func loginStatesAreAtomic() async throws {
-        let store = try SQLiteStore()
-        let policy = LoginPolicy(maximumFailures: 1000, blockDuration: 60)
-        try await withThrowingTaskGroup(of: LoginDecision.self) { group in
-            for _ in 0..<40 {
-                group.addTask {
-                    try await store.updateLoginState(for: "+61410999999", at: t0) {
-                        $0.attempt(passwordMatches: false, at: t0, policy: policy)
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        #expect(try await store.loginState(for: "+61410999999") == LoginState(failures: 40))
-        let decision = try await store.updateLoginState(for: "+61410999999", at: t0) {
-            $0.attempt(passwordMatches: true, at: t0, policy: policy)
-        }
-        #expect(decision == .accepted)
-        #expect(try await store.loginState(for: "+61410999999").isEmpty)
-    }
-
-    @Test("A TempID is recorded once; importing the same file twice adds nothing the second time")
-    func tempIDsAreUnique() async throws {
-        let store = try SQLiteStore()
-        let first = grant("12345678901234567890", user: "+61410999999")
-        #expect(try await store.recordTempID(first, issuedAt: t0))
-        #expect(try await !store.recordTempID(grant("12345678901234567890", user: "+61410666666"), issuedAt: t0))
-        let file = [first, grant("12345678901234567891", user: "+61410888888")]
-        #expect(try await store.importTempIDs(file, at: t0) == 1)
-        #expect(try await store.importTempIDs(file, at: t0) == 0)
-        let found = try await store.grants(for: file.map(\.tempID) + [TempID("99999999999999999999")!])
-        #expect(found.count == 2)
-        #expect(found[first.tempID] == first, "the first mapping wins")
-    }
-
     @Test("Racing writers of the same TempIDs: each caller learns its own outcome, and a batch judges each of its own")
     func concurrentTempIDsAreGroupCommitted() async throws {
         let path = temporaryPath()
@@ -201,55 +154,6 @@ struct SQLiteStoreTests {
         #expect(Array(ordered.suffix(4)) == others.sorted())
     }
 
-    @Test("Looking up more TempIDs than one SQL statement takes works")
-    func manyLookups() async throws {
-        let store = try SQLiteStore()
-        let grants = (0..<1_200).map { grant(String(format: "%020d", $0), user: "+614100\($0 % 7)0000") }
-        #expect(try await store.importTempIDs(grants, at: t0) == 1_200)
-        let found = try await store.grants(for: grants.map(\.tempID))
-        #expect(found.count == 1_200)
-    }
-
-    @Test("Uploads keep every entry with its verdict; trace queries group by contact")
-    func uploadsAndTraceQueries() async throws {
-        let store = try SQLiteStore()
-        let window = TempIDPolicy().validity(issuedAt: t0)
-        let encounters = [
-            StoredEncounter(
-                tempID: "11111111111111111111", validity: window, heardAt: t0 + 100, contact: "+61410888888",
-                unmatchedReason: nil),
-            StoredEncounter(
-                tempID: "22222222222222222222", validity: window, heardAt: t0 + 50, contact: "+61410888888",
-                unmatchedReason: nil),
-            StoredEncounter(
-                tempID: "33333333333333333333", validity: window, heardAt: nil, contact: "+61410777777",
-                unmatchedReason: nil),
-            StoredEncounter(
-                tempID: "44444444444444444444", validity: window, heardAt: t0, contact: nil,
-                unmatchedReason: .unknownID),
-            StoredEncounter(
-                tempID: nil, validity: nil, heardAt: nil, contact: nil, unmatchedReason: .malformed,
-                detail: "entry is not a JSON object"),
-        ]
-        let id = try await store.recordUpload(
-            UploadRecord(uploader: "+61410666666", receivedAt: t0 + 200, encounters: encounters))
-        #expect(id > 0)
-        #expect(
-            try await store.upload(id: id)
-                == UploadRecord(uploader: "+61410666666", receivedAt: t0 + 200, encounters: encounters))
-        let contacts = try await store.tracedContacts(of: "+61410666666")
-        #expect(
-            contacts == [
-                TracedContact(
-                    phone: "+61410777777", firstEncounter: t0, lastEncounter: t0, encounters: 1,
-                    tempIDs: ["33333333333333333333"]),
-                TracedContact(
-                    phone: "+61410888888", firstEncounter: t0 + 50, lastEncounter: t0 + 100, encounters: 2,
-                    tempIDs: ["11111111111111111111", "22222222222222222222"]),
-            ])
-        #expect(try await store.tracedContacts(of: "+61410888888").isEmpty)
-    }
-
     @Test("Deleting an upload deletes its traced contacts with it (the foreign key cascades)")
     func encountersCascade() async throws {
         let path = temporaryPath()
@@ -268,43 +172,6 @@ struct SQLiteStoreTests {
         }
         #expect(remaining.count == 1)
         #expect(Set(remaining).count == 1)
-    }
-
-    @Test("Retention deletes old uploads with their encounters, expired TempIDs and finished login records")
-    func retention() async throws {
-        let store = try SQLiteStore()
-        let day: Int64 = 86_400
-        _ = try await store.recordTempID(grant("12345678901234567890", user: "+61410999999"), issuedAt: t0)
-        _ = try await store.importTempIDs([grant("12345678901234567892", user: "+61410777777")], at: t0)
-        _ = try await store.recordTempID(
-            grant("12345678901234567891", user: "+61410888888", start: t0 + 30 * day), issuedAt: t0 + 30 * day)
-        let encounter = StoredEncounter(
-            tempID: "12345678901234567890", validity: nil, heardAt: nil, contact: "+61410999999", unmatchedReason: nil)
-        _ = try await store.recordUpload(
-            UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: [encounter, encounter]))
-        _ = try await store.recordUpload(
-            UploadRecord(uploader: "+61410777777", receivedAt: t0 + 30 * day, encounters: [encounter]))
-        let policy = LoginPolicy(blockDuration: 60)
-        _ = try await store.updateLoginState(for: "a", at: t0) {
-            $0.attempt(passwordMatches: false, at: t0, policy: policy)
-        }
-        _ = try await store.updateLoginState(for: "b", at: t0 + 30 * day) {
-            $0.attempt(passwordMatches: false, at: t0 + 30 * day, policy: policy)
-        }
-
-        let report = try await store.deleteData(olderThan: t0 + 21 * day)
-        #expect(report == RetentionReport(uploads: 1, encounters: 2, tempIDs: 1, loginStates: 1))
-        #expect(try await store.tracedContacts(of: "+61410666666").isEmpty)
-        #expect(try await store.tracedContacts(of: "+61410777777").count == 1)
-        #expect(try await store.grants(for: [TempID("12345678901234567891")!]).count == 1)
-        #expect(
-            try await store.grants(for: [TempID("12345678901234567892")!]).count == 1,
-            "TempIDs imported from tempIDs.txt are the operator's record and stay")
-        #expect(try await store.loginState(for: "b").failures == 1)
-        #expect(try await store.grants(for: [TempID("12345678901234567890")!]).isEmpty)
-        #expect(
-            try await store.recordTempID(grant("12345678901234567890", user: "+61410555555"), issuedAt: t0 + 31 * day),
-            "a deleted TempID has left the index too: it is free to be issued again")
     }
 
     @Test("TempIDs stored before a restart are found, and refused as duplicates, after it (the index is rebuilt)")

@@ -113,10 +113,7 @@ struct MessageRoundTripTests {
         #expect(decoded == frame)
     }
 
-    static let knownErrorCodes: [WireErrorCode] = [
-        .invalidPassword, .accountBlockedNow, .accountBlocked, .notLoggedIn, .alreadyLoggedIn, .badRequest,
-        .unknownType, .unsupportedVersion, .frameTooLarge, .internalError, .unknown,
-    ]
+    static let knownErrorCodes = WireErrorCode.allCases
 
     @Test("Every error code survives encoding and decoding", arguments: knownErrorCodes)
     func errorCodeRoundTrip(code: WireErrorCode) throws {

@@ -1,0 +1,73 @@
+import BlueTraceDomain
+import BlueTraceSecurity
+import BlueTraceStore
+import Foundation
+import Testing
+
+@testable import BlueTraceAuthority
+
+/// Two server instances sharing one key file: a rotation written by one is used by the other, at once when an upload
+/// needs it.
+@Suite("Shared key file")
+struct SharedKeyFileTests {
+    static let now = Timestamp(secondsSinceEpoch: 1_589_391_906)
+
+    static func issuer(_ keys: KeyRingHolder) -> TempIDIssuer {
+        TempIDIssuer(
+            scheme: .sealed, policy: TempIDPolicy(), sealedBatchSize: 1, store: InMemoryStore(), keys: keys,
+            clock: ManualWallClock(now))
+    }
+
+    @Test("A TempID sealed under a key another instance added traces here at once: the upload re-reads the file")
+    func unknownKeyRereadsTheFile() async throws {
+        let directory = try TestDirectory()
+        let path = "\(directory.path)/keys.json"
+        let (ring, _) = try KeyFile.loadOrCreate(path: path, now: Self.now)
+        let first = KeyRingHolder(ring: ring, path: path)
+        let second = KeyRingHolder(ring: ring, path: path)
+        let (firstIssuer, secondIssuer) = (Self.issuer(first), Self.issuer(second))
+
+        var rotated = ring
+        rotated.rotate(at: Self.now)
+        try KeyFile.save(rotated, to: path)
+        #expect(try first.refresh() == .reloaded(currentKeyID: 2, keys: 2))
+        let tempID = try #require(try await firstIssuer.issue(to: "+61410888888").first?.tempID)
+        #expect(Data(base64Encoded: tempID.rawValue)?.first == 2)
+
+        #expect(second.ring == ring, "the second instance has not looked at the file yet")
+        let lookup = try await secondIssuer.lookUp([tempID])[tempID]
+        guard case .issued(let grant) = lookup else {
+            Issue.record("expected the TempID to open, got \(lookup)")
+            return
+        }
+        #expect(grant.user == "+61410888888")
+        #expect(second.ring == rotated)
+        #expect(try second.refresh() == .unchanged, "read once, not again")
+    }
+
+    @Test("A TempID naming a key nobody has is undecryptable, and the ring stays as it was")
+    func forgedKeyID() async throws {
+        let directory = try TestDirectory()
+        let path = "\(directory.path)/keys.json"
+        let (ring, _) = try KeyFile.loadOrCreate(path: path, now: Self.now)
+        let keys = KeyRingHolder(ring: ring, path: path)
+        let sealed = try #require(try await Self.issuer(keys).issue(to: "+61410888888").first?.tempID)
+        var bytes = try #require(Data(base64Encoded: sealed.rawValue))
+        bytes[0] = 9
+        let forged = try #require(TempID(bytes.base64EncodedString()))
+        #expect(try await Self.issuer(keys).lookUp([forged])[forged] == .undecryptable)
+        #expect(keys.ring == ring)
+    }
+
+    @Test("A key file that has gone is written back from memory, so later instances share these keys")
+    func restoresAMissingFile() throws {
+        let directory = try TestDirectory()
+        let path = "\(directory.path)/keys.json"
+        let (ring, _) = try KeyFile.loadOrCreate(path: path, now: Self.now)
+        let keys = KeyRingHolder(ring: ring, path: path)
+        try FileManager.default.removeItem(atPath: path)
+        #expect(try keys.refresh() == .restored)
+        #expect(try KeyFile.load(path: path) == ring)
+        #expect(try keys.refresh() == .unchanged)
+    }
+}
