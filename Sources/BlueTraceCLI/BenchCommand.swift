@@ -74,6 +74,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "The server's process id, to measure its memory (idle).")
     var serverPID: Int32?
 
+    @OptionGroup var tls: ClientTLSOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -83,6 +85,11 @@ struct BenchCommand: AsyncParsableCommand {
             }
             guard serverPID == nil else {
                 throw ValidationError("--server-pid is for a server in another process; with --spawn it is this one.")
+            }
+            guard !tls.enabled else {
+                throw ValidationError(
+                    "--tls measures a running TLS server (bluetrace server … --tls-cert … --tls-key …): give its "
+                        + "<host> and <port> instead of --spawn.")
             }
         } else {
             guard let port else {
@@ -127,7 +134,7 @@ struct BenchCommand: AsyncParsableCommand {
             spawn
             ? .spawn(
                 SpawnOptions(database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10, stub: stubServer))
-            : .server(host: host ?? "127.0.0.1", port: port ?? 0, processID: serverPID)
+            : .server(host: host ?? "127.0.0.1", port: port ?? 0, processID: serverPID, tls: try tls.makeContext())
         let json = self.json
         let report = try await Bench.run(options: options, target: target, logger: logger) { line in
             if json {

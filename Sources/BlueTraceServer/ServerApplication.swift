@@ -3,6 +3,7 @@ import BlueTraceDomain
 import BlueTracePostgres
 import BlueTraceSecurity
 import BlueTraceStore
+import BlueTraceTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -96,6 +97,8 @@ public struct ServerApplication: Sendable {
                     onListening: onListening),
                 RetentionService(authority: authority, logger: logger),
             ]
+            // SIGHUP reloads the certificate for new connections.
+            + (configuration.tls.map { [TLSReloadService(contexts: [$0], logger: logger)] } ?? [])
     }
 
     /// The server's key ring for sealed TempIDs and upload codes: the key file's (created on first start), or a fresh

@@ -14,4 +14,8 @@ public enum ServerText {
     public static let uploadCodeRequired =
         "This server needs a one-time upload code from a health official with every upload. Ask them for one, then "
         + "upload again. Nothing was stored."
+    /// Sent, in plaintext, to a client that speaks plaintext to a server started with TLS (not the assignment's).
+    public static let tlsRequired =
+        "This server requires TLS: run the client with --tls (and --tls-ca FILE when its certificate comes from a "
+        + "private authority, such as bluetrace certs dev's ca.pem)."
 }

@@ -132,6 +132,8 @@ public enum WireErrorCode: String, Hashable, Sendable, Decodable {
     case uploadCodeRefused = "upload_code_refused"
     /// The server refuses new connections for now (too many, or too fast from one address).
     case serverBusy = "server_busy"
+    /// The server speaks TLS only and the client spoke plaintext (sent in plaintext, then the connection closes).
+    case tlsRequired = "tls_required"
     /// The server failed; the request may be retried.
     case internalError = "internal_error"
     /// A code this build does not know (sent by a newer server).
