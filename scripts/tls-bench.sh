@@ -6,6 +6,7 @@
 set -euo pipefail
 binary=$(realpath "${1:-.build-release/release/bluetrace}")
 rounds=${2:-2}
+base=${BASE_PORT:-$((20000 + RANDOM % 10000))} # below the ephemeral range the clients use
 work=$(mktemp -d /tmp/bluetrace-tls-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
@@ -14,8 +15,8 @@ cd "$work"
 serve() { # port, extra arguments…
     local port=$1
     shift
-    "$binary" server "$port" 60 --host 127.0.0.1 --database :memory: --credentials none.txt --tempids tempIDs.txt \
-        --password-cost 1 --connections-per-second 100000 --max-connections 100000 --log-level notice "$@" > /dev/null 2> "server-$port.log" &
+    "$binary" server "$port" 60 --host 127.0.0.1 --database :memory: --credentials none.txt --tempids tempIDs.txt --log-level notice \
+        --password-cost 1 --connections-per-second 100000 --max-connections 100000 "$@" > /dev/null 2> "server-$port.log" &
     pid=$!
 }
 
@@ -29,15 +30,18 @@ measure() { # label, port, pid, bench arguments…
 for round in $(seq 1 "$rounds"); do
     for mode in plaintext tls; do
         if [ "$mode" = tls ]; then
-            port=$((5941 + round * 2))
+            port=$((base + 1 + round * 2))
             serve "$port" --tls-cert certs/server.pem --tls-key certs/server-key.pem
             client=(--tls --tls-ca certs/ca.pem)
         else
-            port=$((5940 + round * 2))
+            port=$((base + round * 2))
             serve "$port"
             client=()
         fi
-        for _ in $(seq 1 100); do grep -q listening "server-$port.log" 2>/dev/null && break; sleep 0.1; done
+        until grep -q listening "server-$port.log" 2>/dev/null; do
+            kill -0 "$pid" 2>/dev/null || { cat "server-$port.log" >&2; exit 1; }
+            sleep 0.1
+        done
         "$binary" bench 127.0.0.1 "$port" "${client[@]}" --scenario tempid --clients 50 --duration 1 --warmup 0 \
             > /dev/null # registers the test users
         measure "round $round, $mode, tempid" "$port" "$pid" "${client[@]}" --scenario tempid --clients 50 --duration 8

@@ -5,7 +5,10 @@ import BlueTraceWire
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import SwiftASN1
+import Synchronization
 import Testing
 import X509
 
@@ -235,6 +238,72 @@ struct TLSTests {
         #expect(await server.stop(signal: SIGTERM) == 0)
     }
 
+    @Test("TLS 1.3 is negotiated when the client offers it, TLS 1.2 is accepted, TLS 1.1 is refused and logged")
+    func versions() async throws {
+        let directory = try TestDirectory()
+        let files = try DevelopmentCertificates.write(to: "\(directory.path)/certs")
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        let server = try await ServerProcess(directory: directory.path, arguments: tlsArguments(files))
+        func negotiate(maximum: TLSVersion?, minimum: TLSVersion = .tlsv1) async throws -> TLSVersion? {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .file(files.certificateAuthority)
+            configuration.minimumTLSVersion = minimum
+            configuration.maximumTLSVersion = maximum
+            let context = try NIOSSLContext(configuration: configuration)
+            let handshake = Mutex<EventLoopFuture<Void>?>(nil)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let done = HandshakeDone(promise: channel.eventLoop.makePromise())
+                        handshake.withLock { $0 = done.promise.futureResult }
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                        try channel.pipeline.syncOperations.addHandler(done)
+                    }
+                }
+                .connect(host: "127.0.0.1", port: server.port).get()
+            defer { channel.close(promise: nil) }
+            try await handshake.withLock { $0! }.get()
+            return try await channel.nioSSL_tlsVersion().get()
+        }
+        #expect(try await negotiate(maximum: nil) == .tlsv13)
+        #expect(try await negotiate(maximum: .tlsv12) == .tlsv12)
+        await #expect(throws: (any Error).self) { try await negotiate(maximum: .tlsv11) }
+        #expect(await server.logs("no TLS version or cipher this server accepts"))
+        #expect(await server.stop(signal: SIGTERM) == 0)
+    }
+
+    @Test("Unusable TLS files are refused before the server listens, each saying what is wrong")
+    func unusableFiles() throws {
+        let directory = try TestDirectory()
+        let files = try DevelopmentCertificates.write(to: "\(directory.path)/certs")
+        let other = try DevelopmentCertificates.write(to: "\(directory.path)/other")
+        func refusal(_ certificate: String, _ key: String) -> TLSSetupError? {
+            do {
+                _ = try TLSServerContext(identity: TLSServerIdentity(certificatePath: certificate, keyPath: key))
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let missing = refusal("\(directory.path)/none.pem", files.serverKey)
+        #expect(missing == .unreadable(path: "\(directory.path)/none.pem", reason: "no such file"))
+        try directory.write("not a certificate\n", to: "junk.pem")
+        guard case .invalidCertificate = refusal("\(directory.path)/junk.pem", files.serverKey) else {
+            Issue.record("a file that is not PEM was accepted as a certificate")
+            return
+        }
+        guard case .unusable(_, _, let reason) = refusal(files.serverCertificate, other.serverKey) else {
+            Issue.record("a key that is not the certificate's was accepted")
+            return
+        }
+        #expect(!reason.isEmpty)
+        #expect(refusal(files.serverCertificate, files.serverKey) == nil)
+        #expect(throws: TLSSetupError.self) {
+            try TLSClientTrust(certificateAuthorityPath: "\(directory.path)/junk.pem").makeContext()
+        }
+    }
+
     @Test("demo --tls plays the whole story over TLS")
     func demoOverTLS() async throws {
         let directory = try TestDirectory()
@@ -277,5 +346,39 @@ extension ServerProcess {
         let found = await child.errors.first { $0.contains(text) ? 1 : nil } == 1
         if !found { Issue.record("the server did not log \"\(text)\"; its standard error:\n\(child.errors.text)") }
         return found
+    }
+}
+
+/// Completes its promise when the TLS handshake is done, fails it on an error or a close before that.
+private final class HandshakeDone: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let promise: EventLoopPromise<Void>
+    private var done = false
+
+    init(promise: EventLoopPromise<Void>) { self.promise = promise }
+
+    private func complete(_ result: Result<Void, any Error>) {
+        guard !done else { return }
+        done = true
+        promise.completeWith(result)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event { complete(.success(())) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        complete(.failure(error))
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        complete(.failure(ChannelError.eof))
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        complete(.failure(ChannelError.eof))
     }
 }
