@@ -70,7 +70,8 @@ public enum Bench {
                         + "\(spawn.passwordCost))…")
             return try await InProcessServer.run(options: spawn, logger: logger, eventLoopGroup: eventLoopGroup) {
                 address in
-                let connector = Connector(host: address.host, port: address.port, eventLoopGroup: eventLoopGroup)
+                let connector = Connector(
+                    host: address.host, port: address.port, tls: address.tls, eventLoopGroup: eventLoopGroup)
                 let generator = LoadGenerator(
                     options: options, connector: connector, memoryProbe: .thisProcess, logger: logger,
                     progress: progress)
@@ -81,7 +82,7 @@ public enum Bench {
                         address: "\(address.host):\(address.port)", spawned: true,
                         database: spawn.stub ? nil : spawn.database.rawValue,
                         passwordCost: spawn.stub ? nil : spawn.passwordCost, processID: getpid(),
-                        stub: spawn.stub ? true : nil),
+                        stub: spawn.stub ? true : nil, tls: spawn.tls ? true : nil),
                     notes: notes)
             }
         }

@@ -86,10 +86,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard serverPID == nil else {
                 throw ValidationError("--server-pid is for a server in another process; with --spawn it is this one.")
             }
-            guard !tls.enabled else {
+            guard tls.certificateAuthority == nil else {
                 throw ValidationError(
-                    "--tls measures a running TLS server (bluetrace server … --tls-cert … --tls-key …): give its "
-                        + "<host> and <port> instead of --spawn.")
+                    "--tls-ca is for a running server; with --spawn --tls the bench makes its own certificate.")
             }
         } else {
             guard let port else {
@@ -133,7 +132,9 @@ struct BenchCommand: AsyncParsableCommand {
         let target: BenchTarget =
             spawn
             ? .spawn(
-                SpawnOptions(database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10, stub: stubServer))
+                SpawnOptions(
+                    database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10, stub: stubServer,
+                    tls: tls.enabled))
             : .server(host: host ?? "127.0.0.1", port: port ?? 0, processID: serverPID, tls: try tls.makeContext())
         let json = self.json
         let report = try await Bench.run(options: options, target: target, logger: logger) { line in
