@@ -10,8 +10,8 @@ import X509
 /// development authority of `bluetrace certs dev`, or a private one). The client checks the server's certificate
 /// against them and against the host name it connects to, with TLS 1.2 or later (1.3 preferred).
 public struct TLSClientTrust: Sendable, Hashable {
-    /// How long the client waits for the server to finish the handshake.
-    public static let handshakeTimeout = TimeAmount.seconds(10)
+    /// How long a client waits for the server to finish the handshake, unless told otherwise.
+    public static let defaultHandshakeTimeout = TimeAmount.seconds(10)
 
     static let verificationHint =
         " (for a private or development authority, give its certificate with --tls-ca "
@@ -20,9 +20,15 @@ public struct TLSClientTrust: Sendable, Hashable {
     /// The PEM file of the authorities to trust; `nil`: the system's trust store.
     public var certificateAuthorityPath: String?
 
+    /// How long the client waits for the server to finish the handshake.
+    public var handshakeTimeout: TimeAmount
+
     /// Trusts the system's store, or only the authorities in `certificateAuthorityPath`.
-    public init(certificateAuthorityPath: String? = nil) {
+    public init(
+        certificateAuthorityPath: String? = nil, handshakeTimeout: TimeAmount = TLSClientTrust.defaultHandshakeTimeout
+    ) {
         self.certificateAuthorityPath = certificateAuthorityPath
+        self.handshakeTimeout = handshakeTimeout
     }
 
     /// Makes the client context (once per client; every connection shares it): the authorities are read now.
@@ -49,7 +55,9 @@ public struct TLSClientTrust: Sendable, Hashable {
             roots = CertificateStore.systemTrustRoots
         }
         do {
-            return TLSClientContext(context: try NIOSSLContext(configuration: configuration), roots: roots)
+            return TLSClientContext(
+                context: try NIOSSLContext(configuration: configuration), roots: roots,
+                handshakeTimeout: handshakeTimeout)
         } catch {
             throw .invalidCertificate(path: certificateAuthorityPath ?? "the system trust store", reason: "\(error)")
         }
@@ -61,6 +69,8 @@ public struct TLSClientContext: Sendable {
     let context: NIOSSLContext
     /// The authorities the server's certificate must chain to.
     let roots: CertificateStore
+    /// How long a connection waits for the server to finish the handshake.
+    let handshakeTimeout: TimeAmount
 }
 
 /// A client's TLS for one connection: the client handler (checking the certificate, saying why it failed) and a
@@ -87,7 +97,7 @@ public struct TLSClientConnection {
         handlers = [
             tls,
             ClientHandshakeWaiter(
-                promise: promise, host: host, diagnosis: diagnosis, timeout: TLSClientTrust.handshakeTimeout),
+                promise: promise, host: host, diagnosis: diagnosis, timeout: context.handshakeTimeout),
         ]
     }
 

@@ -199,6 +199,27 @@ struct TLSTests {
         #expect(await server.stop(signal: SIGTERM) == 0)
     }
 
+    @Test("A TLS client at a listener that accepts and never answers gives up after its handshake timeout")
+    func clientHandshakeTimeout() async throws {
+        let directory = try TestDirectory()
+        let files = try DevelopmentCertificates.write(to: "\(directory.path)/certs")
+        // A listener that accepts connections and never writes a byte.
+        let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { silent.close(promise: nil) }
+        let trust = TLSClientTrust(
+            certificateAuthorityPath: files.certificateAuthority, handshakeTimeout: .milliseconds(300))
+        let connector = ServerConnector(
+            host: "127.0.0.1", port: silent.localAddress!.port!, tls: try trust.makeContext())
+        do throws(ServerUnreachable) {
+            _ = try await connector.connect { loop in HandshakeDone(promise: loop.makePromise()) }
+            Issue.record("the handshake with a silent listener succeeded")
+        } catch {
+            #expect(error.duringTLSHandshake)
+            #expect(error.reason.contains("did not finish a TLS handshake in time"), "\(error)")
+        }
+    }
+
     @Test("SIGHUP reloads the certificate: the open session stays up, new connections get the new certificate")
     func reloadOnSIGHUP() async throws {
         let directory = try TestDirectory()
