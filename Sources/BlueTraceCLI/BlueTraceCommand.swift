@@ -35,6 +35,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
             ServerCommand.self, ClientCommand.self, DemoCommand.self, SimulateCommand.self, BenchCommand.self,
             TraceBenchCommand.self, StubServerCommand.self,
             TraceCommand.self, AuthorityCommand.self, AuditCommand.self, KeysCommand.self, MigrateCommand.self,
+            CertsCommand.self,
         ]
     )
 
@@ -135,6 +136,8 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a logged-in session may stay silent.")
     var idleTimeout = ConnectionLimits().idleTimeout
 
+    @OptionGroup var tls: ServerTLSOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -197,7 +200,8 @@ struct ServerCommand: AsyncParsableCommand {
             keyFilePath: keyFile, sealedBatchSize: sealedBatchSize, retentionDays: retentionDays,
             passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits,
             uploadCodes: requireUploadCode ? .required : .off,
-            exposureNotices: exposureNotices ? CloseContactRule(minimumEncounters: closeContactEncounters) : nil)
+            exposureNotices: exposureNotices ? CloseContactRule(minimumEncounters: closeContactEncounters) : nil,
+            tls: try tls.makeContext())
         let application = try await ServerApplication.open(
             configuration: configuration,
             observers: [
@@ -239,6 +243,8 @@ struct ClientCommand: AsyncParsableCommand {
     @Flag(help: "Create an account (phone number and password) before logging in.")
     var register = false
 
+    @OptionGroup var tls: ClientTLSOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -259,7 +265,8 @@ struct ClientCommand: AsyncParsableCommand {
         let client = BlueTraceClient(
             configuration: ClientConfiguration(
                 serverHost: serverIP, serverPort: serverPort, udpPort: clientUDPPort,
-                contactRetention: contactRetention, logDirectory: logDir, register: register),
+                contactRetention: contactRetention, logDirectory: logDir, register: register,
+                tls: try tls.makeContext()),
             transcript: transcript, logger: Logger(label: "bluetrace.client"))
         let outcome = try await client.run(input: StandardInput(transcript: transcript))
         if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
@@ -273,10 +280,13 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Show the whole system working: a server and three phones in one process, on loopback."
     )
 
+    @Flag(help: "The phones talk to the server over TLS, with a development certificate made for the run.")
+    var tls = false
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         Logs.bootstrap(level: common.logLevel)
-        try await Demo(sink: StandardOutputTranscript(), logger: Logger(label: "bluetrace.demo")).run()
+        try await Demo(sink: StandardOutputTranscript(), logger: Logger(label: "bluetrace.demo"), tls: tls).run()
     }
 }
