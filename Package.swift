@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // Domain rules: pure values, an injectable clock, no I/O.
@@ -68,6 +71,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // TLS for the transports: the server's reloadable identity, the client's trust, development certificates.
+        .target(
+            name: "BlueTraceTLS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // The health-authority server: the transport around the core, and the composition root.
         .target(
             name: "BlueTraceServer",
@@ -78,6 +96,7 @@ let package = Package(
                 "BlueTraceSecurity",
                 "BlueTraceAuthority",
                 "BlueTracePostgres",
+                "BlueTraceTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -90,6 +109,7 @@ let package = Package(
             dependencies: [
                 "BlueTraceDomain",
                 "BlueTraceWire",
+                "BlueTraceTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,6 +164,7 @@ let package = Package(
                 "BlueTraceSecurity",
                 "BlueTraceServer",
                 "BlueTraceClient",
+                "BlueTraceTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -152,6 +173,7 @@ let package = Package(
         .target(
             name: "BlueTraceBench",
             dependencies: [
+                "BlueTraceTLS",
                 "BlueTraceAuthority",
                 "BlueTraceClient",
                 "BlueTraceDomain",
@@ -181,9 +203,11 @@ let package = Package(
                 "BlueTraceBench",
                 "BlueTracePostgres",
                 "BlueTraceConsole",
+                "BlueTraceTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -252,9 +276,12 @@ let package = Package(
                 "BlueTraceCLI",
                 "BlueTraceBench",
                 "BlueTracePostgres",
+                "BlueTraceTLS",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                // For `ConnectionPoolError`, which the pool throws as it is (its circuit breaker tripped).
-                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

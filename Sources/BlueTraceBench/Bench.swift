@@ -1,5 +1,6 @@
 import BlueTraceDomain
 import BlueTraceServer
+import BlueTraceTLS
 import BlueTraceWire
 import Foundation
 import Histogram
@@ -9,8 +10,9 @@ import NIOPosix
 
 /// Where a bench run sends its load.
 public enum BenchTarget: Sendable {
-    /// A server that is already running; `processID`, when given, is where its memory is read (`idle`).
-    case server(host: String, port: Int, processID: Int32?)
+    /// A server that is already running; `processID`, when given, is where its memory is read (`idle`); `tls`:
+    /// connect over TLS.
+    case server(host: String, port: Int, processID: Int32?, tls: TLSClientContext? = nil)
     /// A server started inside this process for the run, and stopped after it.
     case spawn(SpawnOptions)
 }
@@ -39,9 +41,9 @@ public enum Bench {
                     + "\(BenchOptions.uploadPoolSize) TempIDs each client downloaded before the run.")
         }
         switch target {
-        case .server(let host, let port, let processID):
+        case .server(let host, let port, let processID, let tls):
             try FileDescriptorLimit.ensure(atLeast: fileDescriptorsNeeded(options, bothEnds: false))
-            let connector = Connector(host: host, port: port, eventLoopGroup: eventLoopGroup)
+            let connector = Connector(host: host, port: port, tls: tls, eventLoopGroup: eventLoopGroup)
             let generator = LoadGenerator(
                 options: options, connector: connector, memoryProbe: processID.map { .process($0) } ?? .none,
                 logger: logger, progress: progress)
@@ -51,7 +53,8 @@ public enum Bench {
             let measurement = try await generator.run()
             return report(
                 options: options, measurement: measurement,
-                server: ServerDescription(address: "\(host):\(port)", spawned: false, processID: processID),
+                server: ServerDescription(
+                    address: "\(host):\(port)", spawned: false, processID: processID, tls: tls != nil ? true : nil),
                 notes: notes)
         case .spawn(var spawnOptions):
             if let frameBytes {
@@ -67,7 +70,8 @@ public enum Bench {
                         + "\(spawn.passwordCost))…")
             return try await InProcessServer.run(options: spawn, logger: logger, eventLoopGroup: eventLoopGroup) {
                 address in
-                let connector = Connector(host: address.host, port: address.port, eventLoopGroup: eventLoopGroup)
+                let connector = Connector(
+                    host: address.host, port: address.port, tls: address.tls, eventLoopGroup: eventLoopGroup)
                 let generator = LoadGenerator(
                     options: options, connector: connector, memoryProbe: .thisProcess, logger: logger,
                     progress: progress)
@@ -78,7 +82,7 @@ public enum Bench {
                         address: "\(address.host):\(address.port)", spawned: true,
                         database: spawn.stub ? nil : spawn.database.rawValue,
                         passwordCost: spawn.stub ? nil : spawn.passwordCost, processID: getpid(),
-                        stub: spawn.stub ? true : nil),
+                        stub: spawn.stub ? true : nil, tls: spawn.tls ? true : nil),
                     notes: notes)
             }
         }

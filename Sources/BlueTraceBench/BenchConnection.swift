@@ -1,5 +1,6 @@
 import BlueTraceClient
 import BlueTraceDomain
+import BlueTraceTLS
 import BlueTraceWire
 import NIOCore
 import NIOPosix
@@ -11,13 +12,16 @@ struct Connector: Sendable {
 
     let host: String
     let port: Int
+    /// TLS on every connection; `nil`: plaintext.
+    var tls: TLSClientContext? = nil
     let eventLoopGroup: any EventLoopGroup
 
     /// Connects through the phone client's connector, with a `BenchClientHandler` after the frame decoder.
     func connect() async throws(BenchError) -> Connection {
         do {
             let (channel, handler) = try await ServerConnector(
-                host: host, port: port, maximumFrameSize: Self.maximumReplySize, eventLoopGroup: eventLoopGroup
+                host: host, port: port, maximumFrameSize: Self.maximumReplySize, tls: tls,
+                eventLoopGroup: eventLoopGroup
             ).connect { BenchClientHandler(eventLoop: $0) }
             return Connection(channel: channel, handler: handler)
         } catch {

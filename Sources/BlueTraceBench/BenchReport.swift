@@ -49,6 +49,8 @@ public struct ServerDescription: Sendable, Codable, Hashable {
     public var processID: Int32?
     /// Whether it was the protocol stub (canned replies, nothing behind them), not the real server.
     public var stub: Bool? = nil
+    /// Whether the clients spoke TLS to it (`--tls`).
+    public var tls: Bool? = nil
 }
 
 /// Throughput and latency of one kind of operation.
@@ -189,6 +191,7 @@ extension BenchReport {
         } else if let pid = server.processID {
             serverLine += ", process \(pid)"
         }
+        if server.tls == true { serverLine += ", over TLS" }
         lines.append(serverLine)
         lines.append("")
         let columns = ["operation", "count", "ops/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors"]

@@ -1,6 +1,7 @@
 import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceServer
+import BlueTraceTLS
 import BlueTraceWire
 import Foundation
 import Logging
@@ -27,6 +28,8 @@ public struct SpawnOptions: Sendable {
     public var tempIDScheme: TempIDScheme
     /// Whether to start the protocol stub (`StubResponder`, canned replies) instead of the real server.
     public var stub: Bool
+    /// Whether the server and the clients speak TLS (with a development certificate made for the run).
+    public var tls: Bool
 
     /// Creates options; the defaults are those of `bluetrace bench --spawn`.
     public init(
@@ -34,8 +37,10 @@ public struct SpawnOptions: Sendable {
         passwordCost: Int = 10,
         maximumFrameSize: Int = Framing.defaultMaximumFrameSize,
         tempIDScheme: TempIDScheme = .decimal,
-        stub: Bool = false
+        stub: Bool = false,
+        tls: Bool = false
     ) {
+        self.tls = tls
         self.database = database
         self.passwordCost = passwordCost
         self.maximumFrameSize = maximumFrameSize
@@ -50,10 +55,11 @@ public struct SpawnOptions: Sendable {
     }
 }
 
-/// The address a spawned server listens on.
+/// The address a spawned server listens on, and the clients' TLS when it speaks TLS.
 struct ListeningAddress: Sendable {
     var host = "127.0.0.1"
     var port: Int
+    var tls: TLSClientContext?
 }
 
 /// Starts a `BlueTraceServer` in this process on a loopback port the OS picks, with its files in a temporary
@@ -73,22 +79,33 @@ enum InProcessServer {
         eventLoopGroup: any EventLoopGroup,
         _ body: @Sendable (ListeningAddress) async throws -> Result
     ) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bluetrace-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var serverTLS: TLSServerContext?
+        var clientTLS: TLSClientContext?
+        if options.tls {
+            let files = try DevelopmentCertificates.write(to: "\(directory)/certs")
+            serverTLS = try TLSServerContext(
+                identity: TLSServerIdentity(certificatePath: files.serverCertificate, keyPath: files.serverKey))
+            clientTLS = try TLSClientTrust(certificateAuthorityPath: files.certificateAuthority).makeContext()
+        }
+        let tls = clientTLS
         if options.stub {
             let stub = try await LocalServer.start(
                 configuration: ServerConfiguration(
                     host: "127.0.0.1", port: 0, blockDuration: 60, maximumFrameSize: options.maximumFrameSize,
-                    limits: Self.limits),
+                    limits: Self.limits, tls: serverTLS),
                 responder: StubResponder(), logger: logger, eventLoopGroup: eventLoopGroup)
-            return try await LocalServer.whileServing(stub) { try await body(ListeningAddress(port: $0.port)) }
+            return try await LocalServer.whileServing(stub) {
+                try await body(ListeningAddress(port: $0.port, tls: tls))
+            }
         }
         guard options.passwordParameters.isSupported else {
             throw BenchError.invalidOption(
                 "--password-cost must be from 1 to \(PasswordHasher.Parameters.maximumLogRounds).")
         }
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("bluetrace-bench-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         // No accounts to import (the bench registers its users), and no warning about a missing file.
         try Data().write(to: URL(fileURLWithPath: "\(directory)/credentials.txt"))
 
@@ -98,13 +115,13 @@ enum InProcessServer {
             databasePath: options.database == .file ? "\(directory)/bluetrace.sqlite" : nil,
             tempIDScheme: options.tempIDScheme, keyFilePath: "\(directory)/bluetrace-keys.json",
             passwordParameters: options.passwordParameters, maximumFrameSize: options.maximumFrameSize,
-            limits: Self.limits)
+            limits: Self.limits, tls: serverTLS)
         let authority = try await ServerApplication.open(
             configuration: configuration, logger: logger
         ).authority
         logger.info("spawned server files", metadata: ["directory": "\(directory)"])
         let server = try await LocalServer.start(
             configuration: configuration, authority: authority, logger: logger, eventLoopGroup: eventLoopGroup)
-        return try await LocalServer.whileServing(server) { try await body(ListeningAddress(port: $0.port)) }
+        return try await LocalServer.whileServing(server) { try await body(ListeningAddress(port: $0.port, tls: tls)) }
     }
 }

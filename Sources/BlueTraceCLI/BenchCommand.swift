@@ -74,6 +74,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("server-pid"), help: "The server's process id, to measure its memory (idle).")
     var serverPID: Int32?
 
+    @OptionGroup var tls: ClientTLSOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -83,6 +85,10 @@ struct BenchCommand: AsyncParsableCommand {
             }
             guard serverPID == nil else {
                 throw ValidationError("--server-pid is for a server in another process; with --spawn it is this one.")
+            }
+            guard tls.certificateAuthority == nil else {
+                throw ValidationError(
+                    "--tls-ca is for a running server; with --spawn --tls the bench makes its own certificate.")
             }
         } else {
             guard let port else {
@@ -126,8 +132,10 @@ struct BenchCommand: AsyncParsableCommand {
         let target: BenchTarget =
             spawn
             ? .spawn(
-                SpawnOptions(database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10, stub: stubServer))
-            : .server(host: host ?? "127.0.0.1", port: port ?? 0, processID: serverPID)
+                SpawnOptions(
+                    database: spawnDatabase ?? .file, passwordCost: passwordCost ?? 10, stub: stubServer,
+                    tls: tls.enabled))
+            : .server(host: host ?? "127.0.0.1", port: port ?? 0, processID: serverPID, tls: try tls.makeContext())
         let json = self.json
         let report = try await Bench.run(options: options, target: target, logger: logger) { line in
             if json {

@@ -37,6 +37,7 @@ public struct BlueTraceCommand: AsyncParsableCommand {
             TraceBenchCommand.self, StubServerCommand.self,
             TraceCommand.self, AuthorityCommand.self, AuditCommand.self, KeysCommand.self, MigrateCommand.self,
             OfficialsCommand.self,
+            CertsCommand.self,
         ]
     )
 
@@ -146,6 +147,7 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(help: "The address the HTTP console listens on (loopback unless told otherwise).")
     var httpHost = "127.0.0.1"
+    @OptionGroup var tls: ServerTLSOptions
 
     @OptionGroup var common: CommonOptions
 
@@ -213,7 +215,8 @@ struct ServerCommand: AsyncParsableCommand {
             passwordParameters: passwordParameters, maximumFrameSize: maxFrameSize, limits: limits,
             // The console issues upload codes, so they are available (not required) when it runs.
             uploadCodes: requireUploadCode ? .required : (httpPort != nil ? .available : .off),
-            exposureNotices: exposureNotices ? CloseContactRule(minimumEncounters: closeContactEncounters) : nil)
+            exposureNotices: exposureNotices ? CloseContactRule(minimumEncounters: closeContactEncounters) : nil,
+            tls: try tls.makeContext())
         let metrics = httpPort.map { _ in OperationsMetrics() }
         let application = try await ServerApplication.open(
             configuration: configuration,
@@ -265,6 +268,8 @@ struct ClientCommand: AsyncParsableCommand {
     @Flag(help: "Create an account (phone number and password) before logging in.")
     var register = false
 
+    @OptionGroup var tls: ClientTLSOptions
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -285,7 +290,8 @@ struct ClientCommand: AsyncParsableCommand {
         let client = BlueTraceClient(
             configuration: ClientConfiguration(
                 serverHost: serverIP, serverPort: serverPort, udpPort: clientUDPPort,
-                contactRetention: contactRetention, logDirectory: logDir, register: register),
+                contactRetention: contactRetention, logDirectory: logDir, register: register,
+                tls: try tls.makeContext()),
             transcript: transcript, logger: Logger(label: "bluetrace.client"))
         let outcome = try await client.run(input: StandardInput(transcript: transcript))
         if outcome.exitStatus != 0 { throw ExitCode(outcome.exitStatus) }
@@ -299,10 +305,13 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Show the whole system working: a server and three phones in one process, on loopback."
     )
 
+    @Flag(help: "The phones talk to the server over TLS, with a development certificate made for the run.")
+    var tls = false
+
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         Logs.bootstrap(level: common.logLevel)
-        try await Demo(sink: StandardOutputTranscript(), logger: Logger(label: "bluetrace.demo")).run()
+        try await Demo(sink: StandardOutputTranscript(), logger: Logger(label: "bluetrace.demo"), tls: tls).run()
     }
 }

@@ -2,6 +2,7 @@ import BlueTraceAuthority
 import BlueTraceClient
 import BlueTraceDomain
 import BlueTraceServer
+import BlueTraceTLS
 import Foundation
 import Logging
 import NIOCore
@@ -27,11 +28,14 @@ public struct Demo: Sendable {
 
     private let sink: any Transcript
     private let logger: Logger
+    private let tls: Bool
 
-    /// Creates the demo writing to `sink`.
-    public init(sink: any Transcript, logger: Logger) {
+    /// Creates the demo writing to `sink`; with `tls`, the phones talk to the server over TLS, with a development
+    /// certificate made for the run.
+    public init(sink: any Transcript, logger: Logger, tls: Bool = false) {
         self.sink = sink
         self.logger = logger
+        self.tls = tls
     }
 
     /// Runs the whole scenario; throws if any party does not do what the script expects.
@@ -49,10 +53,18 @@ public struct Demo: Sendable {
             "BlueTrace demo: a server and three phones on loopback, files in \(directory)",
             "TempIDs live \(Self.tempIDLifetime) s and blocks last \(Self.blockDuration) s so both can be seen ending.",
         ])
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, blockDuration: Self.blockDuration, tempIDLifetime: Self.tempIDLifetime,
             credentialsPath: "\(directory)/credentials.txt", tempIDsPath: "\(directory)/tempIDs.txt",
             databasePath: "\(directory)/bluetrace.sqlite", passwordParameters: .fast)
+        var clientTLS: TLSClientContext?
+        if tls {
+            let files = try DevelopmentCertificates.write(to: "\(directory)/certs")
+            configuration.tls = try TLSServerContext(
+                identity: TLSServerIdentity(certificatePath: files.serverCertificate, keyPath: files.serverKey))
+            clientTLS = try TLSClientTrust(certificateAuthorityPath: files.certificateAuthority).makeContext()
+            narrator.write("The phones talk to the server over TLS (a development certificate in \(directory)/certs).")
+        }
         let authority = try await ServerApplication.open(
             configuration: configuration,
             observers: [AssignmentTranscript(transcript: serverOutput, format: configuration.timeFormat)],
@@ -61,13 +73,15 @@ public struct Demo: Sendable {
         let server = try await LocalServer.start(configuration: configuration, authority: authority, logger: logger)
         try await LocalServer.whileServing(server) { server in
             narrator.write("The server listens on 127.0.0.1:\(server.port).")
-            try await play(port: server.port, directory: directory, narrator: narrator, server: serverOutput)
+            try await play(
+                port: server.port, tls: clientTLS, directory: directory, narrator: narrator, server: serverOutput)
         }
         narrator.write("Demo finished: every step behaved as the assignment describes.")
     }
 
     private func play(
-        port: Int, directory: String, narrator: PrefixedTranscript, server: RecordingTranscript
+        port: Int, tls: TLSClientContext?, directory: String, narrator: PrefixedTranscript,
+        server: RecordingTranscript
     )
         async throws
     {
@@ -75,7 +89,7 @@ public struct Demo: Sendable {
             try await ScriptedClient.start(
                 configuration: ClientConfiguration(
                     serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
-                    logDirectory: directory),
+                    logDirectory: directory, tls: tls),
                 screen: RecordingTranscript(forward: PrefixedTranscript(label: label, sink: sink)), logger: logger)
         }
 

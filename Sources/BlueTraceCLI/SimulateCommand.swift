@@ -28,6 +28,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var mobility: SimulationConfiguration.Mobility = .venues
     @Option(help: "memory (in-process, large populations) or udp (real server and sockets, ≤ 500 phones).")
     var transport: SimulationConfiguration.Transport = .memory
+    @Flag(help: "With --transport udp: the phones' TCP sessions use TLS (a development certificate for the run).")
+    var tls = false
     @Option(help: "Fraction of people with the app.") var adoption = 0.8
     @Option(help: "Fraction of app phones that are iPhones.") var iosShare = 0.5
     @Option(help: "Detection probability iPhone–iPhone (published 25–50% before Herald).") var detectIosIos = 0.35
@@ -112,6 +114,7 @@ struct SimulateCommand: AsyncParsableCommand {
         c.areaHeight = size[1]
         c.mobility = mobility
         c.transport = transport
+        if tls { c.tls = true }
         c.adoption = adoption
         c.iosShare = iosShare
         c.detectIOSIOS = detectIosIos

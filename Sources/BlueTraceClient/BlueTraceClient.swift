@@ -44,9 +44,13 @@ public struct BlueTraceClient: Sendable {
         let serverChannel: any Channel
         do {
             serverChannel = try await ServerConnector(
-                host: configuration.serverHost, port: configuration.serverPort, eventLoopGroup: eventLoopGroup
+                host: configuration.serverHost, port: configuration.serverPort, tls: configuration.tls,
+                eventLoopGroup: eventLoopGroup
             ).connect { _ in ServerFrameStreamHandler(sink: serverSink) }.channel
         } catch {
+            if error.duringTLSHandshake {
+                throw ClientStartupError.tlsFailed(host: error.host, port: error.port, reason: error.reason)
+            }
             throw ClientStartupError.serverUnreachable(host: error.host, port: error.port, reason: error.reason)
         }
         let beaconChannel: BeaconChannel

@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import BlueTraceTLS
 
 /// Everything `bluetrace client` can be told.
 public struct ClientConfiguration: Sendable {
@@ -18,6 +19,8 @@ public struct ClientConfiguration: Sendable {
     public var timeFormat: TimestampFormat
     /// Whether to create an account before logging in.
     public var register: Bool
+    /// TLS to the server; `nil`: plaintext (the assignment's).
+    public var tls: TLSClientContext?
 
     /// Creates a configuration with the assignment's defaults.
     public init(
@@ -28,8 +31,10 @@ public struct ClientConfiguration: Sendable {
         contactRetention: Int64 = RetentionPolicy.assignmentRetention,
         logDirectory: String = ".",
         timeFormat: TimestampFormat = TimestampFormat(),
-        register: Bool = false
+        register: Bool = false,
+        tls: TLSClientContext? = nil
     ) {
+        self.tls = tls
         self.serverHost = serverHost
         self.serverPort = serverPort
         self.udpPort = udpPort
@@ -71,11 +76,15 @@ public enum ClientStartupError: Error, CustomStringConvertible {
     case serverUnreachable(host: String, port: Int, reason: String)
     /// The UDP port could not be bound.
     case udpPortUnavailable(host: String, port: Int, reason: String)
+    /// The server was reached, and the TLS handshake with it failed (`reason` says why and what to do).
+    case tlsFailed(host: String, port: Int, reason: String)
 
     public var description: String {
         switch self {
         case .serverUnreachable(let host, let port, let reason):
             "Cannot reach the server at \(host):\(port) (\(reason)). Is it running? Check the address and port."
+        case .tlsFailed(let host, let port, let reason):
+            "No TLS with the server at \(host):\(port): \(reason)."
         case .udpPortUnavailable(let host, let port, let reason):
             "Cannot listen for beacons on UDP \(host):\(port) (\(reason)). Is another client using it? "
                 + "Choose another client_udp_port."

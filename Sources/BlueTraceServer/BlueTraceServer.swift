@@ -1,5 +1,6 @@
 import BlueTraceAuthority
 import BlueTraceDomain
+import BlueTraceTLS
 import BlueTraceWire
 import Logging
 import NIOCore
@@ -107,13 +108,25 @@ public struct BlueTraceServer: Service {
         }
     }
 
-    /// Sets up a new connection: refused at once when the limits say so (told why), else given the frame decoder
-    /// and its session. The one child-channel setup of every server, the stub's included.
+    /// Sets up a new connection: TLS first when configured (with the certificate in force now), then refused at
+    /// once when the limits say so (told why), else given the frame decoder and its session. The one child-channel
+    /// setup of every server, the stub's included.
     private static func setUp(
         _ channel: any Channel, configuration: ServerConfiguration, responder: any SessionResponder,
         admission: Admission, connections: ConnectionRegistry, sessions: SessionDirectory?, inbox: EventLoopInbox,
         transportObserver: (any TransportObserver)?, logger: Logger
     ) throws {
+        var logger = logger
+        logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+        if let tls = configuration.tls {
+            try tls.addHandlers(to: channel.pipeline.syncOperations, logger: logger) { allocator in
+                var buffer = allocator.buffer(capacity: 160)
+                Framing.write(
+                    ServerFrame(id: nil, message: .error(.tlsRequired, message: ServerText.tlsRequired)),
+                    into: &buffer)
+                return buffer
+            }
+        }
         if let refusal = admission.admit(address: channel.remoteAddress?.ipAddress ?? "?") {
             var buffer = channel.allocator.buffer(capacity: 128)
             Framing.write(ServerFrame(id: nil, message: .error(.serverBusy, message: refusal)), into: &buffer)
@@ -126,8 +139,6 @@ public struct BlueTraceServer: Service {
         }
         transportObserver?.connectionOpened()
         connections.add(channel)
-        var logger = logger
-        logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
         logger.debug("connection opened")
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(

@@ -3,6 +3,7 @@ import BlueTraceDomain
 import BlueTracePostgres
 import BlueTraceSecurity
 import BlueTraceStore
+import BlueTraceTLS
 import Logging
 import NIOCore
 import NIOPosix
@@ -105,6 +106,8 @@ public struct ServerApplication: Sendable {
                 RetentionService(authority: authority, logger: logger),
             ]
             + (usesKeyFile ? [KeyFileWatcher(authority: authority, logger: logger)] : [])
+            // SIGHUP reloads the certificate for new connections.
+            + (configuration.tls.map { [TLSReloadService(contexts: [$0], logger: logger)] } ?? [])
     }
 
     /// Whether the server's keys live in a key file other instances may change.

@@ -1,5 +1,6 @@
 import BlueTraceDomain
 import BlueTraceSecurity
+import BlueTraceTLS
 import BlueTraceWire
 
 /// Everything `bluetrace server` can be told.
@@ -38,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var uploadCodes: UploadCodeUse
     /// The rule by which close contacts of a traced upload get exposure notices; `nil`: no notices (the assignment).
     public var exposureNotices: CloseContactRule?
+    /// TLS for the phone protocol, its certificate reloadable; `nil`: plaintext (the assignment's).
+    public var tls: TLSServerContext?
 
     /// Creates a configuration with the defaults of `bluetrace server`.
     public init(
@@ -57,8 +60,10 @@ public struct ServerConfiguration: Sendable {
         limits: ConnectionLimits = ConnectionLimits(),
         timeFormat: TimestampFormat = TimestampFormat(),
         uploadCodes: UploadCodeUse = .off,
-        exposureNotices: CloseContactRule? = nil
+        exposureNotices: CloseContactRule? = nil,
+        tls: TLSServerContext? = nil
     ) {
+        self.tls = tls
         self.uploadCodes = uploadCodes
         self.exposureNotices = exposureNotices
         self.host = host

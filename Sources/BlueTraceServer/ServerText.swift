@@ -18,4 +18,8 @@ public enum ServerText {
     public static let unavailable =
         "The health authority's database is unavailable right now; nothing of this request was stored. Try again in a "
         + "moment."
+    /// Sent, in plaintext, to a client that speaks plaintext to a server started with TLS (not the assignment's).
+    public static let tlsRequired =
+        "This server requires TLS: run the client with --tls (and --tls-ca FILE when its certificate comes from a "
+        + "private authority, such as bluetrace certs dev's ca.pem)."
 }

@@ -1,3 +1,4 @@
+import BlueTraceTLS
 import BlueTraceWire
 import Logging
 import NIOCore
@@ -111,7 +112,17 @@ final class SessionHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? FrameError {
-            logger.info("closing connection after a framing error", metadata: ["error": "\(error)"])
+            if case .frameTooLarge(let length, _) = error, length <= UInt32.max,
+                TLSRecord.isClientHello(lengthPrefix: UInt32(length))
+            {
+                logger.warning(
+                    """
+                    refused a client that started TLS: this server runs without it (start it with --tls-cert and \
+                    --tls-key, or run the client without --tls)
+                    """)
+            } else {
+                logger.info("closing connection after a framing error", metadata: ["error": "\(error)"])
+            }
             if case .frameTooLarge = error {
                 write(ServerFrame(id: nil, message: .error(.frameTooLarge, message: "\(error)")))
             }

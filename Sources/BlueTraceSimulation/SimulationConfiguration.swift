@@ -76,6 +76,9 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
     public var sealedBatchSize: Int = 16
     /// The transport.
     public var transport: Transport = .memory
+    /// With the udp transport: the phones' TCP sessions use TLS (a development certificate made for the run);
+    /// `nil` or false: plaintext.
+    public var tls: Bool? = nil
     /// Worker threads for the memory transport's step loop (0: one per core).
     public var threads: Int = 0
 
@@ -112,6 +115,9 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
         if closeContactDistance > radioRange { return "--close-contact-distance must not exceed --radio-range." }
         if let testAtHours, testAtHours <= 0 || testAtHours > hours {
             return "--test-at must be within the run (0 < hours ≤ --hours)."
+        }
+        if tls == true && transport != .udp {
+            return "--tls is for --transport udp (the memory transport has no connections to encrypt)."
         }
         if transport == .udp && phones > 500 {
             return "the udp transport is for up to 500 phones; use --transport memory."

@@ -4,6 +4,7 @@ import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceServer
 import BlueTraceStore
+import BlueTraceTLS
 import Foundation
 import Logging
 import NIOCore
@@ -19,6 +20,7 @@ actor UDPNetwork: PhoneNetwork {
     private let directory: String
     private let authority: HealthAuthority
     private let server: LocalServer
+    private let clientTLS: TLSClientContext?
     private let issued = IssuedTempIDCounter()
     private var phones: [SimulatedPhone] = []
     private var clients: [Int: ScriptedClient] = [:]
@@ -35,11 +37,19 @@ actor UDPNetwork: PhoneNetwork {
             FileManager.default.temporaryDirectory
             .appendingPathComponent("bluetrace-simulate-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let serverConfiguration = ServerConfiguration(
+        var serverConfiguration = ServerConfiguration(
             host: "127.0.0.1", port: 0, blockDuration: 60, tempIDLifetime: configuration.tempIDLifetime,
             credentialsPath: nil, tempIDsPath: "\(directory)/tempIDs.txt", databasePath: nil,
             tempIDScheme: configuration.tempIDScheme, keyFilePath: nil, sealedBatchSize: configuration.sealedBatchSize,
             passwordParameters: .simulation, timeFormat: .utc)
+        if configuration.tls == true {
+            let files = try DevelopmentCertificates.write(to: "\(directory)/certs")
+            serverConfiguration.tls = try TLSServerContext(
+                identity: TLSServerIdentity(certificatePath: files.serverCertificate, keyPath: files.serverKey))
+            clientTLS = try TLSClientTrust(certificateAuthorityPath: files.certificateAuthority).makeContext()
+        } else {
+            clientTLS = nil
+        }
         authority = try await ServerApplication.open(
             configuration: serverConfiguration, clock: clock, observers: [issued], logger: logger
         ).authority
@@ -51,14 +61,16 @@ actor UDPNetwork: PhoneNetwork {
         self.phones = phones
         clock.set(time)
         let configuration = self.configuration
-        let (port, clock, directory, logger) = (server.port, self.clock, self.directory, self.logger)
+        let (port, clock, directory, logger, tls) = (
+            server.port, self.clock, self.directory, self.logger, self.clientTLS
+        )
         let started = try await mapConcurrently(phones.filter(\.hasApp)) { phone in
             let tally = PhoneTally()
             let client = try await ScriptedClient.start(
                 configuration: ClientConfiguration(
                     serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
                     contactRetention: Int64(configuration.contactRetentionDays * 86_400), logDirectory: directory,
-                    timeFormat: .utc, register: true),
+                    timeFormat: .utc, register: true, tls: tls),
                 clock: clock, observers: [tally], logger: logger)
             await client.type(phone.username, MemoryNetwork.password)
             try await client.expect("Welcome to the BlueTrace Simulator!")

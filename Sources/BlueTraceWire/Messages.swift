@@ -134,6 +134,8 @@ public enum WireErrorCode: String, Hashable, Sendable, Decodable, CaseIterable {
     case serverBusy = "server_busy"
     /// The server's database cannot be reached right now; nothing of the request was stored. Retry shortly.
     case unavailable = "unavailable"
+    /// The server speaks TLS only and the client spoke plaintext (sent in plaintext, then the connection closes).
+    case tlsRequired = "tls_required"
     /// The server failed; the request may be retried.
     case internalError = "internal_error"
     /// A code this build does not know (sent by a newer server).

@@ -1,4 +1,5 @@
 import BlueTraceBench
+import BlueTraceTLS
 import Foundation
 import Testing
 
@@ -78,6 +79,35 @@ struct BenchTests {
             #expect(report.server.stub == true)
             #expect(report.table().contains("protocol stub"))
             #expect((report.operations.first { $0.operation == .tempid || $0.operation == .upload }?.count ?? 0) > 0)
+        }
+    }
+
+    @Test("bench --tls: against a TLS server process (its CA given), and --spawn --tls, every request over TLS")
+    func overTLS() async throws {
+        let directory = try TestDirectory()
+        let files = try DevelopmentCertificates.write(to: "\(directory.path)/certs")
+        let server = try await ServerProcess(
+            directory: directory.path,
+            arguments: ["--tls-cert", files.serverCertificate, "--tls-key", files.serverKey])
+        let tls = try TLSClientTrust(certificateAuthorityPath: files.certificateAuthority).makeContext()
+        for scenario in [BenchScenario.tempid, .login] {
+            let report = try await Bench.run(
+                options: BenchOptions(scenario: scenario, clients: 3, duration: .milliseconds(500), warmup: .zero),
+                target: .server(
+                    host: "127.0.0.1", port: server.port, processID: server.process.processIdentifier, tls: tls),
+                logger: quietLogger)
+            #expect(report.totalErrors == 0, "errors: \(report.errorSamples)")
+            #expect((report.operations.first?.count ?? 0) > 0)
+            #expect(report.table().contains("over TLS"))
+        }
+        #expect(await server.stop(signal: SIGTERM) == 0)
+        for stub in [false, true] {
+            let report = try await Bench.run(
+                options: BenchOptions(scenario: .tempid, clients: 3, duration: .milliseconds(500), warmup: .zero),
+                target: .spawn(SpawnOptions(database: .memory, stub: stub, tls: true)), logger: quietLogger)
+            #expect(report.totalErrors == 0, "errors: \(report.errorSamples)")
+            #expect((report.operations.first?.count ?? 0) > 0)
+            #expect(report.server.tls == true)
         }
     }
 

@@ -176,6 +176,28 @@ struct SimulatorTests {
         #expect(udp.cases.contains { !$0.tracedContacts.isEmpty }, "the real server traced someone")
     }
 
+    @Test("The UDP transport over TLS finds what the memory transport finds")
+    func udpTransportOverTLS() async throws {
+        var configuration = SimulationConfiguration()
+        configuration.phones = 6
+        configuration.hours = 0.5
+        configuration.areaWidth = 30
+        configuration.areaHeight = 30
+        configuration.adoption = 1
+        configuration.infected = 2
+        configuration.closeContactMinutes = 5
+        configuration.seed = 3
+        let memory = try await Simulator(configuration: configuration).run()
+        configuration.transport = .udp
+        configuration.tls = true
+        let udp = try await Simulator(configuration: configuration).run()
+        #expect(udp.totals.encountersLogged == memory.totals.encountersLogged)
+        #expect(udp.cases == memory.cases)
+        #expect(udp.cases.contains { !$0.tracedContacts.isEmpty }, "the real server traced someone over TLS")
+        configuration.transport = .memory
+        #expect(configuration.problem?.contains("--tls") == true)
+    }
+
     @Test("Configurations that cannot run say why")
     func invalidConfigurations() {
         var configuration = SimulationConfiguration()
