@@ -79,10 +79,11 @@ let sampleContactLog =
 
 /// A client (in this process) of a server on `port` of this machine, beaconing on a free UDP port, keeping its contact
 /// logs in `directory`: for tests whose server is a process of its own.
-func phoneClient(port: Int, directory: String) async throws -> ScriptedClient {
+func phoneClient(port: Int, directory: String, register: Bool = false) async throws -> ScriptedClient {
     try await ScriptedClient.start(
         configuration: ClientConfiguration(
-            serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1", logDirectory: directory),
+            serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1", logDirectory: directory,
+            register: register),
         logger: quietLogger)
 }
 

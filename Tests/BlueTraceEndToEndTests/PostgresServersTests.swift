@@ -102,6 +102,38 @@ struct PostgresServersTests {
         try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
 
+    @Test("The same phone number registered on two servers at the same moment: exactly one registration succeeds")
+    func registrationRace() async throws {
+        let (url, name) = try await freshDatabase()
+        let first = try TestDirectory()
+        let second = try TestDirectory()
+        let servers = [
+            try await ServerProcess(directory: first.path, arguments: ["--database", url]),
+            try await ServerProcess(directory: second.path, arguments: ["--database", url]),
+        ]
+        let numbers = (0..<8).map { "+614105550\($0)0" }
+        let outcomes = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for number in numbers {
+                for (port, directory) in [(servers[0].port, first.path), (servers[1].port, second.path)] {
+                    group.addTask {
+                        let phone = try await phoneClient(port: port, directory: directory, register: true)
+                        await phone.type(number, "password\(number.suffix(3))")
+                        // "> Account N created." or "> The username N is taken; …" (the typed "> Username: N" ends the line).
+                        let line = try await phone.expect("\(number) ")
+                        return (number, phone.screen.lines[line] == "> Account \(number) created.")
+                    }
+                }
+            }
+            return try await group.reduce(into: [String: Int]()) { created, outcome in
+                created[outcome.0, default: 0] += outcome.1 ? 1 : 0
+            }
+        }
+        #expect(outcomes == Dictionary(uniqueKeysWithValues: numbers.map { ($0, 1) }), "one success per number")
+        #expect(try await scalar("SELECT count(*) FROM account", in: url) == numbers.count)
+        for server in servers { #expect(await server.stop(signal: SIGTERM) == 0) }
+        try await administer("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
     @Test("An instance killed with -9 under load: phones on the other notice nothing; no acknowledged upload is lost")
     func instanceKilledUnderLoad() async throws {
         let (url, name) = try await freshDatabase()

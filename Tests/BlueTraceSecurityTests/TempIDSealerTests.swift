@@ -68,9 +68,13 @@ struct TempIDSealerTests {
         var generator = SystemRandomNumberGenerator()
         for attempt in 0..<20 {
             var bytes = (0..<58).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-            // Half of the forgeries name the real key, so they reach AES-GCM.
+            // Half of the forgeries name the real key, so they reach AES-GCM; the others name a key the ring lacks.
             if attempt.isMultiple(of: 2) { bytes[0] = Self.ring.current.id }
-            #expect(Self.sealer.open(try Self.tempID(bytes)) == .failedDecryption)
+            if bytes[0] == Self.ring.current.id {
+                #expect(Self.sealer.open(try Self.tempID(bytes)) == .failedDecryption)
+            } else {
+                #expect(Self.sealer.open(try Self.tempID(bytes)) == .unknownKey(id: bytes[0]))
+            }
         }
     }
 
@@ -81,7 +85,9 @@ struct TempIDSealerTests {
         for bit in 0..<8 {
             var bytes = original
             bytes[offset] ^= 1 << bit
-            #expect(Self.sealer.open(try Self.tempID(bytes)) == .failedDecryption)
+            // A changed key id names a key this ring does not have; any other change fails authentication.
+            let expected: SealedTempIDVerdict = offset == 0 ? .unknownKey(id: bytes[0]) : .failedDecryption
+            #expect(Self.sealer.open(try Self.tempID(bytes)) == expected)
         }
     }
 
@@ -158,7 +164,7 @@ struct TempIDSealerTests {
         #expect(try Self.bytes(new)[0] == 2)
         #expect(ring.prune(retiredBefore: sampleTime + 86_401).map(\.id) == [1])
         let pruned = TempIDSealer(keyRing: ring)
-        #expect(pruned.open(old) == .failedDecryption)
+        #expect(pruned.open(old) == .unknownKey(id: 1))
         #expect(pruned.open(new) == .opened(user: "bob", validity: Self.validity))
     }
 
