@@ -30,7 +30,9 @@ func withDatabase(
             PostgresClient(configuration: server.with(database: name).clientConfiguration, backgroundLogger: quiet)
         }
         for client in clients { group.addTask { await client.run() } }
-        let stores = clients.map { PostgresStore(client: $0, logger: quiet) }
+        // Tests race dozens of transactions on one row through a pool of 20: on a loaded machine the queue can
+        // outlast the server's 5 s wait for a connection, which is about availability, not what these tests check.
+        let stores = clients.map { PostgresStore(client: $0, connectionWait: .seconds(120), logger: quiet) }
         // Two servers starting at once: the advisory lock applies each migration once.
         try await withThrowingTaskGroup { migrations in
             for store in stores { migrations.addTask { try await store.migrate() } }
