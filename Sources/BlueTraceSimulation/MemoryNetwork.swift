@@ -5,6 +5,7 @@ import BlueTraceServer
 import BlueTraceStore
 import BlueTraceWire
 import Logging
+import Synchronization
 
 /// The in-process transport, for large populations: the real `HealthAuthority` (in-memory store) and, for every
 /// phone, the real client rules — TempID wallet rotation and renewal, the beacon validity check, contact-log
@@ -26,17 +27,31 @@ actor MemoryNetwork: PhoneNetwork {
     private var logs: [Int: ContactLog] = [:]
     private var issued = 0
     private var downloads = 0
+    /// In an epidemic with tracing anyone with the app may test positive, so every app phone keeps its log, in
+    /// runs of beacons heard from one TempID (`heard`), pointing into every TempID issued (`issuedLog`).
+    private let keepsEveryLog: Bool
+    private var heard: [[HeardRun]] = []
+    private var issuedLog: [IssuedTempID] = []
+    /// Where each phone's current batch starts in `issuedLog`, how long it is, and the ordinal of its current TempID.
+    private var batchStart: [Int32] = []
+    private var batchCount: [Int32] = []
+    private var currentOrdinal: [Int32] = []
+    /// The notices the health authority sent, as its observer learned them.
+    private let notices = NoticeCollector()
 
     static let password = "simulated phone"
 
     init(configuration: SimulationConfiguration, logger: Logger) async throws {
         self.configuration = configuration
+        keepsEveryLog = configuration.epidemic?.tracing ?? false
         let serverConfiguration = ServerConfiguration(
             port: 0, blockDuration: 60, tempIDLifetime: configuration.tempIDLifetime, credentialsPath: nil,
             tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
-            sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation)
+            sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation,
+            exposureNotices: keepsEveryLog ? configuration.closeContactRule : nil)
         authority = try await ServerApplication.open(
-            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, logger: logger
+            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, observers: [notices],
+            logger: logger
         ).authority
     }
 
@@ -49,6 +64,12 @@ actor MemoryNetwork: PhoneNetwork {
         broadcasting = Array(repeating: false, count: phones.count)
         currentExpiry = Array(repeating: .min, count: phones.count)
         for phone in phones where phone.isCase { logs[phone.index] = ContactLog() }
+        if keepsEveryLog {
+            heard = Array(repeating: [], count: phones.count)
+            batchStart = Array(repeating: 0, count: phones.count)
+            batchCount = Array(repeating: 0, count: phones.count)
+            currentOrdinal = Array(repeating: -1, count: phones.count)
+        }
         let authority = self.authority
         try await forEachConcurrently(phones.filter(\.hasApp)) { phone in
             _ = try await authority.register(username: phone.username, password: Self.password)
@@ -67,6 +88,7 @@ actor MemoryNetwork: PhoneNetwork {
             current[index] = wallets[index].current(at: time)
             currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
             if current[index] == nil { needDownload.append(index) }
+            if keepsEveryLog { currentOrdinal[index] = ordinal(of: current[index], phone: index) }
         }
         if !needDownload.isEmpty {
             let authority = self.authority
@@ -78,6 +100,12 @@ actor MemoryNetwork: PhoneNetwork {
                 wallets[index].fill(with: grants.map(\.issued))
                 current[index] = wallets[index].current(at: time)
                 currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
+                if keepsEveryLog {
+                    batchStart[index] = Int32(issuedLog.count)
+                    batchCount[index] = Int32(grants.count)
+                    issuedLog += grants.map(\.issued)
+                    currentOrdinal[index] = ordinal(of: current[index], phone: index)
+                }
                 issued += grants.count
                 downloads += 1
             }
@@ -86,7 +114,18 @@ actor MemoryNetwork: PhoneNetwork {
         return broadcasting
     }
 
+    /// Where `tempID` (the phone's current one) is in `issuedLog`, or −1.
+    private func ordinal(of tempID: IssuedTempID?, phone: Int) -> Int32 {
+        guard let tempID else { return -1 }
+        let start = Int(batchStart[phone])
+        for ordinal in start..<(start + Int(batchCount[phone])) where issuedLog[ordinal] == tempID {
+            return Int32(ordinal)
+        }
+        return -1
+    }
+
     func deliver(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) async throws -> Int {
+        if keepsEveryLog { return deliverToEveryLog(pairs, others: others, at: time) }
         var logged = others
         for (sender, receiver) in pairs {
             guard let beacon = current[Int(sender)] else { continue }
@@ -99,7 +138,52 @@ actor MemoryNetwork: PhoneNetwork {
         return logged
     }
 
+    /// `deliver` when every app phone keeps its log: a beacon extends the receiver's run for that TempID, or starts one.
+    private func deliverToEveryLog(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) -> Int
+    {
+        var logged = others
+        let now = Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+        let lifetime = Int32(clamping: configuration.tempIDLifetime)
+        for (sender, receiver) in pairs {
+            guard let beacon = current[Int(sender)], beacon.validity.contains(time) else { continue }
+            let ordinal = currentOrdinal[Int(sender)]
+            guard ordinal >= 0 else { continue }
+            logged += 1
+            let r = Int(receiver)
+            // A run for this TempID began at most one lifetime ago: look back that far only.
+            var index = heard[r].count - 1
+            var extended = false
+            while index >= 0 && heard[r][index].first >= now - lifetime {
+                if heard[r][index].ordinal == ordinal {
+                    heard[r][index].count += 1
+                    heard[r][index].last = now
+                    extended = true
+                    break
+                }
+                index -= 1
+            }
+            if !extended { heard[r].append(HeardRun(ordinal: ordinal, first: now, last: now, count: 1)) }
+        }
+        return logged
+    }
+
+    /// The notices sent since the last call, by phone number of the contact.
+    func takeNotices() -> [String] {
+        notices.take().map(\.phone)
+    }
+
     func upload(phone: Int, at time: Timestamp) async throws {
+        if keepsEveryLog {
+            var log = ContactLog()
+            for run in heard[phone] {
+                let issued = issuedLog[Int(run.ordinal)]
+                // Each beacon of a run counts; all are taken as heard at the run's last (the tracer needs the count
+                // and the last encounter; retention may keep a run up to one TempID lifetime longer).
+                let entry = ContactLogEntry(issued: issued, receivedAt: Simulator.epoch + Int64(run.last))
+                for _ in 0..<run.count { log.append(entry) }
+            }
+            logs[phone] = log
+        }
         guard var log = logs[phone] else { return }
         log.prune(at: time, policy: RetentionPolicy(retention: Int64(configuration.contactRetentionDays * 86_400)))
         logs[phone] = log
@@ -114,6 +198,33 @@ actor MemoryNetwork: PhoneNetwork {
     func tempIDStatistics() -> (issued: Int, downloads: Int) { (issued, downloads) }
 
     func stop() async {}
+}
+
+/// Beacons one phone heard from one TempID: its place in the issued list, the first and last time (seconds since the
+/// simulation's epoch) and how many.
+struct HeardRun: Sendable {
+    var ordinal: Int32
+    var first: Int32
+    var last: Int32
+    var count: Int32
+}
+
+/// Learns the exposure notices the health authority sends, for the epidemic (an observer: never the screen).
+final class NoticeCollector: AuthorityObserver {
+    private let pending = Mutex<[ExposureNotice]>([])
+
+    func observe(_ event: AuthorityEvent) {
+        guard case .exposureNoticesSent(let notices) = event else { return }
+        pending.withLock { $0 += notices }
+    }
+
+    /// The notices observed since the last call.
+    func take() -> [ExposureNotice] {
+        pending.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+    }
 }
 
 /// Runs `body` for every element, a few at a time.

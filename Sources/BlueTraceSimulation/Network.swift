@@ -38,4 +38,12 @@ protocol PhoneNetwork: Sendable {
 
     /// Releases sockets and files.
     func stop() async
+
+    /// The phone numbers the health authority sent exposure notices to since the last call (epidemic runs).
+    func takeNotices() async -> [String]
+}
+
+extension PhoneNetwork {
+    /// A transport that sends no notices.
+    func takeNotices() async -> [String] { [] }
 }
