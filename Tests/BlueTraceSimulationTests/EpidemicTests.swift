@@ -95,6 +95,41 @@ struct EpidemicTests {
         #expect(report.totals.uploads == 2)
     }
 
+    @Test("The JSON carries every epidemic figure; the HTML report and CSV files gain the epidemic's charts")
+    func outputs() async throws {
+        let (configuration, scenario) = Self.handBuilt()
+        let report = try await Simulator(configuration: configuration, scenario: scenario).run()
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any])
+        let epidemic = try #require(json["epidemic"] as? [String: Any])
+        #expect(epidemic["infectionsPrevented"] as? Int == 1)
+        #expect(epidemic["noticesPerCase"] as? Double == 1.5)
+        let traced = try #require(epidemic["withTracing"] as? [String: Any])
+        #expect(traced["dailyInfections"] as? [Int] == [3, 0, 0])
+        #expect(traced["attackRate"] as? Double == 0.6)
+        #expect((traced["reproductionByDay"] as? [Any])?.count == 3)
+        #expect(try JSONDecoder().decode(SimulationReport.self, from: JSONEncoder().encode(report)) == report)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epidemic-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let page = try String(contentsOfFile: try ReportWriter.write(report, to: directory), encoding: .utf8)
+        #expect(page.contains("Epidemic: with and without tracing"))
+        #expect(page.contains("secondary infections per case"))
+        #expect(page.contains("<svg"))
+        let csv = try String(contentsOfFile: "\(directory)/epidemic.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").dropFirst().first == "0,3,3,3,3,0.6666666666666666,1.0")
+        // Without --epidemic and --risk-scoring, the JSON has neither.
+        var plain = configuration
+        plain.epidemic = nil
+        var world = scenario
+        world.cases = [(phone: 0, testStep: 100)]
+        let classic = try await Simulator(configuration: plain, scenario: world).run()
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(classic)) as? [String: Any])
+        #expect(object["epidemic"] == nil)
+        #expect(object["risk"] == nil)
+        #expect((object["configuration"] as? [String: Any])?["epidemic"] == nil)
+    }
+
     @Test("Isolation at home still lets a person infect their household")
     func isolationAtHome() async throws {
         var (configuration, scenario) = Self.handBuilt()

@@ -55,6 +55,8 @@ struct RiskScoringTests {
         #expect(point(risk.weighted, 5) == .init(threshold: 5, precision: 1.0 / 3.0, recall: 0.5))
         #expect(point(risk.weighted, 20) == .init(threshold: 20, precision: 0.5, recall: 0.5))
         #expect(point(risk.weighted, 25) == .init(threshold: 25, precision: nil, recall: 0))
+        #expect(ReportWriter.html(report).contains("Risk scoring: precision against recall"))
+        #expect(report.summary.contains("Risk scoring: threshold (min)"))
     }
 
     @Test("The calibrated reference power puts 55 dB at 1.5 m and about 63 dB at 3 m on the default radio")
