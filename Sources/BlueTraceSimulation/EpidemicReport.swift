@@ -129,10 +129,10 @@ extension EpidemicReport {
                 }
             }.joined(separator: ", ")
         }
-        var lines = ["Epidemic             with tracing  without"]
+        var lines = ["Epidemic              with tracing  without"]
         func row(_ name: String, _ a: String, _ b: String) {
             lines.append(
-                name.padding(toLength: 21, withPad: " ", startingAt: 0)
+                name.padding(toLength: 22, withPad: " ", startingAt: 0)
                     + a.padding(toLength: 14, withPad: " ", startingAt: 0)
                     + b)
         }

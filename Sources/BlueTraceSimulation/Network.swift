@@ -47,3 +47,20 @@ extension PhoneNetwork {
     /// A transport that sends no notices.
     func takeNotices() async -> [String] { [] }
 }
+
+/// The network of an epidemic's run without tracing: nobody broadcasts, nothing is logged or uploaded.
+struct SilentNetwork: PhoneNetwork {
+    private let silence: [Bool]
+
+    init(phones: Int) { silence = [Bool](repeating: false, count: phones) }
+
+    func start(phones: [SimulatedPhone], at time: Timestamp) async throws {}
+    func advance(to time: Timestamp) async throws -> [Bool] { silence }
+    func deliver(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) async throws -> Int {
+        others
+    }
+    func upload(phone: Int, at time: Timestamp) async throws {}
+    func tracedContacts(of phone: Int) async throws -> [TracedContact] { [] }
+    func tempIDStatistics() async -> (issued: Int, downloads: Int) { (0, 0) }
+    func stop() async {}
+}

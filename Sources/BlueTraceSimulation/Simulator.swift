@@ -11,6 +11,9 @@ public struct Simulator: Sendable {
     private let logger: Logger
     /// A scripted world replacing the random population and mobility, if one was given.
     private let scenario: Scenario?
+    /// Whether this is an epidemic's run without tracing: no phone runs the app, so nothing is beaconed or logged
+    /// (the epidemic never reads the radio; only tracing does).
+    private var isControl = false
 
     /// The simulated clock starts at this instant (a Monday midnight, UTC), so runs do not depend on today.
     public static let epoch = Timestamp(secondsSinceEpoch: 1_767_571_200)  // 05/01/2026 00:00:00 UTC
@@ -46,7 +49,8 @@ public struct Simulator: Sendable {
         let steps = configuration.steps
         var untraced = configuration
         untraced.epidemic?.tracing = false
-        let control = Simulator(configuration: untraced, optionalScenario: scenario, logger: logger)
+        var control = Simulator(configuration: untraced, optionalScenario: scenario, logger: logger)
+        control.isControl = true
         let (traced, tracedArm) = try await runOnce { done, _ in progress(done, 2 * steps) }
         let (_, untracedArm) = try await control.runOnce { done, _ in progress(steps + done, 2 * steps) }
         var report = traced
@@ -74,6 +78,7 @@ public struct Simulator: Sendable {
             ?? Population(configuration: configuration)
         let network: any PhoneNetwork =
             switch configuration.transport {
+            case _ where isControl: SilentNetwork(phones: configuration.phones)
             case .memory: try await MemoryNetwork(configuration: configuration, logger: logger)
             case .udp: try await UDPNetwork(configuration: configuration, logger: logger)
             }
@@ -114,6 +119,7 @@ public struct Simulator: Sendable {
         for person in population.seeded { epidemic?.infect(person, at: 0, by: -1, in: .community) }
         var epidemicUploads = 0
         var lists: [NeighbourLists] = []
+        var built = false
 
         var exposure = [[Int32: Int32]](repeating: [:], count: population.cases.count)
         var truthAtTest = [[Int32: Int32]](repeating: [:], count: population.cases.count)
@@ -131,16 +137,22 @@ public struct Simulator: Sendable {
             } else {
                 moved = world.positions(at: step, x: &x, y: &y)
             }
-            if moved || lists.isEmpty {
+            if moved || !built {
+                built = true
                 grid.rebuild(x: x, y: y)
-                lists = await NeighbourLists.build(
-                    chunks: chunks, x: x, y: y, grid: grid, radio: radio,
-                    closeDistance: Float(configuration.closeContactDistance), population: population)
+                if !isControl {
+                    lists = await NeighbourLists.build(
+                        chunks: chunks, x: x, y: y, grid: grid, radio: radio,
+                        closeDistance: Float(configuration.closeContactDistance), population: population)
+                }
             }
             let transmitting = try await network.advance(to: time)
-            let output = await Self.step(
-                step, lists: lists, seed: configuration.seed, radio: radio, population: population,
-                transmitting: transmitting, collectAll: collectAll)
+            let output =
+                isControl
+                ? StepOutput()
+                : await Self.step(
+                    step, lists: lists, seed: configuration.seed, radio: radio, population: population,
+                    transmitting: transmitting, collectAll: collectAll)
 
             for (slot, other) in output.truth { exposure[Int(slot)][other, default: 0] += 1 }
             if let scoring = configuration.riskScoring {
