@@ -176,18 +176,19 @@ struct EpidemicTests {
 
     @Test("The epidemic does not depend on how many threads share the work")
     func threadsDoNotChangeTheEpidemic() async throws {
-        // Enough people for three chunks of receivers (one per 2,000), and a fast disease so that a day and a half
-        // sees tests, uploads and notices.
+        // Enough people for three chunks of receivers (one per 2,000), and a fast disease so that 20 hours (a beacon
+        // every 2 minutes) see tests, uploads and notices.
         func configuration(threads: Int) -> SimulationConfiguration {
             var configuration = Self.outbreak(adoption: 0.8, threads: threads)
             configuration.phones = 4_100
-            configuration.hours = 36
+            configuration.hours = 20
+            configuration.beaconInterval = 120
             configuration.areaWidth = 1_000
             configuration.areaHeight = 1_000
             configuration.infected = 60
-            configuration.epidemic?.incubationMedianDays = 0.5
-            configuration.epidemic?.presymptomaticDays = 0.25
-            configuration.epidemic?.testDelayHours = 2
+            configuration.epidemic?.incubationMedianDays = 0.4
+            configuration.epidemic?.presymptomaticDays = 0.2
+            configuration.epidemic?.testDelayHours = 1
             return configuration
         }
         let one = try await Simulator(configuration: configuration(threads: 1)).run()
