@@ -5,7 +5,7 @@ public struct EpidemicParameters: Sendable, Hashable, Codable {
     /// no app at all, for comparison).
     public var tracing = true
     /// Hazard of infection per minute spent within 1 m of an infectious person (calibrated: see docs/SIMULATION.md).
-    public var transmissionPerMinute = 0.002
+    public var transmissionPerMinute = 0.004
     /// The hazard halves with every this many metres beyond 1 m (Chu et al., Lancet 2020: relative risk 2.02 per metre).
     public var halvingDistance = 1.0
     /// No transmission beyond this distance, metres.
