@@ -4,6 +4,7 @@ import BlueTraceSecurity
 import BlueTraceServer
 import BlueTraceStore
 import BlueTraceWire
+import Foundation
 import Logging
 import Synchronization
 
@@ -28,8 +29,11 @@ actor MemoryNetwork: PhoneNetwork {
     private var issued = 0
     private var downloads = 0
     /// In an epidemic with tracing anyone with the app may test positive, so every app phone keeps its log, in
-    /// runs of beacons heard from one TempID (`heard`), pointing into every TempID issued (`issuedLog`).
+    /// runs of beacons heard from one TempID (`heard`). A run of a sealed TempID keeps its sender and window only: the
+    /// upload carries a TempID sealed anew for them with the server's key (`resealer`), which the server traces
+    /// exactly as the one heard (same user, same window). Decimal TempIDs are kept (`issuedLog`): the server maps them.
     private let keepsEveryLog: Bool
+    private let resealer: TempIDSealer?
     private var heard: [[HeardRun]] = []
     private var issuedLog: [IssuedTempID] = []
     /// Where each phone's current batch starts in `issuedLog`, how long it is, and the ordinal of its current TempID.
@@ -44,9 +48,24 @@ actor MemoryNetwork: PhoneNetwork {
     init(configuration: SimulationConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         keepsEveryLog = configuration.epidemic?.tracing ?? false
+        // To seal anew, the simulator shares the server's keys: a fresh ring, handed over in a file of its own that
+        // is removed once the server has read it.
+        var keyFilePath: String?
+        if keepsEveryLog && configuration.tempIDScheme == .sealed {
+            let ring = KeyRing.generate(at: Simulator.epoch)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "bluetrace-simulation-keys-\(UUID().uuidString).json"
+            ).path
+            try KeyFile.save(ring, to: path)
+            keyFilePath = path
+            resealer = TempIDSealer(keyRing: ring)
+        } else {
+            resealer = nil
+        }
+        defer { if let keyFilePath { try? FileManager.default.removeItem(atPath: keyFilePath) } }
         let serverConfiguration = ServerConfiguration(
             port: 0, blockDuration: 60, tempIDLifetime: configuration.tempIDLifetime, credentialsPath: nil,
-            tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
+            tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: keyFilePath,
             sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation,
             exposureNotices: keepsEveryLog ? configuration.closeContactRule : nil)
         authority = try await ServerApplication.open(
@@ -88,7 +107,7 @@ actor MemoryNetwork: PhoneNetwork {
             current[index] = wallets[index].current(at: time)
             currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
             if current[index] == nil { needDownload.append(index) }
-            if keepsEveryLog { currentOrdinal[index] = ordinal(of: current[index], phone: index) }
+            if keepsEveryLog { currentOrdinal[index] = key(of: current[index], phone: index) }
         }
         if !needDownload.isEmpty {
             let authority = self.authority
@@ -101,10 +120,12 @@ actor MemoryNetwork: PhoneNetwork {
                 current[index] = wallets[index].current(at: time)
                 currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
                 if keepsEveryLog {
-                    batchStart[index] = Int32(issuedLog.count)
-                    batchCount[index] = Int32(grants.count)
-                    issuedLog += grants.map(\.issued)
-                    currentOrdinal[index] = ordinal(of: current[index], phone: index)
+                    if resealer == nil {
+                        batchStart[index] = Int32(issuedLog.count)
+                        batchCount[index] = Int32(grants.count)
+                        issuedLog += grants.map(\.issued)
+                    }
+                    currentOrdinal[index] = key(of: current[index], phone: index)
                 }
                 issued += grants.count
                 downloads += 1
@@ -114,9 +135,11 @@ actor MemoryNetwork: PhoneNetwork {
         return broadcasting
     }
 
-    /// Where `tempID` (the phone's current one) is in `issuedLog`, or −1.
-    private func ordinal(of tempID: IssuedTempID?, phone: Int) -> Int32 {
+    /// What a run of `tempID` (the phone's current one) is keyed by: the phone when TempIDs are sealed anew, else
+    /// its place in `issuedLog`; −1 when there is none.
+    private func key(of tempID: IssuedTempID?, phone: Int) -> Int32 {
         guard let tempID else { return -1 }
+        if resealer != nil { return Int32(phone) }
         let start = Int(batchStart[phone])
         for ordinal in start..<(start + Int(batchCount[phone])) where issuedLog[ordinal] == tempID {
             return Int32(ordinal)
@@ -146,15 +169,16 @@ actor MemoryNetwork: PhoneNetwork {
         let lifetime = Int32(clamping: configuration.tempIDLifetime)
         for (sender, receiver) in pairs {
             guard let beacon = current[Int(sender)], beacon.validity.contains(time) else { continue }
-            let ordinal = currentOrdinal[Int(sender)]
-            guard ordinal >= 0 else { continue }
+            let key = currentOrdinal[Int(sender)]
+            guard key >= 0 else { continue }
+            let start = Int32(beacon.validity.start.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
             logged += 1
             let r = Int(receiver)
             // A run for this TempID began at most one lifetime ago: look back that far only.
             var index = heard[r].count - 1
             var extended = false
             while index >= 0 && heard[r][index].first >= now - lifetime {
-                if heard[r][index].ordinal == ordinal {
+                if heard[r][index].key == key && heard[r][index].start == start {
                     heard[r][index].count += 1
                     heard[r][index].last = now
                     extended = true
@@ -162,7 +186,11 @@ actor MemoryNetwork: PhoneNetwork {
                 }
                 index -= 1
             }
-            if !extended { heard[r].append(HeardRun(ordinal: ordinal, first: now, last: now, count: 1)) }
+            if !extended {
+                let expiry = Int32(beacon.validity.expiry.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                heard[r].append(
+                    HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
+            }
         }
         return logged
     }
@@ -176,7 +204,16 @@ actor MemoryNetwork: PhoneNetwork {
         if keepsEveryLog {
             var log = ContactLog()
             for run in heard[phone] {
-                let issued = issuedLog[Int(run.ordinal)]
+                let issued: IssuedTempID
+                if let resealer {
+                    let validity = ValidityWindow(
+                        start: Simulator.epoch + Int64(run.start), expiry: Simulator.epoch + Int64(run.expiry))
+                    issued = IssuedTempID(
+                        tempID: try resealer.seal(user: phones[Int(run.key)].username, validity: validity),
+                        validity: validity)
+                } else {
+                    issued = issuedLog[Int(run.key)]
+                }
                 // Each beacon of a run counts; all are taken as heard at the run's last (the tracer needs the count
                 // and the last encounter; retention may keep a run up to one TempID lifetime longer).
                 let entry = ContactLogEntry(issued: issued, receivedAt: Simulator.epoch + Int64(run.last))
@@ -200,10 +237,12 @@ actor MemoryNetwork: PhoneNetwork {
     func stop() async {}
 }
 
-/// Beacons one phone heard from one TempID: its place in the issued list, the first and last time (seconds since the
-/// simulation's epoch) and how many.
+/// Beacons one phone heard from one TempID: its sender (sealed TempIDs) or place in the issued list (decimal), its
+/// window, the first and last time it was heard (all in seconds since the simulation's epoch) and how many times.
 struct HeardRun: Sendable {
-    var ordinal: Int32
+    var key: Int32
+    var start: Int32
+    var expiry: Int32
     var first: Int32
     var last: Int32
     var count: Int32

@@ -174,6 +174,16 @@ struct EpidemicTests {
         #expect(noApp.withoutTracing == expected)
     }
 
+    @Test("Uploads of TempIDs sealed anew trace as the decimal TempIDs the server maps: the same epidemic")
+    func sealedAnewTracesAsHeard() async throws {
+        var decimal = Self.outbreak(adoption: 0.8)
+        decimal.tempIDScheme = .decimal
+        let sealed = try #require(try await Simulator(configuration: Self.outbreak(adoption: 0.8)).run().epidemic)
+        let mapped = try #require(try await Simulator(configuration: decimal).run().epidemic)
+        #expect(sealed.withTracing.notices > 0)
+        #expect(sealed == mapped)
+    }
+
     @Test("The epidemic does not depend on how many threads share the work")
     func threadsDoNotChangeTheEpidemic() async throws {
         // Enough people for three chunks of receivers (one per 2,000), and a fast disease so that 20 hours (a beacon
