@@ -49,47 +49,101 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Sealed TempIDs per download.") var sealedBatchSize = 16
     @Option(help: "Worker threads (0: one per core).") var threads = 0
     @Option(help: "Sweep one parameter, NAME=FROM:TO:STEP, e.g. adoption=0.2:1.0:0.2.") var sweep: String?
+    @Option(
+        help: """
+            Run each configuration with this many seeds (--seed, --seed+1, …) and report means with 95% confidence \
+            intervals.
+            """)
+    var repeats = 1
     @Option(help: "Write CSV files and report.html into this directory.") var out: String?
+    @Flag(
+        help: """
+            Score the cases' logged beacons as exposure-notification apps do (attenuation buckets weighted by time) \
+            beside the encounter count, and report precision against recall as the threshold moves.
+            """)
+    var riskScoring = false
     @Flag(help: "Print the report as JSON (for scripts) instead of the summary.") var json = false
+    @OptionGroup(title: "Epidemic") var epidemic: EpidemicOptions
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
         Logs.bootstrap(level: common.logLevel)
         let base = try configuration()
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
         let sweep = try self.sweep.map { text throws(SimulationError) in try Sweep(parsing: text) }
+        if let sweep, Sweep.epidemicParameters.contains(sweep.parameter), base.epidemic == nil {
+            throw ValidationError("--sweep \(sweep.parameter) is an epidemic parameter: add --epidemic.")
+        }
         let runs = sweep.map { sweep in sweep.values.map { sweep.configuration(base, value: $0) } } ?? [base]
         for run in runs {
             if let problem = run.problem { throw ValidationError(problem) }
         }
         let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1 && !json)
-        var reports: [SimulationReport] = []
+        var groups: [[SimulationReport]] = []
         for (index, run) in runs.enumerated() {
-            let label = sweep.map { "\($0.parameter)=\(format($0.values[index]))" } ?? "simulating"
-            let report = try await Simulator(configuration: run, logger: Logger(label: "bluetrace.simulate")).run {
-                bar.show(label: label, done: $0, total: $1)
+            var reports: [SimulationReport] = []
+            for attempt in 0..<repeats {
+                var seeded = run
+                seeded.seed = run.seed &+ UInt64(attempt)
+                let label =
+                    (sweep.map { "\($0.parameter)=\(format($0.values[index]))" } ?? "simulating")
+                    + (repeats > 1 ? " seed \(seeded.seed)" : "")
+                let report = try await Simulator(configuration: seeded, logger: Logger(label: "bluetrace.simulate"))
+                    .run { bar.show(label: label, done: $0, total: $1) }
+                bar.finish()
+                reports.append(report)
+                if !json {
+                    if let sweep, attempt == 0 { print("\n== \(sweep.parameter) = \(format(sweep.values[index]))") }
+                    if repeats > 1 { print("\n-- seed \(seeded.seed)") }
+                    print(report.summary)
+                }
             }
-            bar.finish()
-            reports.append(report)
-            if !json {
-                if let sweep { print("\n== \(sweep.parameter) = \(format(sweep.values[index]))") }
-                print(report.summary)
-            }
+            if repeats > 1 && !json { print("\n" + RepeatSummary(reports).summary.joined(separator: "\n")) }
+            groups.append(reports)
         }
+        let reports = groups.map { $0[0] }
+        let summaries = groups.map(RepeatSummary.init)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = sweep == nil ? try encoder.encode(reports[0]) : try encoder.encode(reports)
+            let data =
+                if repeats > 1 {
+                    try encoder.encode(
+                        RepeatedRuns(
+                            parameter: sweep?.parameter,
+                            points: groups.indices.map {
+                                RepeatedRuns.Point(
+                                    value: sweep?.values[$0], summary: summaries[$0], reports: groups[$0])
+                            }))
+                } else if sweep == nil {
+                    try encoder.encode(reports[0])
+                } else {
+                    try encoder.encode(reports)
+                }
             print(String(decoding: data, as: UTF8.self))
         } else if let sweep {
-            print("\n\(sweep.parameter)  recall  precision")
-            for (value, report) in zip(sweep.values, reports) {
-                print(
-                    format(value).padding(toLength: 10, withPad: " ", startingAt: 0) + " "
-                        + percent(report.recall) + "  " + percent(report.precision))
+            if base.epidemic == nil && repeats == 1 {
+                print("\n\(sweep.parameter)  recall  precision")
+                for (value, report) in zip(sweep.values, reports) {
+                    print(
+                        format(value).padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+                            + percent(report.recall) + "  " + percent(report.precision))
+                }
+            } else {
+                print("\n\(sweep.parameter)  recall  precision  attack with  attack without  prevented")
+                for (value, summary) in zip(sweep.values, summaries) {
+                    print(
+                        format(value).padding(toLength: 10, withPad: " ", startingAt: 0) + " "
+                            + percent(summary.recall?.mean) + "  " + percent(summary.precision?.mean) + "     "
+                            + percent(summary.attackRateWithTracing?.mean) + "      "
+                            + percent(summary.attackRateWithoutTracing?.mean) + "       "
+                            + (summary.infectionsPrevented.map { String(format: "%.1f", $0.mean) } ?? "–"))
+                }
             }
         }
         if let out {
-            let path = try ReportWriter.write(reports[0], sweep: sweep.map { ($0, reports) }, to: out)
+            let path = try ReportWriter.write(
+                reports[0], sweep: sweep.map { ($0, reports) }, summaries: summaries, to: out)
             if !json { print("\nReport: \(path)") }
         }
     }
@@ -131,9 +185,25 @@ struct SimulateCommand: AsyncParsableCommand {
         c.tempIDScheme = tempIDScheme
         c.sealedBatchSize = sealedBatchSize
         c.threads = threads
+        if let days = epidemic.days { c.hours = days * 24 }
+        c.epidemic = epidemic.parameters
+        if riskScoring { c.riskScoring = RiskScoring.calibrated(for: c) }
         if let problem = c.problem { throw ValidationError(problem) }
         return c
     }
+}
+
+/// The JSON of repeated runs: for each swept value (or the one configuration), the summary and every report.
+struct RepeatedRuns: Encodable {
+    /// One configuration's runs.
+    struct Point: Encodable {
+        var value: Double?
+        var summary: RepeatSummary
+        var reports: [SimulationReport]
+    }
+
+    var parameter: String?
+    var points: [Point]
 }
 
 /// A one-line progress bar on standard error, redrawn at most ten times a second.

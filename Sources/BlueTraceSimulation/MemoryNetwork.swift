@@ -4,7 +4,9 @@ import BlueTraceSecurity
 import BlueTraceServer
 import BlueTraceStore
 import BlueTraceWire
+import Foundation
 import Logging
+import Synchronization
 
 /// The in-process transport, for large populations: the real `HealthAuthority` (in-memory store) and, for every
 /// phone, the real client rules — TempID wallet rotation and renewal, the beacon validity check, contact-log
@@ -26,17 +28,49 @@ actor MemoryNetwork: PhoneNetwork {
     private var logs: [Int: ContactLog] = [:]
     private var issued = 0
     private var downloads = 0
+    /// In an epidemic with tracing anyone with the app may test positive, so every app phone keeps its log, in
+    /// runs of beacons heard from one TempID (`heard`). A run of a sealed TempID keeps its sender and window only: the
+    /// upload carries a TempID sealed anew for them with the server's key (`resealer`), which the server traces
+    /// exactly as the one heard (same user, same window). Decimal TempIDs are kept (`issuedLog`): the server maps them.
+    private let keepsEveryLog: Bool
+    private let resealer: TempIDSealer?
+    private var heard: [[HeardRun]] = []
+    private var issuedLog: [IssuedTempID] = []
+    /// Where each phone's current batch starts in `issuedLog`, how long it is, and the ordinal of its current TempID.
+    private var batchStart: [Int32] = []
+    private var batchCount: [Int32] = []
+    private var currentOrdinal: [Int32] = []
+    /// The notices the health authority sent, as its observer learned them.
+    private let notices = NoticeCollector()
 
     static let password = "simulated phone"
 
     init(configuration: SimulationConfiguration, logger: Logger) async throws {
         self.configuration = configuration
+        keepsEveryLog = configuration.epidemic?.tracing ?? false
+        // To seal anew, the simulator shares the server's keys: a fresh ring, handed over in a file of its own that
+        // is removed once the server has read it.
+        var keyFilePath: String?
+        if keepsEveryLog && configuration.tempIDScheme == .sealed {
+            let ring = KeyRing.generate(at: Simulator.epoch)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "bluetrace-simulation-keys-\(UUID().uuidString).json"
+            ).path
+            try KeyFile.save(ring, to: path)
+            keyFilePath = path
+            resealer = TempIDSealer(keyRing: ring)
+        } else {
+            resealer = nil
+        }
+        defer { if let keyFilePath { try? FileManager.default.removeItem(atPath: keyFilePath) } }
         let serverConfiguration = ServerConfiguration(
             port: 0, blockDuration: 60, tempIDLifetime: configuration.tempIDLifetime, credentialsPath: nil,
-            tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
-            sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation)
+            tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: keyFilePath,
+            sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation,
+            exposureNotices: keepsEveryLog ? configuration.closeContactRule : nil)
         authority = try await ServerApplication.open(
-            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, logger: logger
+            configuration: serverConfiguration, store: InMemoryStore(), clock: clock, observers: [notices],
+            logger: logger
         ).authority
     }
 
@@ -49,6 +83,12 @@ actor MemoryNetwork: PhoneNetwork {
         broadcasting = Array(repeating: false, count: phones.count)
         currentExpiry = Array(repeating: .min, count: phones.count)
         for phone in phones where phone.isCase { logs[phone.index] = ContactLog() }
+        if keepsEveryLog {
+            heard = Array(repeating: [], count: phones.count)
+            batchStart = Array(repeating: 0, count: phones.count)
+            batchCount = Array(repeating: 0, count: phones.count)
+            currentOrdinal = Array(repeating: -1, count: phones.count)
+        }
         let authority = self.authority
         try await forEachConcurrently(phones.filter(\.hasApp)) { phone in
             _ = try await authority.register(username: phone.username, password: Self.password)
@@ -67,6 +107,7 @@ actor MemoryNetwork: PhoneNetwork {
             current[index] = wallets[index].current(at: time)
             currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
             if current[index] == nil { needDownload.append(index) }
+            if keepsEveryLog { currentOrdinal[index] = key(of: current[index], phone: index) }
         }
         if !needDownload.isEmpty {
             let authority = self.authority
@@ -78,6 +119,14 @@ actor MemoryNetwork: PhoneNetwork {
                 wallets[index].fill(with: grants.map(\.issued))
                 current[index] = wallets[index].current(at: time)
                 currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
+                if keepsEveryLog {
+                    if resealer == nil {
+                        batchStart[index] = Int32(issuedLog.count)
+                        batchCount[index] = Int32(grants.count)
+                        issuedLog += grants.map(\.issued)
+                    }
+                    currentOrdinal[index] = key(of: current[index], phone: index)
+                }
                 issued += grants.count
                 downloads += 1
             }
@@ -86,7 +135,20 @@ actor MemoryNetwork: PhoneNetwork {
         return broadcasting
     }
 
+    /// What a run of `tempID` (the phone's current one) is keyed by: the phone when TempIDs are sealed anew, else
+    /// its place in `issuedLog`; −1 when there is none.
+    private func key(of tempID: IssuedTempID?, phone: Int) -> Int32 {
+        guard let tempID else { return -1 }
+        if resealer != nil { return Int32(phone) }
+        let start = Int(batchStart[phone])
+        for ordinal in start..<(start + Int(batchCount[phone])) where issuedLog[ordinal] == tempID {
+            return Int32(ordinal)
+        }
+        return -1
+    }
+
     func deliver(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) async throws -> Int {
+        if keepsEveryLog { return deliverToEveryLog(pairs, others: others, at: time) }
         var logged = others
         for (sender, receiver) in pairs {
             guard let beacon = current[Int(sender)] else { continue }
@@ -99,7 +161,66 @@ actor MemoryNetwork: PhoneNetwork {
         return logged
     }
 
+    /// `deliver` when every app phone keeps its log: a beacon extends the receiver's run for that TempID, or starts one.
+    private func deliverToEveryLog(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) -> Int
+    {
+        var logged = others
+        let now = Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+        let lifetime = Int32(clamping: configuration.tempIDLifetime)
+        for (sender, receiver) in pairs {
+            guard let beacon = current[Int(sender)], beacon.validity.contains(time) else { continue }
+            let key = currentOrdinal[Int(sender)]
+            guard key >= 0 else { continue }
+            let start = Int32(beacon.validity.start.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+            logged += 1
+            let r = Int(receiver)
+            // A run for this TempID began at most one lifetime ago: look back that far only.
+            var index = heard[r].count - 1
+            var extended = false
+            while index >= 0 && heard[r][index].first >= now - lifetime {
+                if heard[r][index].key == key && heard[r][index].start == start {
+                    heard[r][index].count += 1
+                    heard[r][index].last = now
+                    extended = true
+                    break
+                }
+                index -= 1
+            }
+            if !extended {
+                let expiry = Int32(beacon.validity.expiry.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                heard[r].append(
+                    HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
+            }
+        }
+        return logged
+    }
+
+    /// The notices sent since the last call, by phone number of the contact.
+    func takeNotices() -> [String] {
+        notices.take().map(\.phone)
+    }
+
     func upload(phone: Int, at time: Timestamp) async throws {
+        if keepsEveryLog {
+            var log = ContactLog()
+            for run in heard[phone] {
+                let issued: IssuedTempID
+                if let resealer {
+                    let validity = ValidityWindow(
+                        start: Simulator.epoch + Int64(run.start), expiry: Simulator.epoch + Int64(run.expiry))
+                    issued = IssuedTempID(
+                        tempID: try resealer.seal(user: phones[Int(run.key)].username, validity: validity),
+                        validity: validity)
+                } else {
+                    issued = issuedLog[Int(run.key)]
+                }
+                // Each beacon of a run counts; all are taken as heard at the run's last (the tracer needs the count
+                // and the last encounter; retention may keep a run up to one TempID lifetime longer).
+                let entry = ContactLogEntry(issued: issued, receivedAt: Simulator.epoch + Int64(run.last))
+                for _ in 0..<run.count { log.append(entry) }
+            }
+            logs[phone] = log
+        }
         guard var log = logs[phone] else { return }
         log.prune(at: time, policy: RetentionPolicy(retention: Int64(configuration.contactRetentionDays * 86_400)))
         logs[phone] = log
@@ -114,6 +235,35 @@ actor MemoryNetwork: PhoneNetwork {
     func tempIDStatistics() -> (issued: Int, downloads: Int) { (issued, downloads) }
 
     func stop() async {}
+}
+
+/// Beacons one phone heard from one TempID: its sender (sealed TempIDs) or place in the issued list (decimal), its
+/// window, the first and last time it was heard (all in seconds since the simulation's epoch) and how many times.
+struct HeardRun: Sendable {
+    var key: Int32
+    var start: Int32
+    var expiry: Int32
+    var first: Int32
+    var last: Int32
+    var count: Int32
+}
+
+/// Learns the exposure notices the health authority sends, for the epidemic (an observer: never the screen).
+final class NoticeCollector: AuthorityObserver {
+    private let pending = Mutex<[ExposureNotice]>([])
+
+    func observe(_ event: AuthorityEvent) {
+        guard case .exposureNoticesSent(let notices) = event else { return }
+        pending.withLock { $0 += notices }
+    }
+
+    /// The notices observed since the last call.
+    func take() -> [ExposureNotice] {
+        pending.withLock { pending in
+            defer { pending = [] }
+            return pending
+        }
+    }
 }
 
 /// Runs `body` for every element, a few at a time.

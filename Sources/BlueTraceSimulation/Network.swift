@@ -38,4 +38,29 @@ protocol PhoneNetwork: Sendable {
 
     /// Releases sockets and files.
     func stop() async
+
+    /// The phone numbers the health authority sent exposure notices to since the last call (epidemic runs).
+    func takeNotices() async -> [String]
+}
+
+extension PhoneNetwork {
+    /// A transport that sends no notices.
+    func takeNotices() async -> [String] { [] }
+}
+
+/// The network of an epidemic's run without tracing: nobody broadcasts, nothing is logged or uploaded.
+struct SilentNetwork: PhoneNetwork {
+    private let silence: [Bool]
+
+    init(phones: Int) { silence = [Bool](repeating: false, count: phones) }
+
+    func start(phones: [SimulatedPhone], at time: Timestamp) async throws {}
+    func advance(to time: Timestamp) async throws -> [Bool] { silence }
+    func deliver(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) async throws -> Int {
+        others
+    }
+    func upload(phone: Int, at time: Timestamp) async throws {}
+    func tracedContacts(of phone: Int) async throws -> [TracedContact] { [] }
+    func tempIDStatistics() async -> (issued: Int, downloads: Int) { (0, 0) }
+    func stop() async {}
 }

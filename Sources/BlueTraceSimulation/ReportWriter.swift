@@ -7,7 +7,8 @@ public enum ReportWriter {
     /// `directory`, creating it if needed. Returns the HTML page's path.
     @discardableResult
     public static func write(
-        _ report: SimulationReport, sweep: (Sweep, [SimulationReport])? = nil, to directory: String
+        _ report: SimulationReport, sweep: (Sweep, [SimulationReport])? = nil, summaries: [RepeatSummary] = [],
+        to directory: String
     ) throws -> String {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var cases = "phone,username,test_hour,true_contacts,traced_contacts,true_positives,precision,recall\n"
@@ -30,13 +31,38 @@ public enum ReportWriter {
             }
             try csv.write(toFile: "\(directory)/sweep.csv", atomically: true, encoding: .utf8)
         }
+        if let epidemic = report.epidemic {
+            var csv =
+                "day,infections_with_tracing,infections_without,cumulative_with,cumulative_without,"
+                + "r_with_tracing,r_without\n"
+            let a = epidemic.withTracing
+            let b = epidemic.withoutTracing
+            let (ca, cb) = (a.cumulativeInfections, b.cumulativeInfections)
+            for day in a.dailyInfections.indices {
+                csv +=
+                    "\(day),\(a.dailyInfections[day]),\(b.dailyInfections[day]),\(ca[day]),\(cb[day]),"
+                    + "\(Self.csv(a.reproductionByDay[day])),\(Self.csv(b.reproductionByDay[day]))\n"
+            }
+            try csv.write(toFile: "\(directory)/epidemic.csv", atomically: true, encoding: .utf8)
+        }
+        if let risk = report.risk {
+            var csv = "threshold_minutes,encounters_precision,encounters_recall,weighted_precision,weighted_recall\n"
+            for (count, weighted) in zip(risk.encounters, risk.weighted) {
+                csv +=
+                    "\(count.threshold),\(Self.csv(count.precision)),\(Self.csv(count.recall)),"
+                    + "\(Self.csv(weighted.precision)),\(Self.csv(weighted.recall))\n"
+            }
+            try csv.write(toFile: "\(directory)/risk.csv", atomically: true, encoding: .utf8)
+        }
         let path = "\(directory)/report.html"
-        try html(report, sweep: sweep).write(toFile: path, atomically: true, encoding: .utf8)
+        try html(report, sweep: sweep, summaries: summaries).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     /// The HTML page.
-    public static func html(_ report: SimulationReport, sweep: (Sweep, [SimulationReport])? = nil) -> String {
+    public static func html(
+        _ report: SimulationReport, sweep: (Sweep, [SimulationReport])? = nil, summaries: [RepeatSummary] = []
+    ) -> String {
         let c = report.configuration
         let e = HTML.escape
         var body = """
@@ -69,6 +95,30 @@ public enum ReportWriter {
                 caption: "Recall and precision of the whole run at each value of \(sweep.parameter); a run without "
                     + "true contacts (or traced ones) has no recall (precision) and is left out.")
         }
+        if let (sweep, _) = sweep, report.epidemic != nil, summaries.count == sweep.values.count {
+            body += "<h2>Attack rate against \(e(sweep.parameter))</h2>"
+            func series(_ name: String, _ pick: (RepeatSummary) -> Estimate?) -> [LineChart.Series] {
+                let estimates = zip(sweep.values, summaries).compactMap { value, summary in
+                    pick(summary).map { (value, $0) }
+                }
+                var result = [
+                    LineChart.Series(name, estimates.map { ($0.0, $0.1.mean) }, style: .lineAndPoints)
+                ]
+                if summaries.contains(where: { $0.seeds.count > 1 }) {
+                    result.append(LineChart.Series("\(name): 95% CI low", estimates.map { ($0.0, $0.1.low) }))
+                    result.append(LineChart.Series("\(name): 95% CI high", estimates.map { ($0.0, $0.1.high) }))
+                }
+                return result
+            }
+            body += LineChart.html(
+                series: series("with tracing", \.attackRateWithTracing)
+                    + series("without tracing", \.attackRateWithoutTracing),
+                x: LineChart.Axis(sweep.parameter), y: LineChart.Axis("attack rate", range: 0...1),
+                caption: "The share of people infected by the end, with and without tracing, at each value of "
+                    + "\(sweep.parameter); with --repeats, the mean over the seeds and its 95% confidence interval.")
+        }
+        if let epidemic = report.epidemic { body += epidemicSection(epidemic) }
+        if let risk = report.risk { body += riskSection(risk) }
         body += "<h2>Recall by test time</h2>"
         let ordered = report.cases.sorted { $0.testHour < $1.testHour }
         var running: [(x: Double, y: Double)] = []
@@ -136,6 +186,91 @@ public enum ReportWriter {
             .swatch{display:inline-block;width:.8em;height:.8em;border-radius:50%;vertical-align:baseline}
             </style></head><body>\(body)</body></html>
             """
+    }
+
+    /// The epidemic's charts: infections by day and cumulative, with and without tracing; R by infection day.
+    static func epidemicSection(_ epidemic: EpidemicReport) -> String {
+        let a = epidemic.withTracing
+        let b = epidemic.withoutTracing
+        func points(_ values: [Int]) -> [(x: Double, y: Double)] {
+            values.enumerated().map { (Double($0.offset), Double($0.element)) }
+        }
+        func points(_ values: [Double?]) -> [(x: Double, y: Double)] {
+            values.enumerated().compactMap { day, value in value.map { (Double(day), $0) } }
+        }
+        var html = "<h2>Epidemic: with and without tracing</h2>"
+        html += "<table><tr><th></th><th>with tracing</th><th>without</th></tr>"
+        for (name, x, y) in [
+            ("infections", "\(a.infections)", "\(b.infections)"),
+            ("attack rate", percent(a.attackRate), percent(b.attackRate)),
+            ("positive tests", "\(a.positives)", "\(b.positives)"),
+            ("uploads", "\(a.uploads)", "\(b.uploads)"),
+            ("exposure notices", "\(a.notices)", "\(b.notices)"),
+            ("isolations after a notice", "\(a.noticeIsolations)", "\(b.noticeIsolations)"),
+            ("isolations on symptoms", "\(a.selfIsolations)", "\(b.selfIsolations)"),
+        ] {
+            html += "<tr><th>\(HTML.escape(name))</th><td>\(x)</td><td>\(y)</td></tr>"
+        }
+        html += "</table>"
+        let perNotice = epidemic.preventedPerNotice.map { String(format: "%.2f", $0) } ?? "–"
+        let perCase = epidemic.noticesPerCase.map { String(format: "%.2f", $0) } ?? "–"
+        html +=
+            "<p class=\"big\">Infections prevented <b>\(epidemic.infectionsPrevented)</b> · per notice <b>\(perNotice)</b>"
+            + " · notices per case <b>\(perCase)</b></p>"
+        html += LineChart.html(
+            series: [
+                LineChart.Series("with tracing", points(a.dailyInfections), style: .lineAndPoints),
+                LineChart.Series("without tracing", points(b.dailyInfections), style: .lineAndPoints),
+            ], x: LineChart.Axis("day"), y: LineChart.Axis("new infections"),
+            caption: "New infections each day in the same seeded world, with the same transmission draws: the gap "
+                + "between the lines is what tracing (uploads, notices, isolation) changed.")
+        html += LineChart.html(
+            series: [
+                LineChart.Series("with tracing", points(a.cumulativeInfections)),
+                LineChart.Series("without tracing", points(b.cumulativeInfections)),
+            ], x: LineChart.Axis("day"), y: LineChart.Axis("people infected so far"),
+            caption: "Cumulative infections (the attack rate times the population), seeds included.")
+        html += LineChart.html(
+            series: [
+                LineChart.Series("with tracing", points(a.reproductionByDay), style: .lineAndPoints),
+                LineChart.Series("without tracing", points(b.reproductionByDay), style: .lineAndPoints),
+            ], x: LineChart.Axis("day of infection"), y: LineChart.Axis("secondary infections per case"),
+            caption: "The reproduction number by day of infection: how many people those infected on a day went on "
+                + "to infect. The last days are low because their infections had not run their course when the run "
+                + "ended; days nobody was infected are left out.")
+        let settings = Setting.allCases.map(\.rawValue)
+        html += BarChart.html(
+            groups: settings.map { setting in
+                BarChart.Group(
+                    setting, [Double(a.infectionsBySetting[setting] ?? 0), Double(b.infectionsBySetting[setting] ?? 0)])
+            }, series: ["with tracing", "without tracing"], xLabel: "where the infection happened",
+            yLabel: "infections",
+            caption: "Infections by setting (the place the infectious person was at; seeds are not counted).")
+        return html
+    }
+
+    /// The precision–recall curves of counted encounters and of weighted minutes.
+    static func riskSection(_ risk: RiskCurve) -> String {
+        func points(_ curve: [RiskCurve.Point]) -> [(x: Double, y: Double)] {
+            curve.compactMap { point in
+                guard let precision = point.precision, let recall = point.recall else { return nil }
+                return (recall, precision)
+            }
+        }
+        var html = "<h2>Risk scoring: precision against recall</h2>"
+        html += LineChart.html(
+            series: [
+                LineChart.Series("encounters counted (today's rule)", points(risk.encounters), style: .lineAndPoints),
+                LineChart.Series(
+                    "minutes weighted by attenuation (GAEN-style)", points(risk.weighted), style: .lineAndPoints),
+            ], x: LineChart.Axis("recall", range: 0...1), y: LineChart.Axis("precision", range: 0...1),
+            caption: "Each point is one threshold ("
+                + RiskScoring.thresholds.map { String(Int($0)) }.joined(separator: ", ")
+                + " minutes): the cases' contacts at or above it, scored against the true close contacts. Weighted "
+                + "minutes count a beacon fully below \(Int(risk.scoring.bucketEdges[0])) dB of attenuation, half up to "
+                + "\(Int(risk.scoring.bucketEdges[1])) dB, and not beyond (Corona-Warn-App). Points without a defined "
+                + "precision are left out.")
+        return html
     }
 
     /// A fraction as a percentage; "–" where it is undefined.

@@ -47,10 +47,16 @@ struct SeededGenerator: RandomNumberGenerator {
     import Glibc
     @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
     @inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+    @inline(__always) func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inline(__always) func _exp2(_ x: Double) -> Double { Glibc.exp2(x) }
+    @inline(__always) func _expm1(_ x: Double) -> Double { Glibc.expm1(x) }
     @inline(__always) func _log10(_ x: Double) -> Double { Glibc.log10(x) }
 #elseif canImport(Darwin)
     import Darwin
     @inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
     @inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
+    @inline(__always) func _exp(_ x: Double) -> Double { Darwin.exp(x) }
+    @inline(__always) func _exp2(_ x: Double) -> Double { Darwin.exp2(x) }
+    @inline(__always) func _expm1(_ x: Double) -> Double { Darwin.expm1(x) }
     @inline(__always) func _log10(_ x: Double) -> Double { Darwin.log10(x) }
 #endif

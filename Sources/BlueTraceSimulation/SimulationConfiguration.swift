@@ -81,9 +81,18 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
     public var tls: Bool? = nil
     /// Worker threads for the memory transport's step loop (0: one per core).
     public var threads: Int = 0
+    /// The epidemic, if one spreads (`--epidemic`): `infected` people are then infected at the start, and whoever
+    /// tests positive uploads; `nil` scores tracing for `infected` chosen cases, as without `--epidemic`.
+    public var epidemic: EpidemicParameters?
+    /// With risk scoring (`--risk-scoring`): the buckets by which the cases' logged beacons are scored, for the
+    /// precision–recall curve; `nil`: none.
+    public var riskScoring: RiskScoring?
 
     /// Creates the default configuration.
     public init() {}
+
+    /// Whole simulated days (at least 1), the epidemic's daily figures.
+    public var days: Int { max(1, Int((hours / 24).rounded(.up))) }
 
     /// Number of simulation steps.
     public var steps: Int { Int((hours * 3600 / Double(beaconInterval)).rounded(.down)) }
@@ -123,6 +132,10 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
             return "the udp transport is for up to 500 phones; use --transport memory."
         }
         if sealedBatchSize < 1 { return "--sealed-batch-size must be at least 1." }
+        if let epidemic {
+            if transport == .udp { return "--epidemic runs on the memory transport only; leave out --transport udp." }
+            if let problem = epidemic.problem(radioRange: radioRange) { return problem }
+        }
         return nil
     }
 }

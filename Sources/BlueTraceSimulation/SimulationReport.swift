@@ -113,6 +113,10 @@ public struct SimulationReport: Sendable, Codable, Equatable {
     public var map: Map
     /// Wall-clock seconds the run took (not part of equality: runs are compared by what they found).
     public var elapsedSeconds: Double
+    /// With `--epidemic`: the epidemic with and without tracing.
+    public var epidemic: EpidemicReport?
+    /// With `--risk-scoring`: precision and recall of counted encounters and of weighted minutes as the threshold moves.
+    public var risk: RiskCurve?
 
     /// Overall precision: all true positives over all traced contacts; nil (undefined) when nobody was traced.
     public var precision: Double? {
@@ -130,14 +134,15 @@ public struct SimulationReport: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case configuration, totals, cases, hourly, map, elapsedSeconds, precision, recall
+        case configuration, totals, cases, hourly, map, elapsedSeconds, precision, recall, epidemic, risk
     }
 
     /// Creates a report.
     public init(
         configuration: SimulationConfiguration, totals: Totals, cases: [Case], hourly: [Hour], map: Map,
-        elapsedSeconds: Double
+        elapsedSeconds: Double, epidemic: EpidemicReport? = nil
     ) {
+        self.epidemic = epidemic
         self.configuration = configuration
         self.totals = totals
         self.cases = cases
@@ -154,7 +159,9 @@ public struct SimulationReport: Sendable, Codable, Equatable {
             cases: try container.decode([Case].self, forKey: .cases),
             hourly: try container.decode([Hour].self, forKey: .hourly),
             map: try container.decode(Map.self, forKey: .map),
-            elapsedSeconds: try container.decode(Double.self, forKey: .elapsedSeconds))
+            elapsedSeconds: try container.decode(Double.self, forKey: .elapsedSeconds),
+            epidemic: try container.decodeIfPresent(EpidemicReport.self, forKey: .epidemic))
+        risk = try container.decodeIfPresent(RiskCurve.self, forKey: .risk)
     }
 
     /// Encodes everything found and, for readers of the JSON, overall precision and recall (`null` where undefined).
@@ -168,6 +175,8 @@ public struct SimulationReport: Sendable, Codable, Equatable {
         try container.encode(elapsedSeconds, forKey: .elapsedSeconds)
         try container.encode(precision, forKey: .precision)
         try container.encode(recall, forKey: .recall)
+        try container.encodeIfPresent(epidemic, forKey: .epidemic)
+        try container.encodeIfPresent(risk, forKey: .risk)
     }
 
     /// Person-steps per wall-clock second.
@@ -178,7 +187,8 @@ public struct SimulationReport: Sendable, Codable, Equatable {
 
     public static func == (lhs: SimulationReport, rhs: SimulationReport) -> Bool {
         lhs.configuration == rhs.configuration && lhs.totals == rhs.totals && lhs.cases == rhs.cases
-            && lhs.hourly == rhs.hourly && lhs.map == rhs.map
+            && lhs.hourly == rhs.hourly && lhs.map == rhs.map && lhs.epidemic == rhs.epidemic
+            && lhs.risk == rhs.risk
     }
 
     /// The readable summary printed on the terminal.
@@ -197,8 +207,14 @@ public struct SimulationReport: Sendable, Codable, Equatable {
             "TempIDs issued      \(totals.tempIDsIssued) in \(totals.tempIDDownloads) downloads",
             "Uploads             \(totals.uploads)",
             "",
-            "case          test at   true  traced  found  precision  recall",
         ]
+        if let epidemic {
+            lines += epidemic.summary
+            lines.append("")
+            lines.append(String(format: "%.2f s for both runs (with and without tracing)", elapsedSeconds))
+            return lines.joined(separator: "\n")
+        }
+        lines.append("case          test at   true  traced  found  precision  recall")
         for item in cases {
             lines.append(
                 item.username.padding(toLength: 13, withPad: " ", startingAt: 0)
@@ -213,6 +229,16 @@ public struct SimulationReport: Sendable, Codable, Equatable {
                     format: "%6d %7d %6d",
                     cases.reduce(0) { $0 + $1.trueContacts.count }, cases.reduce(0) { $0 + $1.tracedContacts.count },
                     cases.reduce(0) { $0 + $1.truePositives }) + "     " + percent(precision) + "  " + percent(recall))
+        if let risk {
+            lines.append("")
+            lines.append("Risk scoring: threshold (min)  encounters: precision recall   weighted: precision recall")
+            for (count, weighted) in zip(risk.encounters, risk.weighted) {
+                lines.append(
+                    String(format: "%29.0f", count.threshold) + "              " + percent(count.precision) + " "
+                        + percent(count.recall) + "             " + percent(weighted.precision) + " "
+                        + percent(weighted.recall))
+            }
+        }
         lines.append("")
         lines.append(
             String(

@@ -11,6 +11,9 @@ public struct Simulator: Sendable {
     private let logger: Logger
     /// A scripted world replacing the random population and mobility, if one was given.
     private let scenario: Scenario?
+    /// Whether this is an epidemic's run without tracing: no phone runs the app, so nothing is beaconed or logged
+    /// (the epidemic never reads the radio; only tracing does).
+    private var isControl = false
 
     /// The simulated clock starts at this instant (a Monday midnight, UTC), so runs do not depend on today.
     public static let epoch = Timestamp(secondsSinceEpoch: 1_767_571_200)  // 05/01/2026 00:00:00 UTC
@@ -33,26 +36,56 @@ public struct Simulator: Sendable {
         self.scenario = scenario
     }
 
-    /// Runs the simulation and returns its report.
+    /// Runs the simulation and returns its report. With an epidemic, runs the same world twice, with and without
+    /// tracing, and reports both.
     public func run(progress: Progress = { _, _ in }) async throws -> SimulationReport {
         if let problem = configuration.problem
             ?? scenario?.problem(phones: configuration.phones, steps: configuration.steps)
         {
             throw SimulationError.invalidConfiguration(problem)
         }
+        guard configuration.epidemic != nil else { return try await runOnce(progress: progress).report }
+        let started = ContinuousClock.now
+        let steps = configuration.steps
+        var untraced = configuration
+        untraced.epidemic?.tracing = false
+        var control = Simulator(configuration: untraced, optionalScenario: scenario, logger: logger)
+        control.isControl = true
+        let (traced, tracedArm) = try await runOnce { done, _ in progress(done, 2 * steps) }
+        let (_, untracedArm) = try await control.runOnce { done, _ in progress(steps + done, 2 * steps) }
+        var report = traced
+        report.epidemic = EpidemicReport(withTracing: tracedArm!, withoutTracing: untracedArm!)
+        report.elapsedSeconds = Self.seconds(since: started)
+        return report
+    }
+
+    private init(configuration: SimulationConfiguration, optionalScenario scenario: Scenario?, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.scenario = scenario
+    }
+
+    static func seconds(since started: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - started
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// One run of this configuration: the report and, with an epidemic, its figures.
+    func runOnce(progress: Progress) async throws -> (report: SimulationReport, arm: EpidemicReport.Arm?) {
         let started = ContinuousClock.now
         let population =
             scenario.map { Population(configuration: configuration, scenario: $0) }
             ?? Population(configuration: configuration)
         let network: any PhoneNetwork =
             switch configuration.transport {
+            case _ where isControl: SilentNetwork(phones: configuration.phones)
             case .memory: try await MemoryNetwork(configuration: configuration, logger: logger)
             case .udp: try await UDPNetwork(configuration: configuration, logger: logger)
             }
         do {
-            let report = try await run(population: population, network: network, started: started, progress: progress)
+            let result = try await run(population: population, network: network, started: started, progress: progress)
             await network.stop()
-            return report
+            return result
         } catch {
             await network.stop()
             throw error
@@ -61,7 +94,7 @@ public struct Simulator: Sendable {
 
     private func run(
         population: Population, network: any PhoneNetwork, started: ContinuousClock.Instant, progress: Progress
-    ) async throws -> SimulationReport {
+    ) async throws -> (report: SimulationReport, arm: EpidemicReport.Arm?) {
         let steps = configuration.steps
         let interval = configuration.beaconInterval
         let people = configuration.phones
@@ -76,11 +109,21 @@ public struct Simulator: Sendable {
         let radio = Radio(configuration)
         let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
         let chunks = max(1, min(threads, people / 2_000 + 1))
-        let collectAll = configuration.transport == .udp
+        // Every logged beacon goes to the network when anyone might upload: over UDP, or in an epidemic with tracing.
+        let collectAll = configuration.transport == .udp || configuration.epidemic?.tracing == true
+        var epidemic = configuration.epidemic.map {
+            Epidemic(
+                parameters: $0, seed: configuration.seed, people: people, beaconInterval: interval,
+                days: configuration.days)
+        }
+        for person in population.seeded { epidemic?.infect(person, at: 0, by: -1, in: .community) }
+        var epidemicUploads = 0
         var lists: [NeighbourLists] = []
+        var built = false
 
         var exposure = [[Int32: Int32]](repeating: [:], count: population.cases.count)
         var truthAtTest = [[Int32: Int32]](repeating: [:], count: population.cases.count)
+        var scores = [[Int32: (minutes: Double, weighted: Double)]](repeating: [:], count: population.cases.count)
         var statistics = SimulationReport.Totals()
         var hourly: [SimulationReport.Hour] = []
         var mapSnapshot: (x: [Float], y: [Float])?
@@ -94,18 +137,31 @@ public struct Simulator: Sendable {
             } else {
                 moved = world.positions(at: step, x: &x, y: &y)
             }
-            if moved || lists.isEmpty {
+            if moved || !built {
+                built = true
                 grid.rebuild(x: x, y: y)
-                lists = await NeighbourLists.build(
-                    chunks: chunks, x: x, y: y, grid: grid, radio: radio,
-                    closeDistance: Float(configuration.closeContactDistance), population: population)
+                if !isControl {
+                    lists = await NeighbourLists.build(
+                        chunks: chunks, x: x, y: y, grid: grid, radio: radio,
+                        closeDistance: Float(configuration.closeContactDistance), population: population)
+                }
             }
             let transmitting = try await network.advance(to: time)
-            let output = await Self.step(
-                step, lists: lists, seed: configuration.seed, radio: radio, population: population,
-                transmitting: transmitting, collectAll: collectAll)
+            let output =
+                isControl
+                ? StepOutput()
+                : await Self.step(
+                    step, lists: lists, seed: configuration.seed, radio: radio, population: population,
+                    transmitting: transmitting, collectAll: collectAll)
 
             for (slot, other) in output.truth { exposure[Int(slot)][other, default: 0] += 1 }
+            if let scoring = configuration.riskScoring {
+                let minutes = Double(interval) / 60
+                for (slot, sender, rssi) in output.readings where step <= population.testStep[Int(slot)] {
+                    scores[Int(slot)][sender, default: (0, 0)].minutes += minutes
+                    scores[Int(slot)][sender, default: (0, 0)].weighted += minutes * scoring.weight(rssi: Double(rssi))
+                }
+            }
             let logged = try await network.deliver(output.pairs, others: output.uncollected, at: time)
             let broadcasting = transmitting.lazy.filter { $0 }.count
             statistics.beaconsSent += broadcasting
@@ -124,18 +180,38 @@ public struct Simulator: Sendable {
                 truthAtTest[slot] = exposure[slot]
                 if mapSnapshot == nil { mapSnapshot = (x, y) }
             }
+            if epidemic != nil {
+                if let scenario {
+                    // A scripted world's places are its own to say; it is the community where it does not.
+                    let setting = scenario.setting ?? { _, _ in .community }
+                    epidemic!.spread(at: step, x: x, y: y, grid: grid) { setting(step, $0) }
+                } else {
+                    epidemic!.spread(at: step, x: x, y: y, grid: grid) { world.setting(of: $0) }
+                }
+                for person in epidemic!.results(at: step)
+                where configuration.epidemic!.tracing && population.hasApp[person] {
+                    try await network.upload(phone: person, at: time)
+                    epidemicUploads += 1
+                    if mapSnapshot == nil { mapSnapshot = (x, y) }
+                    for phone in await network.takeNotices() {
+                        if let contact = population.index(ofUsername: phone) { epidemic!.notify(contact, at: step) }
+                    }
+                }
+            }
             progress(step + 1, steps)
         }
 
         let (issued, downloads) = await network.tempIDStatistics()
         statistics.tempIDsIssued = issued
         statistics.tempIDDownloads = downloads
-        statistics.uploads = population.cases.count
+        statistics.uploads = population.cases.count + epidemicUploads
 
         let neededSteps = Int32(((configuration.closeContactMinutes * 60) / Double(interval)).rounded(.up))
         var cases: [SimulationReport.Case] = []
+        var truths: [Set<Int>] = []
         for (slot, phone) in population.cases.enumerated() {
             let truth = Set(truthAtTest[slot].filter { $0.value >= max(1, neededSteps) }.keys.map(Int.init))
+            truths.append(truth)
             let traced = Set(
                 try await network.tracedContacts(of: phone)
                     .filter { configuration.closeContactRule.isCloseContact(encounters: $0.encounters) }
@@ -147,14 +223,16 @@ public struct Simulator: Sendable {
                     trueContacts: truth.sorted(), tracedContacts: traced.sorted(),
                     truePositives: truth.intersection(traced).count))
         }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let snapshot = mapSnapshot ?? (x, y)
-        return SimulationReport(
+        var report = SimulationReport(
             configuration: configuration, totals: statistics, cases: cases, hourly: hourly,
             map: SimulationReport.Map(
                 x: snapshot.x.prefix(5_000).map { Double($0) }, y: snapshot.y.prefix(5_000).map { Double($0) }),
-            elapsedSeconds: seconds)
+            elapsedSeconds: Self.seconds(since: started))
+        if let scoring = configuration.riskScoring, !population.cases.isEmpty {
+            report.risk = RiskCurve(scoring: scoring, scores: scores, truth: truths)
+        }
+        return (report, epidemic?.arm(uploads: epidemicUploads, days: configuration.days))
     }
 }
 
@@ -201,6 +279,8 @@ struct Population: Sendable {
     let cases: [Int]
     /// The step at which each case tests positive and uploads.
     let testStep: [Int]
+    /// With an epidemic: the people infected at the start.
+    let seeded: [Int]
 
     /// A hand-built population: who has the app, their kinds, who tests positive and when; no per-phone offsets.
     init(configuration: SimulationConfiguration, scenario: Scenario) {
@@ -208,6 +288,7 @@ struct Population: Sendable {
         hasApp = scenario.hasApp
         kind = scenario.isIPhone.map { $0 ? 1 : 0 }
         offset = [Float](repeating: 0, count: people)
+        seeded = scenario.initialInfections
         cases = scenario.cases.map(\.phone)
         testStep = scenario.cases.map(\.testStep)
         var caseSlot = [Int32](repeating: -1, count: people)
@@ -235,7 +316,17 @@ struct Population: Sendable {
         }
         var appUsers = (0..<people).filter { hasApp[$0] }
         appUsers.shuffle(using: &generator)
-        let cases = Array(appUsers.prefix(configuration.infected)).sorted()
+        // With an epidemic nobody is chosen to test positive: whoever is infected may be. The first infections are
+        // drawn from everyone, apart from who has the app, so every adoption starts from the same outbreak.
+        let cases = configuration.epidemic == nil ? Array(appUsers.prefix(configuration.infected)).sorted() : []
+        if configuration.epidemic != nil {
+            var seeding = SeededGenerator(seed: SimRandom.hash(configuration.seed, 0x9090_0003))
+            var everyone = Array(0..<people)
+            everyone.shuffle(using: &seeding)
+            seeded = Array(everyone.prefix(configuration.infected)).sorted()
+        } else {
+            seeded = []
+        }
         var caseSlot = [Int32](repeating: -1, count: people)
         for (slot, phone) in cases.enumerated() { caseSlot[phone] = Int32(slot) }
         let steps = configuration.steps
@@ -284,8 +375,12 @@ public struct Scenario: Sendable {
     public var hasApp: [Bool]
     /// Whether each person's phone is an iPhone (detection between phone kinds differs).
     public var isIPhone: [Bool]
-    /// The people who test positive, and the step at which each uploads.
+    /// The people who test positive, and the step at which each uploads (without an epidemic).
     public var cases: [(phone: Int, testStep: Int)]
+    /// With an epidemic: the people infected at step 0.
+    public var initialInfections: [Int]
+    /// With an epidemic: the kind of place person `person` is at at step `step` (`nil`: the community).
+    public var setting: (@Sendable (_ step: Int, _ person: Int) -> Setting)?
 
     /// What makes this world unfit for `phones` phones over `steps` steps, if anything.
     func problem(phones: Int, steps: Int) -> String? {
@@ -297,18 +392,24 @@ public struct Scenario: Sendable {
             return "the scenario's case \(phone) testing at step \(testStep) is outside the \(phones) phones or the "
                 + "\(steps) steps of the configuration"
         }
+        for person in initialInfections where !(0..<phones).contains(person) {
+            return "the scenario's initial infection \(person) is outside the \(phones) phones of the configuration"
+        }
         return nil
     }
 
     /// Creates a scripted world.
     public init(
         position: @escaping @Sendable (_ step: Int, _ person: Int) -> (Float, Float), hasApp: [Bool],
-        isIPhone: [Bool], cases: [(phone: Int, testStep: Int)]
+        isIPhone: [Bool], cases: [(phone: Int, testStep: Int)], initialInfections: [Int] = [],
+        setting: (@Sendable (_ step: Int, _ person: Int) -> Setting)? = nil
     ) {
         self.position = position
         self.hasApp = hasApp
         self.isIPhone = isIPhone
         self.cases = cases
+        self.initialInfections = initialInfections
+        self.setting = setting
     }
 }
 
@@ -407,6 +508,7 @@ struct NeighbourLists: Sendable {
                     output.lost += 1
                     continue
                 }
+                if slot >= 0 { output.readings.append((slot, Int32(sender), rssi)) }
                 if slot >= 0 || collectAll {
                     output.pairs.append((Int32(sender), Int32(receiver)))
                 } else {
@@ -422,6 +524,8 @@ struct NeighbourLists: Sendable {
 struct StepOutput: Sendable {
     var truth: [(slot: Int32, other: Int32)] = []
     var pairs: [(sender: Int32, receiver: Int32)] = []
+    /// What the cases heard (the beacons they logged), with the RSSI, for risk scoring.
+    var readings: [(slot: Int32, sender: Int32, rssi: Float)] = []
     var uncollected = 0
     var eligible = 0
     var lost = 0
@@ -429,6 +533,7 @@ struct StepOutput: Sendable {
     mutating func merge(_ other: StepOutput) {
         truth += other.truth
         pairs += other.pairs
+        readings += other.readings
         uncollected += other.uncollected
         eligible += other.eligible
         lost += other.lost

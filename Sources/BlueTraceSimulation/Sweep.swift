@@ -10,6 +10,19 @@ public struct Sweep: Sendable, Hashable {
         "close-contact-minutes": { $0.closeContactMinutes = $1 },
         "phones": { $0.phones = Int($1) },
         "radio-range": { $0.radioRange = $1 },
+        "detect-mixed": { $0.detectMixed = $1 },
+        "detect-android-android": { $0.detectAndroidAndroid = $1 },
+        // The epidemic's (with --epidemic).
+        "detection": { $0.epidemic?.detection = $1 },
+        "test-delay": { $0.epidemic?.testDelayHours = $1 },
+        "compliance": { $0.epidemic?.compliance = $1 },
+        "isolation-delay": { $0.epidemic?.isolationDelayHours = $1 },
+        "transmission-per-minute": { $0.epidemic?.transmissionPerMinute = $1 },
+    ]
+
+    /// The parameters that only mean something with an epidemic.
+    public static let epidemicParameters: Set<String> = [
+        "detection", "test-delay", "compliance", "isolation-delay", "transmission-per-minute",
     ]
 
     /// The swept parameter's name.

@@ -28,6 +28,12 @@ struct World: Sendable {
         }
     }
 
+    /// Where `person` is since the last `positions(at:)`: home, work or a shop (venues); the community otherwise.
+    @inline(__always)
+    func setting(of person: Int) -> Setting {
+        places?.setting(of: person) ?? .community
+    }
+
     /// Moves everyone to `step` and writes their positions; returns whether anyone moved.
     mutating func positions(at step: Int, x: inout [Float], y: inout [Float]) -> Bool {
         // `places!.…` mutates in place; binding a copy would duplicate its arrays every step.
@@ -156,6 +162,16 @@ private struct Places: Sendable {
         self.leave = leave
         self.back = back
         lastPlace = [Int32](repeating: -1, count: configuration.phones)
+    }
+
+    /// The kind of place `person` was put in by the last `positions(at:)`.
+    @inline(__always)
+    func setting(of person: Int) -> Setting {
+        switch lastPlace[person] >> 28 {
+        case 1: .work
+        case 2: .shop
+        default: .home
+        }
     }
 
     /// Positions at `step`. A spot is drawn again only when the person changes place or a 15-minute slot begins,

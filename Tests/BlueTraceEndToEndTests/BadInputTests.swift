@@ -40,6 +40,13 @@ struct BadInputTests {
             (["server", "5000"], Int32(64), "Missing expected argument '<block-duration>'"),
             (["client", "127.0.0.1", "5000"], Int32(64), "Missing expected argument"),
             (["simulate", "--adoption", "2"], Int32(64), "--adoption must be between 0 and 1"),
+            (["simulate", "--epidemic", "--compliance", "2"], Int32(64), "--compliance must be between 0 and 1"),
+            (["simulate", "--repeats", "0"], Int32(64), "--repeats must be at least 1"),
+            (["simulate", "--sweep", "detection=0.2:1:0.2"], Int32(64), "is an epidemic parameter: add --epidemic"),
+            (
+                ["simulate", "--epidemic", "--transport", "udp", "--phones", "10"], Int32(64),
+                "--epidemic runs on the memory transport only"
+            ),
             (["client", "127.0.0.1", "1", "0"], Int32(1), "Cannot reach the server at 127.0.0.1:1"),
         ])
     func commandLine(arguments: [String], status: Int32, message: String) async throws {
