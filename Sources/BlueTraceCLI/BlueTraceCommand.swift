@@ -229,7 +229,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let httpPort, let metrics {
             services.append(
                 OperationsServer.application(
-                    configuration: OperationsConfiguration(host: httpHost, port: httpPort),
+                    configuration: OperationsConfiguration(host: httpHost, port: httpPort, tls: configuration.tls),
                     store: application.store, authority: application.authority, metrics: metrics,
                     format: configuration.timeFormat, logger: Logger(label: "bluetrace.console")))
         }

@@ -266,7 +266,9 @@ struct Console: Sendable {
     }
 
     private func cookie(_ name: String, _ value: String, maxAge: Int, request: Request) -> Cookie {
-        let secure = configuration.secureCookies || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
+        let secure =
+            configuration.secureCookies || configuration.tls != nil
+            || request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
         return Cookie(
             name: name, value: value, maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
     }

@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import BlueTraceTLS
 
 /// How the operations surface (`/metrics`, `/health`, `/ready`, the console) is served.
 public struct OperationsConfiguration: Sendable {
@@ -15,12 +16,16 @@ public struct OperationsConfiguration: Sendable {
     public var loginPolicy: LoginPolicy
     /// Rows per page of the cases and the audit trail.
     public var pageSize: Int
+    /// Serve the console over TLS with this certificate (the phone protocol's, so one SIGHUP reloads both); its
+    /// session cookie is then `Secure`. `nil`: plain HTTP.
+    public var tls: TLSServerContext?
 
-    /// Creates a configuration; by default loopback, sessions of 30 minutes, 5 failures lock an official out for
+    /// Creates a configuration; by default plain HTTP on loopback, sessions of 30 minutes, 5 failures lock an official out for
     /// 15 minutes, 20 rows a page.
     public init(
         host: String = "127.0.0.1", port: Int, secureCookies: Bool = false, sessionLifetime: Int64 = 1800,
-        loginPolicy: LoginPolicy = LoginPolicy(maximumFailures: 5, blockDuration: 900), pageSize: Int = 20
+        loginPolicy: LoginPolicy = LoginPolicy(maximumFailures: 5, blockDuration: 900), pageSize: Int = 20,
+        tls: TLSServerContext? = nil
     ) {
         self.host = host
         self.port = port
@@ -28,5 +33,6 @@ public struct OperationsConfiguration: Sendable {
         self.sessionLifetime = sessionLifetime
         self.loginPolicy = loginPolicy
         self.pageSize = pageSize
+        self.tls = tls
     }
 }

@@ -3,6 +3,7 @@ import BlueTraceDomain
 import BlueTraceStore
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -56,6 +57,7 @@ public enum OperationsServer {
             router: router(
                 configuration: configuration, store: store, authority: authority, metrics: metrics, clock: clock,
                 format: format, logger: logger),
+            server: configuration.tls.map { HTTPServerBuilder.reloadableTLS(context: $0) } ?? .http1(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "bluetrace"),
             onServerRunning: { channel in

@@ -337,6 +337,47 @@ struct TLSTests {
 
     // MARK: Helpers
 
+    @Test(
+        "With --tls-cert, the console is served over TLS too: https works with the CA, its cookies are Secure, and plain http is told to use https"
+    )
+    func consoleOverTLS() async throws {
+        let curl = URL(fileURLWithPath: "/usr/bin/curl")
+        try #require(FileManager.default.isExecutableFile(atPath: curl.path), "needs curl (apt-get install curl)")
+        let directory = try TestDirectory()
+        let files = try DevelopmentCertificates.write(to: "\(directory.path)/certs")
+        try directory.write(Demo.sampleCredentials, to: "credentials.txt")
+        let server = try await ServerProcess(
+            directory: directory.path, arguments: tlsArguments(files) + ["--http-port", "0"])
+        let port = try await server.consolePort()
+
+        let health = try await ChildProcess(
+            ["-sS", "--max-time", "20", "--cacert", files.certificateAuthority, "https://127.0.0.1:\(port)/health"],
+            in: directory.path, executable: curl
+        ).finish()
+        #expect(health.status == 0, "\(health.errors)")
+        let login = try await ChildProcess(
+            [
+                "-sS", "--max-time", "20", "--cacert", files.certificateAuthority, "-o", "/dev/null", "-D", "-",
+                "https://127.0.0.1:\(port)/console/login",
+            ], in: directory.path, executable: curl
+        ).finish()
+        let cookie = login.output.split(separator: "\r\n").first {
+            $0.lowercased().hasPrefix("set-cookie: bluetrace_login=")
+        }
+        #expect(cookie?.contains("Secure") == true, "\(login.output)")
+        #expect(cookie?.contains("HttpOnly") == true)
+
+        let plain = try await ChildProcess(
+            ["-sS", "--max-time", "20", "http://127.0.0.1:\(port)/health"], in: directory.path, executable: curl
+        ).finish()
+        #expect(plain.output.contains("use https:// instead of http://"), "\(plain.output) \(plain.errors)")
+        // The phone protocol still answers on its own port, over TLS.
+        let phone = try await tlsPhone(port: server.port, directory: directory.path, ca: files.certificateAuthority)
+        await phone.type("+61410777777", "datha457")
+        try await phone.expect("Welcome to the BlueTrace Simulator!")
+        #expect(await server.stop(signal: SIGTERM) == 0)
+    }
+
     private func tlsArguments(_ files: DevelopmentCertificates.Files) -> [String] {
         ["--tls-cert", files.serverCertificate, "--tls-key", files.serverKey]
     }
