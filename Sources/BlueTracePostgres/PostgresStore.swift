@@ -323,29 +323,18 @@ public final class PostgresStore: AuthorityStore {
         try await insert(grants, imported: true, at: time).reduce(0) { $1 ? $0 + 1 : $0 }
     }
 
-    /// Inserts `grants` in one statement; the first mapping of a TempID wins. Tells, per grant, whether it was new.
+    /// Inserts `grants` in one statement, prepared (parsed and planned once per connection, not per batch); the
+    /// first mapping of a TempID wins. Tells, per grant, whether it was new.
     private func insert(_ grants: [TempIDGrant], imported: Bool, at time: Timestamp) async throws -> [Bool] {
         guard !grants.isEmpty else { return [] }
-        let tempIDs = grants.map(\.tempID.rawValue)
-        let users = grants.map(\.user)
-        let starts = grants.map(\.validity.start.secondsSinceEpoch)
-        let expiries = grants.map(\.validity.expiry.secondsSinceEpoch)
-        let seconds = time.secondsSinceEpoch
+        let statement = InsertTempIDs(grants: grants, issuedAt: time.secondsSinceEpoch, imported: imported)
         var inserted = try await withConnection { [logger] connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO tempid (tempid, username, start, expiry, issued_at, imported)
-                SELECT t, u, s, e, \(seconds), \(imported)
-                FROM unnest(\(tempIDs)::text[], \(users)::text[], \(starts)::bigint[], \(expiries)::bigint[])
-                    AS g(t, u, s, e)
-                ON CONFLICT DO NOTHING RETURNING tempid
-                """, logger: logger)
             var inserted: Set<String> = []
-            for try await tempID in rows.decode(String.self) { inserted.insert(tempID) }
+            for try await tempID in try await connection.execute(statement, logger: logger) { inserted.insert(tempID) }
             return inserted
         }
         // A TempID given twice in one batch is new only the first time.
-        return tempIDs.map { inserted.remove($0) != nil }
+        return statement.tempIDs.map { inserted.remove($0) != nil }
     }
 
     public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
@@ -772,6 +761,47 @@ public final class PostgresStore: AuthorityStore {
                     """, logger: logger)
                 return result
             }
+        }
+    }
+
+    /// The TempID insert, prepared once per connection.
+    private struct InsertTempIDs: PostgresPreparedStatement {
+        static let sql = """
+            INSERT INTO tempid (tempid, username, start, expiry, issued_at, imported)
+            SELECT t, u, s, e, $5, $6 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS g(t, u, s, e)
+            ON CONFLICT DO NOTHING RETURNING tempid
+            """
+        typealias Row = String
+
+        let tempIDs: [String]
+        let users: [String]
+        let starts: [Int64]
+        let expiries: [Int64]
+        let issuedAt: Int64
+        let imported: Bool
+
+        init(grants: [TempIDGrant], issuedAt: Int64, imported: Bool) {
+            tempIDs = grants.map(\.tempID.rawValue)
+            users = grants.map(\.user)
+            starts = grants.map(\.validity.start.secondsSinceEpoch)
+            expiries = grants.map(\.validity.expiry.secondsSinceEpoch)
+            self.issuedAt = issuedAt
+            self.imported = imported
+        }
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 6)
+            bindings.append(tempIDs)
+            bindings.append(users)
+            bindings.append(starts)
+            bindings.append(expiries)
+            bindings.append(issuedAt)
+            bindings.append(imported)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> String {
+            try row.decode(String.self)
         }
     }
 

@@ -115,8 +115,8 @@ public struct ServerApplication: Sendable {
         configuration.keyFilePath != nil && (configuration.tempIDScheme == .sealed || configuration.uploadCodes != .off)
     }
 
-    /// The server's key ring for sealed TempIDs and upload codes: the key file's (created on first start), or a fresh
-    /// ring kept in memory when there is no file; none when neither is used.
+    /// The server's key ring for sealed TempIDs and upload codes: the key file's (created on first start), or the
+    /// configuration's ring or a fresh one, kept in memory, when there is no file; none when neither is used.
     private static func keys(
         _ configuration: ServerConfiguration, now: Timestamp, logger: Logger
     ) throws
@@ -124,7 +124,7 @@ public struct ServerApplication: Sendable {
     {
         guard configuration.tempIDScheme == .sealed || configuration.uploadCodes != .off else { return nil }
         guard let path = configuration.keyFilePath else {
-            return KeyRingHolder(ring: KeyRing.generate(at: now), path: nil)
+            return KeyRingHolder(ring: configuration.keyRing ?? KeyRing.generate(at: now), path: nil)
         }
         let (ring, created) = try KeyFile.loadOrCreate(path: path, now: now)
         if created { logger.notice("created the server key file", metadata: ["path": "\(path)"]) }

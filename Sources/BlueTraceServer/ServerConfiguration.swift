@@ -21,8 +21,11 @@ public struct ServerConfiguration: Sendable {
     public var databasePath: String?
     /// How TempIDs are made.
     public var tempIDScheme: TempIDScheme
-    /// Path of the server key file (sealed TempIDs); `nil`: a fresh key kept in memory only (simulations, tests).
+    /// Path of the server key file (sealed TempIDs); `nil`: `keyRing`, or a fresh key kept in memory only.
     public var keyFilePath: String?
+    /// The server's keys given in memory, when there is no key file (a simulator that seals TempIDs with the
+    /// server's keys); `nil`: a fresh ring.
+    public var keyRing: KeyRing?
     /// How many TempIDs one download returns in the sealed scheme (back to back; OpenTrace issues 100).
     public var sealedBatchSize: Int
     /// Days uploads, encounters and TempID mappings are kept (BlueTrace: 21).
@@ -61,9 +64,11 @@ public struct ServerConfiguration: Sendable {
         timeFormat: TimestampFormat = TimestampFormat(),
         uploadCodes: UploadCodeUse = .off,
         exposureNotices: CloseContactRule? = nil,
-        tls: TLSServerContext? = nil
+        tls: TLSServerContext? = nil,
+        keyRing: KeyRing? = nil
     ) {
         self.tls = tls
+        self.keyRing = keyRing
         self.uploadCodes = uploadCodes
         self.exposureNotices = exposureNotices
         self.host = host

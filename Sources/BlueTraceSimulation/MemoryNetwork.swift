@@ -48,26 +48,20 @@ actor MemoryNetwork: PhoneNetwork {
     init(configuration: SimulationConfiguration, logger: Logger) async throws {
         self.configuration = configuration
         keepsEveryLog = configuration.epidemic?.tracing ?? false
-        // To seal anew, the simulator shares the server's keys: a fresh ring, handed over in a file of its own that
-        // is removed once the server has read it.
-        var keyFilePath: String?
+        // To seal anew, the simulator shares the server's keys: a fresh ring, handed to the server in memory.
+        var keyRing: KeyRing?
         if keepsEveryLog && configuration.tempIDScheme == .sealed {
             let ring = KeyRing.generate(at: Simulator.epoch)
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "bluetrace-simulation-keys-\(UUID().uuidString).json"
-            ).path
-            try KeyFile.save(ring, to: path)
-            keyFilePath = path
+            keyRing = ring
             resealer = TempIDSealer(keyRing: ring)
         } else {
             resealer = nil
         }
-        defer { if let keyFilePath { try? FileManager.default.removeItem(atPath: keyFilePath) } }
         let serverConfiguration = ServerConfiguration(
             port: 0, blockDuration: 60, tempIDLifetime: configuration.tempIDLifetime, credentialsPath: nil,
-            tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: keyFilePath,
+            tempIDsPath: nil, databasePath: nil, tempIDScheme: configuration.tempIDScheme, keyFilePath: nil,
             sealedBatchSize: configuration.sealedBatchSize, passwordParameters: .simulation,
-            exposureNotices: keepsEveryLog ? configuration.closeContactRule : nil)
+            exposureNotices: keepsEveryLog ? configuration.closeContactRule : nil, keyRing: keyRing)
         authority = try await ServerApplication.open(
             configuration: serverConfiguration, store: InMemoryStore(), clock: clock, observers: [notices],
             logger: logger
