@@ -46,9 +46,10 @@ struct Console: Sendable {
         self.logger = logger
         self.sessions = ConsoleSessions(lifetime: configuration.sessionLifetime)
         self.pages = ConsolePages()
-        var weak = PasswordHasher.Parameters.standard
-        weak.logRounds = 10
-        self.dummyHash = (try? PasswordHasher(parameters: weak).hash(ConsoleSessions.randomToken())) ?? ""
+        // As costly as an official's real hash, so an unknown name takes as long to refuse as a wrong password.
+        self.dummyHash =
+            (try? PasswordHasher(parameters: configuration.officialPasswordParameters).hash(
+                ConsoleSessions.randomToken())) ?? ""
     }
 
     func addRoutes(to router: Router<BasicRequestContext>) {

@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import BlueTraceSecurity
 import BlueTraceTLS
 
 /// How the operations surface (`/metrics`, `/health`, `/ready`, the console) is served.
@@ -16,6 +17,9 @@ public struct OperationsConfiguration: Sendable {
     public var loginPolicy: LoginPolicy
     /// Rows per page of the cases and the audit trail.
     public var pageSize: Int
+    /// The scrypt cost officials' hashes have (`bluetrace officials add`'s default): a login with an unknown name is
+    /// checked against a hash of this cost, so the time it takes does not tell whether the name exists.
+    public var officialPasswordParameters: PasswordHasher.Parameters
     /// Serve the console over TLS with this certificate (the phone protocol's, so one SIGHUP reloads both); its
     /// session cookie is then `Secure`. `nil`: plain HTTP.
     public var tls: TLSServerContext?
@@ -25,7 +29,7 @@ public struct OperationsConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int, secureCookies: Bool = false, sessionLifetime: Int64 = 1800,
         loginPolicy: LoginPolicy = LoginPolicy(maximumFailures: 5, blockDuration: 900), pageSize: Int = 20,
-        tls: TLSServerContext? = nil
+        tls: TLSServerContext? = nil, officialPasswordParameters: PasswordHasher.Parameters = .standard
     ) {
         self.host = host
         self.port = port
@@ -34,5 +38,6 @@ public struct OperationsConfiguration: Sendable {
         self.loginPolicy = loginPolicy
         self.pageSize = pageSize
         self.tls = tls
+        self.officialPasswordParameters = officialPasswordParameters
     }
 }

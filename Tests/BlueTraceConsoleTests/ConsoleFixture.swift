@@ -26,7 +26,8 @@ struct ConsoleFixture {
 
     init(store: (any AuthorityStore)? = nil, pageSize: Int = 20, uploadCodes: UploadCodeUse = .available) async throws {
         let metrics = self.metrics
-        configuration = OperationsConfiguration(port: 0, sessionLifetime: 600, pageSize: pageSize)
+        configuration = OperationsConfiguration(
+            port: 0, sessionLifetime: 600, pageSize: pageSize, officialPasswordParameters: Self.fastHash)
         application = try await ServerApplication.open(
             configuration: ServerConfiguration(
                 port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: nil, databasePath: ":memory:",
