@@ -389,7 +389,7 @@ public final class HealthAuthority: Sendable {
         let retention = Int64(retentionDays) * 86_400
         let report = try await store.deleteData(olderThan: now - retention)
         if let keys = issuer.keys ?? uploadCodes?.keys {
-            try keys.refresh()
+            try refreshServerKeys()
             let newestTempIDExpiry = issuer.policy.lifetime * Int64(issuer.sealedBatchSize)
             let dropped = try keys.prune(retiredBefore: now - (retention + newestTempIDExpiry))
             if dropped > 0 { logger.notice("dropped retired server keys", metadata: ["count": "\(dropped)"]) }

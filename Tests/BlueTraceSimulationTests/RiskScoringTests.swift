@@ -14,34 +14,10 @@ struct RiskScoringTests {
     /// - E (a true close contact) has no app, C is never logged. Truth = {B, E}.
     @Test("Precision and recall of both scorings at each threshold, as computed by hand")
     func handScored() async throws {
-        var configuration = SimulationConfiguration()
-        configuration.phones = 6
-        configuration.hours = 1
-        configuration.areaWidth = 200
-        configuration.areaHeight = 200
-        configuration.rssiNoise = 0
-        configuration.detectAndroidAndroid = 1
-        configuration.detectMixed = 1
-        configuration.detectIOSIOS = 1
-        configuration.infected = 1
+        var (configuration, scenario) = SimulatorTests.handBuiltWorld()
         var scoring = RiskScoring()
         scoring.referencePower = -17.4
         configuration.riskScoring = scoring
-        let away: [(Float, Float)] = [(0, 0), (180, 20), (20, 180), (180, 180), (100, 190), (190, 100)]
-        let scenario = Scenario(
-            position: { step, person in
-                switch person {
-                case 0: return (100, 100)
-                case 1 where step < 20: return (101, 100)
-                case 2: return (105, 100)
-                case 3 where (20..<30).contains(step): return (100, 101.5)
-                case 4 where step < 30: return (99, 100)
-                case 5 where step < 40: return (103, 100)
-                default: return away[person]
-                }
-            },
-            hasApp: [true, true, true, true, false, true], isIPhone: [false, true, false, true, false, false],
-            cases: [(phone: 0, testStep: 59)])
         let report = try await Simulator(configuration: configuration, scenario: scenario).run()
         let risk = try #require(report.risk)
         func point(_ curve: [RiskCurve.Point], _ threshold: Double) -> RiskCurve.Point? {

@@ -65,8 +65,10 @@ struct SimulatorTests {
         #expect(problem.contains("describes 2 phones with the app flag and 3 with a phone kind"))
     }
 
-    @Test("A hand-built scenario scores exactly as computed by hand")
-    func handBuiltScenario() async throws {
+    /// Six people for an hour, one case (A, who tests at minute 59), every detection certain and no RSSI noise: B is
+    /// 1 m from A for 20 minutes, C 5 m away throughout, D 1.5 m for 10 minutes, E (no app) 1 m for 30 minutes, F 3 m
+    /// for 40 minutes; everyone else far away. The hand-computed tests (scores, risk curves) share it.
+    static func handBuiltWorld() -> (SimulationConfiguration, Scenario) {
         var configuration = SimulationConfiguration()
         configuration.phones = 6
         configuration.hours = 1
@@ -92,6 +94,12 @@ struct SimulatorTests {
             },
             hasApp: [true, true, true, true, false, true], isIPhone: [false, true, false, true, false, false],
             cases: [(phone: 0, testStep: 59)])
+        return (configuration, scenario)
+    }
+
+    @Test("A hand-built scenario scores exactly as computed by hand")
+    func handBuiltScenario() async throws {
+        let (configuration, scenario) = Self.handBuiltWorld()
         let simulator = Simulator(configuration: configuration, scenario: scenario)
         let report = try await simulator.run()
         let item = try #require(report.cases.first)
