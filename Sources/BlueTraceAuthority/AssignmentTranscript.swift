@@ -21,13 +21,36 @@ public struct AssignmentTranscript: AuthorityObserver {
             if grants.count > 1 { lines.append("> and \(grants.count - 1) more TempIDs following it") }
             transcript.write(lines)
         case .uploadTraced(let upload):
-            transcript.write(lines(for: upload))
+            // A block that can never fit the terminal's buffer is dropped whole: counted, not made (a million-entry
+            // upload is six million lines).
+            if let capacity = transcript.blockCapacity, Self.leastBytes(of: upload) > capacity {
+                transcript.skip(lines: Self.lineCount(of: upload))
+            } else {
+                transcript.write(lines(for: upload))
+            }
         case .loggedOut(let user):
             transcript.write("> \(user) logout")
         case .loginAccepted, .loginRefused, .userBlocked, .uploadCodeIssued, .uploadCodeTried, .exposureNoticesSent,
             .exposureNoticeDelivered:
             break
         }
+    }
+
+    /// How many lines `lines(for:)` makes of `upload`.
+    static func lineCount(of upload: TracedUpload) -> Int {
+        var count = 2 + 3 * upload.traced.count + upload.receipt.unmatched.count
+        for entry in upload.entries {
+            if case .encounter = entry { count += 3 } else { count += 1 }
+        }
+        return count
+    }
+
+    /// A lower bound on the bytes of the lines `lines(for:)` makes of `upload`, with their newlines, found without
+    /// making them: every line has at least one character, and an encounter's first line holds its TempID and a comma.
+    static func leastBytes(of upload: TracedUpload) -> Int {
+        var bytes = 2 * lineCount(of: upload)
+        for case .encounter(let encounter) in upload.entries { bytes += encounter.tempID.rawValue.utf8.count }
+        return bytes
     }
 
     /// A traced upload as the assignment prints it: the contact log received, then the contacts found.

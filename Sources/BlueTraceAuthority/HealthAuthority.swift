@@ -185,6 +185,8 @@ public final class HealthAuthority: Sendable {
         stored.reserveCapacity(entries.count)
         var traced: [TempIDGrant] = []
         var unmatched: [UnmatchedEntry] = []
+        // The lookups answer the encounters in order: the n-th encounter's is `lookups[n]`.
+        var encounterNumber = 0
         for (index, entry) in entries.enumerated() {
             switch entry {
             case .malformed(let tempID, let reason):
@@ -195,8 +197,9 @@ public final class HealthAuthority: Sendable {
                         detail: reason))
             case .encounter(let encounter):
                 let verdict = ContactTracer.verdict(
-                    for: encounter, lookup: lookups[encounter.tempID],
+                    for: encounter, lookup: lookups[encounterNumber],
                     judgingEncounterTime: !encounter.tempID.isDecimal)
+                encounterNumber += 1
                 switch verdict {
                 case .traced(let grant):
                     traced.append(grant)

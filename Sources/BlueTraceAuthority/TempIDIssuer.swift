@@ -145,71 +145,85 @@ package final class TempIDIssuer: Sendable {
         if more { writeNextBatch() }
     }
 
-    /// What is known of each TempID: issued (to whom, when valid), unknown, or undecryptable.
-    func lookUp(_ tempIDs: [TempID]) async throws -> TempIDLookups {
-        var decimal: [TempID] = []
-        var sealedTempIDs: Set<TempID> = []
-        for tempID in tempIDs {
-            if tempID.isDecimal { decimal.append(tempID) } else { sealedTempIDs.insert(tempID) }
+    /// What is known of each of `tempIDs`, in their order: issued (to whom, when valid), unknown, or undecryptable.
+    /// 20-digit TempIDs are looked up in the store; sealed ones are opened, each distinct one once.
+    func lookUp(_ tempIDs: [TempID]) async throws -> [TempIDLookup] {
+        var lookups = [TempIDLookup](repeating: .unknown, count: tempIDs.count)
+        var decimalPositions: [Int] = []
+        var sealedPositions: [Int] = []
+        for (position, tempID) in tempIDs.enumerated() {
+            if tempID.isDecimal { decimalPositions.append(position) } else { sealedPositions.append(position) }
         }
-        let mapped = try await store.grants(for: decimal)
-        guard let keys else {
-            return TempIDLookups(
-                mapped: mapped, sealed: Dictionary(uniqueKeysWithValues: sealedTempIDs.map { ($0, .unknown) }))
+        if !decimalPositions.isEmpty {
+            let asked = sealedPositions.isEmpty ? tempIDs : decimalPositions.map { tempIDs[$0] }
+            for (position, grant) in zip(decimalPositions, try await store.grants(of: asked)) {
+                if let grant { lookups[position] = .issued(grant) }
+            }
         }
-        var (sealed, unknownKey) = await Self.open(Array(sealedTempIDs), with: keys.sealer)
+        guard !sealedPositions.isEmpty, let keys else { return lookups }
+        // An upload names the TempIDs it heard many times over: each distinct one is opened once.
+        var numbers: [TempID: Int] = [:]
+        var distinct: [TempID] = []
+        var numberAt: [Int] = []
+        numberAt.reserveCapacity(sealedPositions.count)
+        for position in sealedPositions {
+            let tempID = tempIDs[position]
+            if let number = numbers[tempID] {
+                numberAt.append(number)
+            } else {
+                numbers[tempID] = distinct.count
+                numberAt.append(distinct.count)
+                distinct.append(tempID)
+            }
+        }
+        numbers = [:]
+        var (opened, unknownKey) = await Self.open(distinct, with: keys.sealer)
         // Sealed under a key this instance has not read: another instance may have rotated the shared key file.
         if !unknownKey.isEmpty, case .reloaded = try? keys.refresh() {
-            let (opened, _) = await Self.open(unknownKey, with: keys.sealer)
-            sealed.merge(opened) { _, reopened in reopened }
+            let (reopened, _) = await Self.open(unknownKey.map { distinct[$0] }, with: keys.sealer)
+            for (number, lookup) in zip(unknownKey, reopened) { opened[number] = lookup }
         }
-        return TempIDLookups(mapped: mapped, sealed: sealed)
+        for (position, number) in zip(sealedPositions, numberAt) { lookups[position] = opened[number] }
+        return lookups
     }
 
-    /// Opens distinct sealed TempIDs: an AES-GCM open each, in parallel parts across the cores for a large upload.
-    /// Those naming a key the sealer lacks are undecryptable, and listed apart too, to try again with a newer ring.
+    /// Opens sealed TempIDs, an AES-GCM open each, in parallel parts across the cores for a large upload: what each
+    /// is, in their order, and the positions of those naming a key the sealer lacks (undecryptable for now, to try
+    /// again with a newer ring).
     static func open(
         _ tempIDs: [TempID], with sealer: TempIDSealer
-    ) async -> (lookups: [TempID: TempIDLookup], unknownKey: [TempID]) {
+    ) async -> (lookups: [TempIDLookup], unknownKey: [Int]) {
         let parts = tempIDs.count < 4_096 ? 1 : System.coreCount
         let partSize = max(1, (tempIDs.count + parts - 1) / parts)
-        return await withTaskGroup(of: [(TempID, TempIDLookup, unknownKey: Bool)].self) { group in
+        return await withTaskGroup(of: (start: Int, lookups: [TempIDLookup], unknownKey: [Int]).self) { group in
             for start in stride(from: 0, to: tempIDs.count, by: partSize) {
                 let part = tempIDs[start..<min(start + partSize, tempIDs.count)]
                 group.addTask {
-                    part.map { tempID in
+                    var lookups: [TempIDLookup] = []
+                    lookups.reserveCapacity(part.count)
+                    var unknownKey: [Int] = []
+                    for (position, tempID) in zip(part.indices, part) {
                         switch sealer.open(tempID) {
                         case .opened(let user, let validity):
-                            (tempID, .issued(TempIDGrant(user: user, tempID: tempID, validity: validity)), false)
-                        case .unknownKey: (tempID, .undecryptable, true)
-                        case .failedDecryption, .malformed: (tempID, .undecryptable, false)
+                            lookups.append(.issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
+                        case .unknownKey:
+                            lookups.append(.undecryptable)
+                            unknownKey.append(position)
+                        case .failedDecryption, .malformed:
+                            lookups.append(.undecryptable)
                         }
                     }
+                    return (start, lookups, unknownKey)
                 }
             }
-            var opened: [TempID: TempIDLookup] = [:]
-            var unknownKey: [TempID] = []
-            opened.reserveCapacity(tempIDs.count)
+            var lookups = [TempIDLookup](repeating: .undecryptable, count: tempIDs.count)
+            var unknownKey: [Int] = []
             for await part in group {
-                for (tempID, lookup, keyUnknown) in part {
-                    opened[tempID] = lookup
-                    if keyUnknown { unknownKey.append(tempID) }
-                }
+                lookups.replaceSubrange(part.start..<part.start + part.lookups.count, with: part.lookups)
+                unknownKey.append(contentsOf: part.unknownKey)
             }
-            return (opened, unknownKey)
+            return (lookups, unknownKey.sorted())
         }
-    }
-}
-
-/// What `TempIDIssuer.lookUp` learnt: the store's mappings of 20-digit TempIDs and the opened sealed ones, read
-/// per TempID without building a third table.
-struct TempIDLookups {
-    let mapped: [TempID: TempIDGrant]
-    let sealed: [TempID: TempIDLookup]
-
-    subscript(tempID: TempID) -> TempIDLookup {
-        if let grant = mapped[tempID] { return .issued(grant) }
-        return sealed[tempID] ?? .unknown
     }
 }
 

@@ -19,4 +19,8 @@ public struct PrefixedTranscript: Transcript {
     public func prompt(_ text: String) {
         write([text])
     }
+
+    public var blockCapacity: Int? { sink.blockCapacity }
+
+    public func skip(lines: Int) { sink.skip(lines: lines) }
 }

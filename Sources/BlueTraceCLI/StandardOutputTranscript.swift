@@ -37,4 +37,8 @@ public final class StandardOutputTranscript: Transcript {
     public func promptAnswered() {
         pendingPrompt.withLock { $0 = nil }
     }
+
+    public var blockCapacity: Int? { writer.capacity }
+
+    public func skip(lines: Int) { writer.drop(lines: lines) }
 }

@@ -56,7 +56,8 @@ public final class TerminalWriter: Sendable {
     // time touches it.
     private nonisolated(unsafe) let buffer = Buffer()
     private let fileDescriptor: Int32
-    private let capacity: Int
+    /// The most bytes it holds unwritten: a piece of text larger than this is always dropped.
+    public let capacity: Int
 
     /// The process's standard output, with a 1 MiB buffer (about 20,000 of the server's lines).
     public static let standardOutput = TerminalWriter(fileDescriptor: STDOUT_FILENO, capacity: 1 << 20)
@@ -78,12 +79,7 @@ public final class TerminalWriter: Sendable {
         if buffer.closed {
             // Standard output was closed: nobody can read these lines, and nobody is to be warned about it twice.
         } else if buffer.bytes.count + text.utf8.count > capacity {
-            buffer.droppedLines += lines
-            let now = ContinuousClock.now
-            if buffer.lastWarning.map({ now - $0 >= .seconds(60) }) ?? true {
-                buffer.lastWarning = now
-                warnDropped = buffer.droppedLines
-            }
+            warnDropped = countDropped(lines: lines)
         } else {
             appendNoticeOfDroppedLines()
             buffer.bytes.append(contentsOf: text.utf8)
@@ -99,15 +95,7 @@ public final class TerminalWriter: Sendable {
         } else {
             activity.unlock()
         }
-        if let warnDropped {
-            // Made here, not stored: a logger made before the process sets up logging would write to standard output.
-            Logger(label: "bluetrace.terminal").warning(
-                """
-                The terminal cannot keep up with the output: lines are being dropped (the store and the TempID file \
-                keep every record); redirect standard output to a file to keep them all
-                """,
-                metadata: ["dropped": "\(warnDropped)"])
-        }
+        if let warnDropped { warnOfDroppedLines(warnDropped) }
     }
 
     /// Waits until everything queued so far is written, for at most `timeout`; returns whether it was.
@@ -118,6 +106,36 @@ public final class TerminalWriter: Sendable {
             whenValue: .idle, timeoutSeconds: max(0, Double(seconds) + Double(attoseconds) / 1e18))
         if done { activity.unlock() }
         return done
+    }
+
+    /// Counts `lines` lines as dropped without being given them: a piece that the caller knows is larger than
+    /// `capacity`, and so not worth making. Reported as dropped lines are.
+    public func drop(lines: Int) {
+        activity.lock()
+        let warnDropped = buffer.closed ? nil : countDropped(lines: lines)
+        activity.unlock()
+        if let warnDropped { warnOfDroppedLines(warnDropped) }
+    }
+
+    /// Warns that lines are being dropped (`dropped` so far).
+    private func warnOfDroppedLines(_ dropped: Int) {
+        // Made here, not stored: a logger made before the process sets up logging would write to standard output.
+        Logger(label: "bluetrace.terminal").warning(
+            """
+            The terminal cannot keep up with the output: lines are being dropped (the store and the TempID file \
+            keep every record); redirect standard output to a file to keep them all
+            """,
+            metadata: ["dropped": "\(dropped)"])
+    }
+
+    /// Adds `lines` to the dropped lines; returns how many are dropped so far when it is time to warn (at most once
+    /// a minute). Called with `activity` locked.
+    private func countDropped(lines: Int) -> Int? {
+        buffer.droppedLines += lines
+        let now = ContinuousClock.now
+        guard buffer.lastWarning.map({ now - $0 >= .seconds(60) }) ?? true else { return nil }
+        buffer.lastWarning = now
+        return buffer.droppedLines
     }
 
     /// Adds the line about dropped lines to the buffer, if lines were dropped. Called with `activity` locked.

@@ -60,8 +60,8 @@ public struct TimedStore: AuthorityStore {
         try await inner.importTempIDs(grants, at: time)
     }
 
-    public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
-        try await inner.grants(for: tempIDs)
+    public func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?] {
+        try await inner.grants(of: tempIDs)
     }
 
     public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {

@@ -12,6 +12,12 @@ public protocol Transcript: Sendable {
     /// Whether every line written is dropped unread, so a writer may skip making them (a million-entry upload
     /// prints three million lines).
     var discardsLines: Bool { get }
+    /// The most bytes one block can hold: a larger block is dropped whole (a terminal's bounded buffer), so a writer
+    /// may skip making it and call `skip(lines:)` instead; `nil` when any block is taken.
+    var blockCapacity: Int? { get }
+    /// Records that a block of `lines` lines was not made because it could not fit (see `blockCapacity`): it counts
+    /// as dropped, as if it had been written and had not fit.
+    func skip(lines: Int)
 }
 
 extension Transcript {
@@ -23,6 +29,12 @@ extension Transcript {
 
     /// Someone reads what most transcripts write.
     public var discardsLines: Bool { false }
+
+    /// Most transcripts take any block.
+    public var blockCapacity: Int? { nil }
+
+    /// Nothing to record where every block is taken.
+    public func skip(lines: Int) {}
 }
 
 /// A transcript that drops every line: the terminal of a simulated or benchmarked server, which nobody reads.

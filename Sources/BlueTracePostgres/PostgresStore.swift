@@ -337,9 +337,14 @@ public final class PostgresStore: AuthorityStore {
         return statement.tempIDs.map { inserted.remove($0) != nil }
     }
 
-    public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
-        let distinct = Array(Set(tempIDs.map(\.rawValue)))
-        return try await withConnection { [logger] connection in
+    public func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?] {
+        let found = try await grantsByTempID(Array(Set(tempIDs.map(\.rawValue))))
+        return tempIDs.map { found[$0] }
+    }
+
+    /// The grants of the distinct TempIDs `distinct` (their texts), by TempID, read 10,000 at a time.
+    private func grantsByTempID(_ distinct: [String]) async throws -> [TempID: TempIDGrant] {
+        try await withConnection { [logger] connection in
             var found: [TempID: TempIDGrant] = [:]
             for start in stride(from: 0, to: distinct.count, by: 10_000) {
                 let part = Array(distinct[start..<min(start + 10_000, distinct.count)])
@@ -361,7 +366,7 @@ public final class PostgresStore: AuthorityStore {
     // MARK: Uploads
 
     public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
-        let block = ByteBuffer(bytes: EncounterBlock(upload.encounters).bytes)
+        let block = ByteBuffer(bytes: EncounterBlock(upload).bytes)
         let contacts = upload.tracedContacts
         let matched = Int32(upload.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
         let entryCount = Int32(upload.encounters.count)
@@ -382,7 +387,7 @@ public final class PostgresStore: AuthorityStore {
                 let firsts = contacts.map(\.firstEncounter.secondsSinceEpoch)
                 let lasts = contacts.map(\.lastEncounter.secondsSinceEpoch)
                 let counts = contacts.map { Int64($0.encounters) }
-                let heard = contacts.map { $0.tempIDs.joined(separator: ",") }
+                let heard = contacts.map { $0.tempIDList }
                 try await connection.query(
                     """
                     INSERT INTO contact (upload_id, phone, first_encounter, last_encounter, encounters, tempids)

@@ -18,8 +18,16 @@ public struct Simulator: Sendable {
     /// The simulated clock starts at this instant (a Monday midnight, UTC), so runs do not depend on today.
     public static let epoch = Timestamp(secondsSinceEpoch: 1_767_571_200)  // 05/01/2026 00:00:00 UTC
 
+    /// The logger of a simulator given none: warnings and errors only, as a run of thousands of phones would otherwise
+    /// write a line for every login and upload of the server it runs (`bluetrace simulate` passes its own).
+    public static var defaultLogger: Logger {
+        var logger = Logger(label: "bluetrace.simulate")
+        logger.logLevel = .warning
+        return logger
+    }
+
     /// Creates a simulator of a random population moving at random (seeded by the configuration).
-    public init(configuration: SimulationConfiguration, logger: Logger = Logger(label: "bluetrace.simulate")) {
+    public init(configuration: SimulationConfiguration, logger: Logger = Simulator.defaultLogger) {
         self.configuration = configuration
         self.logger = logger
         self.scenario = nil
@@ -29,7 +37,7 @@ public struct Simulator: Sendable {
     /// who tests positive when. The radio, the protocol and the scoring are the same as for a random population.
     public init(
         configuration: SimulationConfiguration, scenario: Scenario,
-        logger: Logger = Logger(label: "bluetrace.simulate")
+        logger: Logger = Simulator.defaultLogger
     ) {
         self.configuration = configuration
         self.logger = logger

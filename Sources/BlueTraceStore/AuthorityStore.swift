@@ -34,8 +34,9 @@ public protocol AuthorityStore: Sendable {
     /// Imported TempIDs are the operator's record and are never deleted by retention.
     func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int
 
-    /// The grants of those of `tempIDs` that were issued.
-    func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant]
+    /// The grant of each of `tempIDs`, in the order given (`nil` where none was issued): tracing reads the answer by
+    /// position, so a million-entry upload is not hashed into a table of results.
+    func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?]
 
     /// Stores an upload with every encounter and its verdict; returns the upload's id once committed.
     func recordUpload(_ upload: UploadRecord) async throws -> Int64
@@ -115,6 +116,13 @@ extension AuthorityStore {
         }
     }
 
+    /// The grants of those of `tempIDs` that were issued, by TempID.
+    public func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] {
+        var found: [TempID: TempIDGrant] = [:]
+        for case let grant? in try await grants(of: tempIDs) { found[grant.tempID] = grant }
+        return found
+    }
+
     /// Records an issued TempID; returns `false`, changing nothing, when that TempID was already issued.
     public func recordTempID(_ grant: TempIDGrant, issuedAt time: Timestamp) async throws -> Bool {
         try await recordTempIDs([grant], issuedAt: time)[0]
@@ -141,33 +149,44 @@ public struct Account: Hashable, Sendable {
 /// An upload to store: who sent it, when, and every entry with its verdict.
 public struct UploadRecord: Hashable, Sendable {
     /// The uploader's username.
-    public var uploader: String
+    public let uploader: String
     /// When the server received it.
-    public var receivedAt: Timestamp
+    public let receivedAt: Timestamp
     /// The entries, in upload order.
-    public var encounters: [StoredEncounter]
+    public let encounters: [StoredEncounter]
+    /// The people this upload traced, one per contact, in the order they were first traced: the rule every store
+    /// applies, worked out once when the record is made.
+    public let tracedContacts: [TracedContact]
+    /// For each entry, the position of its contact in `tracedContacts`, or −1 for an entry that traced nobody: how
+    /// a stored block numbers the contacts without looking each one up again.
+    let contactPositions: [Int32]
 
-    /// Creates an upload record.
+    /// Creates an upload record, working out whom it traced.
     public init(uploader: String, receivedAt: Timestamp, encounters: [StoredEncounter]) {
         self.uploader = uploader
         self.receivedAt = receivedAt
         self.encounters = encounters
-    }
-
-    /// The people this upload traced, one per contact, in no particular order: the rule every store applies.
-    public var tracedContacts: [TracedContact] {
-        var positions: [String: Int] = [:]
+        var positions: [String: Int32] = [:]
         var contacts: [TracedContact] = []
+        var contactPositions: [Int32] = []
+        contactPositions.reserveCapacity(encounters.count)
         for encounter in encounters {
-            guard let phone = encounter.contact else { continue }
+            guard let phone = encounter.contact else {
+                contactPositions.append(-1)
+                continue
+            }
             let when = encounter.heardAt ?? encounter.validity?.start ?? receivedAt
             if let position = positions[phone] {
-                contacts[position].firstEncounter = min(contacts[position].firstEncounter, when)
-                contacts[position].lastEncounter = max(contacts[position].lastEncounter, when)
-                contacts[position].encounters += 1
-                if let tempID = encounter.tempID { contacts[position].tempIDs.append(tempID) }
+                let index = Int(position)
+                contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
+                contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)
+                contacts[index].encounters += 1
+                if let tempID = encounter.tempID { contacts[index].tempIDs.append(tempID) }
+                contactPositions.append(position)
             } else {
-                positions[phone] = contacts.count
+                let position = Int32(contacts.count)
+                positions[phone] = position
+                contactPositions.append(position)
                 contacts.append(
                     TracedContact(
                         phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
@@ -185,7 +204,8 @@ public struct UploadRecord: Hashable, Sendable {
             }
             contacts[position].tempIDs.removeLast(contacts[position].tempIDs.count - kept)
         }
-        return contacts
+        self.tracedContacts = contacts
+        self.contactPositions = contactPositions
     }
 }
 
@@ -262,6 +282,29 @@ public struct TracedContact: Hashable, Sendable, Codable {
         self.lastEncounter = lastEncounter
         self.encounters = encounters
         self.tempIDs = tempIDs
+    }
+
+    /// The TempIDs comma-separated, as the stores keep them in a column (a TempID never holds a comma), written into
+    /// a string sized for them at once.
+    public var tempIDList: String {
+        guard tempIDs.count > 1 else { return tempIDs.first ?? "" }
+        let size = tempIDs.reduce(tempIDs.count - 1) { $0 + $1.utf8.count }
+        return String(unsafeUninitializedCapacity: size) { buffer in
+            var offset = 0
+            for (index, tempID) in tempIDs.enumerated() {
+                if index > 0 {
+                    buffer[offset] = UInt8(ascii: ",")
+                    offset += 1
+                }
+                var tempID = tempID
+                tempID.withUTF8 { utf8 in
+                    UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + utf8.count]).initialize(
+                        fromContentsOf: utf8)
+                    offset += utf8.count
+                }
+            }
+            return offset
+        }
     }
 
     /// One contact per phone from the contacts of several uploads (first and last over all, encounters added up,

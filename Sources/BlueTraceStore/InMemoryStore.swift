@@ -66,10 +66,8 @@ public actor InMemoryStore: AuthorityStore {
         return added
     }
 
-    public func grants(for tempIDs: [TempID]) -> [TempID: TempIDGrant] {
-        var found: [TempID: TempIDGrant] = [:]
-        for tempID in tempIDs { found[tempID] = self.tempIDs[tempID]?.grant }
-        return found
+    public func grants(of tempIDs: [TempID]) -> [TempIDGrant?] {
+        tempIDs.map { self.tempIDs[$0]?.grant }
     }
 
     public func recordUpload(_ upload: UploadRecord) -> Int64 {

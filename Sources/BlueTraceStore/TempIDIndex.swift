@@ -116,14 +116,24 @@ struct TempIDIndex: Sendable {
     /// The mapping of `tempID`, if it is stored.
     func grant(of tempID: TempID) -> TempIDGrant? {
         guard let halves = tempID.decimalHalves else { return others[tempID] }
-        let key = Key(high: halves.high, low: halves.low)
+        var lowerBound = 0
+        return grant(of: Key(high: halves.high, low: halves.low), tempID: tempID, searchingFrom: &lowerBound)
+    }
+
+    /// The mapping of the 20-digit `tempID` whose halves are `key`, searched for in the sorted part from `lowerBound`
+    /// on, which it moves to where the search ended: asked for keys in ascending order, each search starts where
+    /// the last one stopped and gallops ahead, so a million sorted keys cost a few steps each instead of a whole
+    /// binary search over ten million. `lowerBound` must not be past the first key at or above `key`.
+    func grant(of key: Key, tempID: TempID, searchingFrom lowerBound: inout Int) -> TempIDGrant? {
+        // The sorted part first (most TempIDs are there, and a gallop is cheaper than hashing), then the recent ones.
         let mapping: Mapping
-        if let recentMapping = recent[key] {
+        lowerBound = insertionPoint(of: key, from: lowerBound)
+        if lowerBound < sortedKeys.count, sortedKeys[lowerBound] == key {
+            mapping = sortedMappings[lowerBound]
+        } else if !recent.isEmpty, let recentMapping = recent[key] {
             mapping = recentMapping
         } else {
-            let position = insertionPoint(of: key)
-            guard position < sortedKeys.count, sortedKeys[position] == key else { return others[tempID] }
-            mapping = sortedMappings[position]
+            return others.isEmpty ? nil : others[tempID]
         }
         let start = Timestamp(secondsSinceEpoch: mapping.start)
         return TempIDGrant(
@@ -197,10 +207,19 @@ struct TempIDIndex: Sendable {
         return number
     }
 
-    /// The first position in the sorted part whose key is not below `key`.
-    private func insertionPoint(of key: Key) -> Int {
-        var low = 0
+    /// The first position in the sorted part, from `start` on, whose key is not below `key`: a binary search, after a
+    /// gallop from `start` (steps of 1, 2, 4, …) that brackets it when the search does not start at the beginning.
+    private func insertionPoint(of key: Key, from start: Int = 0) -> Int {
+        var low = start
         var high = sortedKeys.count
+        if start > 0 {
+            var step = 1
+            while low + step <= sortedKeys.count, sortedKeys[low + step - 1] < key {
+                low += step
+                step *= 2
+            }
+            high = min(low + step, sortedKeys.count)
+        }
         while low < high {
             let middle = (low + high) / 2
             if sortedKeys[middle] < key { low = middle + 1 } else { high = middle }

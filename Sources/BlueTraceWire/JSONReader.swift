@@ -12,7 +12,8 @@ public protocol JSONFrameDecodable: Decodable {
 }
 
 /// A JSON object whose values are strings, integers, or (at the top level only) arrays of such objects, read from a
-/// payload in one pass: every protocol message, uploads included.
+/// payload in one pass: every protocol message, uploads included. An array is checked in that pass but kept as its
+/// bytes, its elements made only when visited (`FlatJSONArray`).
 public struct FlatJSONObject {
     /// A field's value.
     public enum Value {
@@ -23,15 +24,15 @@ public struct FlatJSONObject {
         /// An integer above `Int64.max` (up to `UInt64.max`).
         case largeInteger(UInt64)
         /// An array of flat objects (a top-level field only).
-        case objects([FlatJSONObject])
+        case objects(FlatJSONArray)
     }
 
-    private var fields: [(key: String, value: Value)] = []
+    fileprivate var fields: [(key: String, value: Value)] = []
 
     /// Reads `payload` as one flat JSON object; `nil` if it is anything else (or not valid JSON).
     public init?(_ payload: ByteBuffer) {
         let parsed: [(key: String, value: Value)]? = payload.withUnsafeReadableBytes { bytes in
-            var reader = Reader(bytes: bytes)
+            var reader = Reader(bytes: bytes, payload: payload)
             guard let fields = reader.object(allowingArrays: true) else { return nil }
             reader.skipSpace()
             return reader.isAtEnd ? fields : nil
@@ -40,7 +41,7 @@ public struct FlatJSONObject {
         fields = parsed
     }
 
-    private init(fields: [(key: String, value: Value)]) {
+    fileprivate init(fields: [(key: String, value: Value)]) {
         self.fields = fields
     }
 
@@ -65,7 +66,7 @@ public struct FlatJSONObject {
     }
 
     /// The array-of-objects field `key`; `nil` if absent or anything else.
-    public func objects(_ key: String) -> [FlatJSONObject]? {
+    public func objects(_ key: String) -> FlatJSONArray? {
         guard case .objects(let value) = self[key] else { return nil }
         return value
     }
@@ -73,59 +74,111 @@ public struct FlatJSONObject {
     /// Whether `key` is present at all.
     public func has(_ key: String) -> Bool { self[key] != nil }
 
-    private struct Reader {
+    fileprivate struct Reader {
         let bytes: UnsafeRawBufferPointer
+        /// The payload `bytes` are the readable bytes of, kept by the arrays read from it.
+        let payload: ByteBuffer
         var position = 0
 
-        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+        init(bytes: UnsafeRawBufferPointer, payload: ByteBuffer, position: Int = 0) {
+            self.bytes = bytes
+            self.payload = payload
+            self.position = position
+        }
 
         var isAtEnd: Bool { position == bytes.count }
 
         /// An object; arrays of objects among its values only if `allowingArrays` (one level of nesting).
         mutating func object(allowingArrays: Bool) -> [(key: String, value: Value)]? {
-            skipSpace()
-            guard take(UInt8(ascii: "{")) else { return nil }
             var fields: [(key: String, value: Value)] = []
+            return object(allowingArrays: allowingArrays, into: &fields, keepingStrings: true) ? fields : nil
+        }
+
+        /// Reads an object into `fields` (emptied first, its storage kept); `false` if it is not a flat object. Without
+        /// `keepingStrings`, string values are checked but not made (each is an empty string): how an array's
+        /// elements are checked without building them.
+        mutating func object(
+            allowingArrays: Bool, into fields: inout [(key: String, value: Value)], keepingStrings: Bool
+        ) -> Bool {
+            fields.removeAll(keepingCapacity: true)
+            skipSpace()
+            guard take(UInt8(ascii: "{")) else { return false }
             skipSpace()
             if !take(UInt8(ascii: "}")) {
                 repeat {
                     skipSpace()
-                    guard let key = string() else { return nil }
+                    guard let key = string() else { return false }
                     // A repeated key: leave its meaning to the full decoder.
-                    guard !fields.contains(where: { $0.key == key }) else { return nil }
+                    guard !fields.contains(where: { $0.key == key }) else { return false }
                     skipSpace()
-                    guard take(UInt8(ascii: ":")) else { return nil }
+                    guard take(UInt8(ascii: ":")) else { return false }
                     skipSpace()
-                    guard let value = value(allowingArrays: allowingArrays) else { return nil }
+                    guard let value = value(allowingArrays: allowingArrays, keepingStrings: keepingStrings) else {
+                        return false
+                    }
                     fields.append((key, value))
                     skipSpace()
                 } while take(UInt8(ascii: ","))
-                guard take(UInt8(ascii: "}")) else { return nil }
+                guard take(UInt8(ascii: "}")) else { return false }
             }
-            return fields
+            return true
         }
 
-        private mutating func value(allowingArrays: Bool) -> Value? {
+        private mutating func value(allowingArrays: Bool, keepingStrings: Bool) -> Value? {
             guard position < bytes.count else { return nil }
             switch bytes[position] {
-            case UInt8(ascii: "\""): return string().map(Value.string)
+            case UInt8(ascii: "\""): return keepingStrings ? string().map(Value.string) : skipString()
             case UInt8(ascii: "["): return allowingArrays ? array().map(Value.objects) : nil
             default: return integer()
             }
         }
 
-        /// An array whose elements are all flat objects.
-        private mutating func array() -> [FlatJSONObject]? {
+        /// An array whose elements are all flat objects: each is read to check it, then let go; the array keeps
+        /// where it lies in the payload.
+        private mutating func array() -> FlatJSONArray? {
             guard take(UInt8(ascii: "[")) else { return nil }
-            var elements: [FlatJSONObject] = []
+            let start = position
+            var count = 0
             skipSpace()
-            if take(UInt8(ascii: "]")) { return elements }
+            if take(UInt8(ascii: "]")) { return FlatJSONArray(payload: payload, start: start, count: 0) }
+            var fields: [(key: String, value: Value)] = []
             repeat {
-                guard let fields = object(allowingArrays: false) else { return nil }
-                elements.append(FlatJSONObject(fields: fields))
+                guard object(allowingArrays: false, into: &fields, keepingStrings: false) else { return nil }
+                count += 1
                 skipSpace()
             } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "]")) ? elements : nil
+            return take(UInt8(ascii: "]")) ? FlatJSONArray(payload: payload, start: start, count: count) : nil
+        }
+
+        /// Checks a string as `string()` reads it without making it: `.string("")` if it is a valid string. A string
+        /// of plain ASCII (every TempID) is checked by one scan; any other is read in full.
+        private mutating func skipString() -> Value? {
+            let start = position
+            position += 1
+            while position < bytes.count, case let byte = bytes[position], byte != UInt8(ascii: "\""),
+                byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80
+            {
+                position += 1
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "\"") {
+                position += 1
+                return .string("")
+            }
+            position = start
+            return string().map { _ in .string("") }
+        }
+
+        /// The elements of an array `array()` checked, read again from `start` (just after its `[`): `body` gets each
+        /// in turn, in one object whose storage is reused.
+        mutating func elements(count: Int, _ body: (FlatJSONObject) throws -> Void) rethrows {
+            var element = FlatJSONObject(fields: [])
+            for index in 0..<count {
+                skipSpace()
+                if index > 0 { _ = take(UInt8(ascii: ",")) }
+                let read = object(allowingArrays: false, into: &element.fields, keepingStrings: true)
+                precondition(read, "an array's element changed between checking and reading it")
+                try body(element)
+            }
         }
 
         /// An integer without sign games, leading zeros, fraction or exponent; anything else is left to the decoder.
@@ -250,6 +303,34 @@ public struct FlatJSONObject {
                 position += 1
             }
         }
+    }
+}
+
+/// An array of flat objects in a payload, checked when the payload was read but kept as its bytes: its elements are made
+/// one at a time when visited, so a million-entry upload is not held as a million objects beside its payload.
+public struct FlatJSONArray {
+    /// The payload the array lies in (its storage shared, not copied).
+    private let payload: ByteBuffer
+    /// Where its elements start among the payload's readable bytes: just after the `[`.
+    private let start: Int
+    /// How many elements it has.
+    public let count: Int
+
+    fileprivate init(payload: ByteBuffer, start: Int, count: Int) {
+        self.payload = payload
+        self.start = start
+        self.count = count
+    }
+
+    /// The elements transformed, in order. `transform` must not keep the object it is given (its storage is reused).
+    public func map<Element>(_ transform: (FlatJSONObject) throws -> Element) rethrows -> [Element] {
+        var transformed: [Element] = []
+        transformed.reserveCapacity(count)
+        try payload.withUnsafeReadableBytes { bytes in
+            var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: start)
+            try reader.elements(count: count) { transformed.append(try transform($0)) }
+        }
+        return transformed
     }
 }
 

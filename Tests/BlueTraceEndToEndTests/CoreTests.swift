@@ -44,7 +44,7 @@ final class CountingStore: AuthorityStore {
     func importTempIDs(_ grants: [TempIDGrant], at time: Timestamp) async throws -> Int {
         try await inner.importTempIDs(grants, at: time)
     }
-    func grants(for tempIDs: [TempID]) async throws -> [TempID: TempIDGrant] { try await inner.grants(for: tempIDs) }
+    func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?] { try await inner.grants(of: tempIDs) }
     func recordUpload(_ upload: UploadRecord) async throws -> Int64 { try await inner.recordUpload(upload) }
     func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
         try await inner.deleteData(olderThan: cutoff)

@@ -25,10 +25,9 @@ struct ExposureNoticeTests {
         let uploader = try await phoneClient(port: first.port, directory: directory.path)
         await uploader.type("+61410666666", "kara1234", "Upload_contact_log")
         try await uploader.expect("traced 2.")
-        let started = ContinuousClock.now
-        let line = try await online.expect("> Exposure notice:", timeout: .seconds(5))
-        let pushedAfter = ContinuousClock.now - started
-        #expect(pushedAfter < .seconds(1), "pushed \(pushedAfter) after the upload's receipt")
+        // Pushed: the online phone types nothing and does not log in again, so the notice can only reach it as a push.
+        // (How soon is not asserted: on a loaded machine any bound in wall time is a guess.)
+        let line = try await online.expect("> Exposure notice:")
         let notice = online.screen.lines[line]
         // The last encounter is when the phone heard the beacon (for this file: when the client read it).
         #expect(notice.contains(/last on \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d\. Watch for symptoms/))

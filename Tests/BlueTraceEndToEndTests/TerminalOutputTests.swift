@@ -1,3 +1,4 @@
+import BlueTraceAuthority
 import BlueTraceCLI
 import BlueTraceDomain
 import BlueTraceWire
@@ -82,6 +83,60 @@ struct TerminalOutputTests {
         #expect(dropped > 0)
         #expect(shownBlocks * 2 + dropped == blocks * 2, "every line is either shown or counted: \(text)")
         #expect(lines.filter { $0.hasPrefix("x") }.count == shownBlocks, "no block is cut")
+    }
+}
+
+/// The assignment's server lines for an upload too large for the terminal's buffer are counted, not made.
+@Suite("Terminal output of huge uploads")
+struct HugeUploadOutputTests {
+    @Test(
+        "An upload whose lines cannot fit the buffer is counted as dropped without being made; a small one prints whole"
+    )
+    func hugeUploadCounted() async throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        let (readEnd, writeEnd) = (descriptors[0], descriptors[1])
+        defer { close(readEnd) }
+        let reader = OutputDrain(FileHandle(fileDescriptor: readEnd, closeOnDealloc: false))
+        let writer = TerminalWriter(fileDescriptor: writeEnd, capacity: 4096)
+        let format = TimestampFormat(timeZone: TimeZone(identifier: "UTC")!)
+        let observer = AssignmentTranscript(transcript: StandardOutputTranscript(writer: writer), format: format)
+        func upload(_ count: Int) -> TracedUpload {
+            let start = Timestamp(secondsSinceEpoch: 1_589_391_906)
+            let grants = (0..<count).map { number in
+                TempIDGrant(
+                    user: "+61410888888",
+                    tempID: TempID(String(10_000_000_000_000_000_000 as UInt64 + UInt64(number)))!,
+                    validity: ValidityWindow(start: start, expiry: start + 899))
+            }
+            return TracedUpload(
+                uploader: "+61410666666",
+                entries: grants.map { .encounter(ReportedEncounter(tempID: $0.tempID, validity: $0.validity)) }
+                    + [.malformed(tempID: nil, reason: "not an object")],
+                traced: grants,
+                receipt: UploadReceipt(
+                    received: count + 1, matched: count,
+                    unmatched: [UnmatchedEntry(index: count, tempID: nil, reason: .malformed, detail: "not an object")])
+            )
+        }
+        // 1,000 entries: 6,004 lines, well over 4,096 bytes even at the least each line could take.
+        let huge = upload(1_000)
+        observer.observe(.uploadTraced(huge))
+        let small = upload(1)
+        observer.observe(.uploadTraced(small))
+        #expect(writer.flush(timeout: .seconds(30)))
+        close(writeEnd)
+        let lines = await reader.untilEnd().split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(
+            Array(lines) == [
+                "> (6004 lines not shown: the terminal could not keep up)",
+                "> received contact log from +61410666666",
+                "10000000000000000000,", "13/05/2020 17:45:06,", "13/05/2020 18:00:05;",
+                "? (malformed: not an object);",
+                "> Contact log checking",
+                "+61410888888,", "13/05/2020 17:45:06,", "10000000000000000000;",
+                "> unmatched: ? (malformed entry)",
+            ])
     }
 }
 

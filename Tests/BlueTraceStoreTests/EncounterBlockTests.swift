@@ -44,7 +44,43 @@ struct EncounterBlockTests {
         let one = EncounterBlock(Array(Self.encounters.prefix(1))).bytes.count
         let many = EncounterBlock(Array(repeating: Self.encounters[0], count: 101)).bytes.count
         #expect(
-            many - one == 100 * (2 + 22 + 16 + 8 + 4), "each repeat costs its own fields and a 4-byte contact number")
+            many - one == 100 * (2 + 16 + 8 + 4 + 4 + 4),
+            "each repeat: flags and verdict, the TempID's halves, start, expiry and heard-at, a contact number")
+    }
+
+    @Test("Times that do not fit the compact forms are written whole: an expiry before its start, far from its start")
+    func wideTimes() throws {
+        let wide = [
+            StoredEncounter(
+                tempID: "33333333333333333333", validity: ValidityWindow(start: Self.t0, expiry: Self.t0 - 1),
+                heardAt: Self.t0 - 3_000_000_000, contact: nil, unmatchedReason: .timeMismatch),
+            StoredEncounter(
+                tempID: "44444444444444444444",
+                validity: ValidityWindow(start: Self.t0, expiry: Self.t0 + 5_000_000_000), heardAt: Self.t0 - 7,
+                contact: "+61410888888", unmatchedReason: nil),
+            StoredEncounter(
+                tempID: "0000000000000000000a", validity: nil, heardAt: Self.t0, contact: nil,
+                unmatchedReason: .unknownID),
+        ]
+        #expect(try EncounterBlock.encounters(in: EncounterBlock(wide).bytes) == wide)
+    }
+
+    /// A block as version 1 wrote it: one traced entry, every field whole.
+    static func firstVersionBlock(flags: UInt8 = 15) -> [UInt8] {
+        func little<Integer: FixedWidthInteger>(_ value: Integer) -> [UInt8] {
+            withUnsafeBytes(of: value.littleEndian) { Array($0) }
+        }
+        return Array("BTE1".utf8) + little(UInt32(1)) + little(UInt16(12)) + Array("+61410888888".utf8)
+            + little(UInt32(1)) + [flags, 0] + little(UInt16(20)) + Array("11111111111111111111".utf8)
+            + little(UInt64(t0.secondsSinceEpoch)) + little(UInt64(t0.secondsSinceEpoch + 899))
+            + little(UInt64(t0.secondsSinceEpoch + 5)) + little(UInt32(0))
+    }
+
+    @Test("A block written by version 1 (uploads stored before version 2) still reads back")
+    func firstVersion() throws {
+        #expect(try EncounterBlock.encounters(in: Self.firstVersionBlock()) == [Self.encounters[0]])
+        // Version 1 never wrote the compact forms' flags: a block that has them is damaged.
+        #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: Self.firstVersionBlock(flags: 15 | 32)) }
     }
 
     @Test("Damaged bytes are refused, never misread: wrong magic, cut short, trailing bytes, a contact out of range")

@@ -139,19 +139,49 @@ struct SQLiteStoreTests {
         #expect(try await store.grants(for: [fresh.tempID])[fresh.tempID] == fresh)
     }
 
-    @Test("Lookups go in the table's key order: distinct TempIDs, sorted as their text is")
+    @Test(
+        "Lookups go in the index's key order: every 20-digit TempID's position, sorted as their text is, then the rest")
     func lookupOrder() {
         var generator = SystemRandomNumberGenerator()
         let decimal = (0..<500).map { _ in TempID.randomDecimal(using: &generator) }
         let others = ["sealed+B", "sealed+A", "123", "1234567890123456789012"].map { TempID($0)! }
         let input = (decimal + decimal.prefix(50) + others + others.prefix(1)).shuffled()
-        let ordered = SQLiteStore.lookupOrder(input)
-        #expect(ordered.count == 504)
-        #expect(Set(ordered) == Set(input))
+        let order = SQLiteStore.lookupOrder(input)
+        #expect(order.decimal.count == 550)
+        #expect(Set(order.decimal.map(\.position) + order.others) == Set(input.indices))
+        #expect(order.others.count == 5)
+        #expect(order.others.allSatisfy { !input[$0].isDecimal })
         #expect(
-            Array(ordered.prefix(500))
-                == decimal.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) })
-        #expect(Array(ordered.suffix(4)) == others.sorted())
+            order.decimal.map { input[$0.position].rawValue }
+                == (decimal + decimal.prefix(50)).map(\.rawValue).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
+    @Test("Grants are answered by position, a TempID asked twice answered twice, an unknown one with nil")
+    func grantsByPosition() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let store = try SQLiteStore(path: path)
+        var generator = SystemRandomNumberGenerator()
+        let grants = (0..<40_000).map { number in
+            TempIDGrant(
+                user: "+6140000\(number % 7)", tempID: TempID.randomDecimal(using: &generator),
+                validity: ValidityWindow(
+                    start: Timestamp(secondsSinceEpoch: Int64(number)), expiry: Timestamp(secondsSinceEpoch: 2_000_000))
+            )
+        }
+        #expect(try await store.importTempIDs(grants, at: Timestamp(secondsSinceEpoch: 0)) == grants.count)
+        await store.close()
+        // Reopened, the index is rebuilt sorted from the table: the searches gallop through its sorted part.
+        let reopened = try SQLiteStore(path: path)
+        let unknown = TempID.randomDecimal(using: &generator)
+        // More than one slice of the search, out of order, with repeats and a TempID of another kind.
+        let asked = (grants.map(\.tempID) + [unknown, TempID("sealed+A")!] + grants.prefix(30).map(\.tempID)).shuffled()
+        let byTempID = Dictionary(grants.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
+        let found = try await reopened.grants(of: asked)
+        #expect(found.count == asked.count)
+        #expect(zip(asked, found).allSatisfy { tempID, grant in grant == byTempID[tempID] })
+        #expect(found.compactMap { $0 }.count == asked.count - 2)
+        await reopened.close()
     }
 
     @Test("Deleting an upload deletes its traced contacts with it (the foreign key cascades)")
