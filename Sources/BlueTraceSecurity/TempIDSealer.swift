@@ -105,15 +105,24 @@ public struct TempIDSealer: Sendable {
             let plaintext = try? AES.GCM.open(box, using: key, authenticating: Self.associatedData),
             plaintext.count == Self.plaintextByteCount
         else { return .failedDecryption }
-        let bytes = [UInt8](plaintext)
-        var userBytes = bytes[0..<Self.maximumUserByteCount]
-        while userBytes.last == 0 { userBytes.removeLast() }
-        // Authentic plaintext always holds a valid user; anything else was not sealed by this program.
-        guard !userBytes.isEmpty, !userBytes.contains(0),
-            let user = String(validating: userBytes, as: UTF8.self)
-        else { return .failedDecryption }
-        let start = Self.uint32(bytes[21..<25])
-        let expiry = Self.uint32(bytes[25..<29])
+        // Read in place: the user's bytes up to their zero padding, then the two big-endian times.
+        let opened: (user: String, start: UInt32, expiry: UInt32)? = plaintext.withUnsafeBytes { bytes in
+            var userCount = Self.maximumUserByteCount
+            while userCount > 0, bytes[userCount - 1] == 0 { userCount -= 1 }
+            let userBytes = UnsafeRawBufferPointer(rebasing: bytes[0..<userCount]).assumingMemoryBound(to: UInt8.self)
+            // Authentic plaintext always holds a valid user; anything else was not sealed by this program.
+            guard userCount > 0, !userBytes.contains(0) else { return nil }
+            let user: String? =
+                userBytes.allSatisfy { $0 < 0x80 }
+                ? String(decoding: userBytes, as: UTF8.self) : String(validating: userBytes, as: UTF8.self)
+            guard let user else { return nil }
+            let base = Self.maximumUserByteCount
+            func time(at offset: Int) -> UInt32 {
+                (0..<4).reduce(0) { $0 << 8 | UInt32(bytes[offset + $1]) }
+            }
+            return (user, time(at: base), time(at: base + 4))
+        }
+        guard let (user, start, expiry) = opened else { return .failedDecryption }
         return .opened(
             user: user,
             validity: ValidityWindow(
@@ -128,10 +137,6 @@ public struct TempIDSealer: Sendable {
         ]
     }
 
-    /// The big-endian number in four bytes.
-    private static func uint32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.reduce(0) { $0 << 8 | UInt32($1) }
-    }
 }
 
 /// What opening a sealed TempID found.

@@ -170,6 +170,7 @@ public struct UploadRecord: Hashable, Sendable {
         var contacts: [TracedContact] = []
         var contactPositions: [Int32] = []
         contactPositions.reserveCapacity(encounters.count)
+        var listed: [Int32: Set<String>] = [:]
         for encounter in encounters {
             guard let phone = encounter.contact else {
                 contactPositions.append(-1)
@@ -181,7 +182,18 @@ public struct UploadRecord: Hashable, Sendable {
                 contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
                 contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)
                 contacts[index].encounters += 1
-                if let tempID = encounter.tempID { contacts[index].tempIDs.append(tempID) }
+                if let tempID = encounter.tempID, contacts[index].tempIDs.last != tempID {
+                    // A contact heard through many TempIDs keeps a set of those listed, so that each is listed once
+                    // instead of a million entries of a hundred TempIDs being sorted below.
+                    if contacts[index].tempIDs.count < 64 {
+                        contacts[index].tempIDs.append(tempID)
+                    } else {
+                        if listed[position] == nil { listed[position] = Set(contacts[index].tempIDs) }
+                        if listed[position, default: []].insert(tempID).inserted {
+                            contacts[index].tempIDs.append(tempID)
+                        }
+                    }
+                }
                 contactPositions.append(position)
             } else {
                 let position = Int32(contacts.count)

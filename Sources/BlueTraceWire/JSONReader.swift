@@ -211,15 +211,20 @@ public struct FlatJSONObject {
         private mutating func string() -> String? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = position
+            var highBits: UInt8 = 0
             while position < bytes.count, bytes[position] != UInt8(ascii: "\""), bytes[position] != UInt8(ascii: "\\"),
                 bytes[position] >= 0x20
             {
+                highBits |= bytes[position]
                 position += 1
             }
             guard position < bytes.count else { return nil }
             if bytes[position] == UInt8(ascii: "\"") {
                 defer { position += 1 }
-                return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                let utf8 = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+                // Plain ASCII (every key, every TempID) is valid UTF-8 as it stands: made without validating it again.
+                if highBits < 0x80 { return String(decoding: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self) }
+                return String(validating: utf8, as: UTF8.self)
             }
             var utf8 = Array(bytes[start..<position])
             while position < bytes.count {
