@@ -38,7 +38,7 @@ public struct AssignmentTranscript: AuthorityObserver {
 
     /// How many lines `lines(for:)` makes of `upload`.
     static func lineCount(of upload: TracedUpload) -> Int {
-        var count = 2 + 3 * upload.traced.count + upload.receipt.unmatched.count
+        var count = 2 + 3 * upload.receipt.matched + upload.receipt.unmatched.count
         for entry in upload.entries {
             if case .encounter = entry { count += 3 } else { count += 1 }
         }
@@ -56,7 +56,7 @@ public struct AssignmentTranscript: AuthorityObserver {
     /// A traced upload as the assignment prints it: the contact log received, then the contacts found.
     private func lines(for upload: TracedUpload) -> [String] {
         var lines = ["> received contact log from \(upload.uploader)"]
-        lines.reserveCapacity(3 * (upload.entries.count + upload.traced.count) + upload.receipt.unmatched.count + 2)
+        lines.reserveCapacity(Self.lineCount(of: upload))
         for entry in upload.entries {
             switch entry {
             case .encounter(let encounter):

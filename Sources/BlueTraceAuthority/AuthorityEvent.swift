@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import BlueTraceStore
 
 /// Something the health authority did, as its observers learn it: the terminal transcript, the simulator's scoring,
 /// the notice courier and metrics read these, never the screen. (The audit trail is written by the core itself, so
@@ -30,20 +31,49 @@ public enum AuthorityEvent: Sendable {
 
 /// A committed upload with what tracing made of each entry.
 public struct TracedUpload: Sendable {
+    /// Where the traced grants come from: given, or read from the stored record when asked for.
+    private enum Traced: Sendable {
+        case grants([TempIDGrant])
+        case record(UploadRecord)
+    }
+
     /// Who uploaded it.
     public var uploader: String
     /// The entries, in upload order.
     public var entries: [UploadEntry]
-    /// The grants the traced entries point to, in upload order (one per traced entry).
-    public var traced: [TempIDGrant]
+    private var tracedSource: Traced
     /// The receipt the uploader gets.
     public var receipt: UploadReceipt
+
+    /// The grants the traced entries point to, in upload order (one per traced entry). Made when asked for from the
+    /// stored record (a traced entry claims exactly its grant's TempID and window, and points to its user), so that
+    /// an observer that only counts never makes a million of them.
+    public var traced: [TempIDGrant] {
+        switch tracedSource {
+        case .grants(let grants): return grants
+        case .record(let record):
+            return record.encounters.compactMap { encounter in
+                guard let user = encounter.contact, let raw = encounter.tempID, let tempID = TempID(raw),
+                    let validity = encounter.validity
+                else { return nil }
+                return TempIDGrant(user: user, tempID: tempID, validity: validity)
+            }
+        }
+    }
 
     /// Creates a traced upload.
     public init(uploader: String, entries: [UploadEntry], traced: [TempIDGrant], receipt: UploadReceipt) {
         self.uploader = uploader
         self.entries = entries
-        self.traced = traced
+        self.tracedSource = .grants(traced)
+        self.receipt = receipt
+    }
+
+    /// The traced upload of `record`, stored from `entries`.
+    init(entries: [UploadEntry], record: UploadRecord, receipt: UploadReceipt) {
+        self.uploader = record.uploader
+        self.entries = entries
+        self.tracedSource = .record(record)
         self.receipt = receipt
     }
 }

@@ -181,9 +181,8 @@ public final class HealthAuthority: Sendable {
         let lookups = try await issuer.lookUp(tempIDs)
         let lookedUp = ContinuousClock.now
 
-        var stored: [StoredEncounter] = []
-        stored.reserveCapacity(entries.count)
-        var traced: [TempIDGrant] = []
+        // Each entry is judged and written into the record's block at once: no entry is held twice over.
+        var record = UploadRecord.Builder(uploader: user, receivedAt: receivedAt, expectedEntries: entries.count)
         var unmatched: [UnmatchedEntry] = []
         // The lookups answer the encounters in order: the n-th encounter's is `lookups[n]`.
         var encounterNumber = 0
@@ -191,7 +190,7 @@ public final class HealthAuthority: Sendable {
             switch entry {
             case .malformed(let tempID, let reason):
                 unmatched.append(UnmatchedEntry(index: index, tempID: tempID, reason: .malformed, detail: reason))
-                stored.append(
+                record.append(
                     StoredEncounter(
                         tempID: tempID, validity: nil, heardAt: nil, contact: nil, unmatchedReason: .malformed,
                         detail: reason))
@@ -202,35 +201,36 @@ public final class HealthAuthority: Sendable {
                 encounterNumber += 1
                 switch verdict {
                 case .traced(let grant):
-                    traced.append(grant)
-                    stored.append(
+                    record.append(
                         StoredEncounter(
                             tempID: encounter.tempID.rawValue, validity: encounter.validity,
                             heardAt: encounter.receivedAt, contact: grant.user, unmatchedReason: nil))
                 case .unmatched(let reason):
                     unmatched.append(UnmatchedEntry(index: index, tempID: encounter.tempID.rawValue, reason: reason))
-                    stored.append(
+                    record.append(
                         StoredEncounter(
                             tempID: encounter.tempID.rawValue, validity: encounter.validity,
                             heardAt: encounter.receivedAt, contact: nil, unmatchedReason: reason))
                 }
             }
         }
+        let upload = record.finish()
         let judged = ContinuousClock.now
-        let record = UploadRecord(uploader: user, receivedAt: receivedAt, encounters: stored)
-        _ = try await store.recordUpload(record)
-        let receipt = UploadReceipt(received: entries.count, matched: traced.count, unmatched: unmatched)
+        _ = try await store.recordUpload(upload)
+        let receipt = UploadReceipt(received: entries.count, matched: upload.matchedCount, unmatched: unmatched)
         try await store.recordAudit([
             AuditEntry(
                 at: receivedAt, actor: user, action: .upload,
-                detail: "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(traced.count)")
+                detail:
+                    "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(upload.matchedCount)"
+            )
         ])
-        report(.uploadTraced(TracedUpload(uploader: user, entries: entries, traced: traced, receipt: receipt)))
-        if let closeContactRule { try await notifyCloseContacts(of: record, by: closeContactRule) }
+        report(.uploadTraced(TracedUpload(entries: entries, record: upload, receipt: receipt)))
+        if let closeContactRule { try await notifyCloseContacts(of: upload, by: closeContactRule) }
         logger.info(
             "traced upload",
             metadata: [
-                "user": "\(user)", "received": "\(entries.count)", "matched": "\(traced.count)",
+                "user": "\(user)", "received": "\(entries.count)", "matched": "\(upload.matchedCount)",
                 "lookup": "\(lookedUp - started)", "judge": "\(judged - lookedUp)",
                 "store": "\(ContinuousClock.now - judged)",
             ])

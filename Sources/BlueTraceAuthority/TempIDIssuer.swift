@@ -145,6 +145,9 @@ package final class TempIDIssuer: Sendable {
         if more { writeNextBatch() }
     }
 
+    /// How many 20-digit TempIDs are asked of the store at once.
+    static let lookupPart = 131_072
+
     /// What is known of each of `tempIDs`, in their order: issued (to whom, when valid), unknown, or undecryptable.
     /// 20-digit TempIDs are looked up in the store; sealed ones are opened, each distinct one once.
     func lookUp(_ tempIDs: [TempID]) async throws -> [TempIDLookup] {
@@ -154,9 +157,10 @@ package final class TempIDIssuer: Sendable {
         for (position, tempID) in tempIDs.enumerated() {
             if tempID.isDecimal { decimalPositions.append(position) } else { sealedPositions.append(position) }
         }
-        if !decimalPositions.isEmpty {
-            let asked = sealedPositions.isEmpty ? tempIDs : decimalPositions.map { tempIDs[$0] }
-            for (position, grant) in zip(decimalPositions, try await store.grants(of: asked)) {
+        // Asked in parts, so that the store's answers for a huge upload are never held beside all of its lookups.
+        for start in stride(from: 0, to: decimalPositions.count, by: Self.lookupPart) {
+            let part = decimalPositions[start..<min(start + Self.lookupPart, decimalPositions.count)]
+            for (position, grant) in zip(part, try await store.grants(of: part.map { tempIDs[$0] })) {
                 if let grant { lookups[position] = .issued(grant) }
             }
         }

@@ -31,12 +31,15 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     /// A 20-digit TempID as the numbers its first and last 10 digits make; `nil` for any other TempID. The pairs sort
     /// in the same order as the texts, so they can stand for them where comparing strings would cost too much.
-    public var decimalHalves: (high: UInt64, low: UInt64)? {
+    public var decimalHalves: (high: UInt64, low: UInt64)? { Self.decimalHalves(of: rawValue) }
+
+    /// The halves of `text` if it is a 20-digit TempID (`decimalHalves`), without making a `TempID` of it first.
+    public static func decimalHalves(of text: String) -> (high: UInt64, low: UInt64)? {
         // A native string's length is known without reading it, and its bytes are contiguous: most TempIDs are
         // decided without a loop, the rest by one pass over a buffer (tracing asks this of every uploaded entry).
-        guard rawValue.utf8.count == Self.decimalLength else { return nil }
-        return rawValue.utf8.withContiguousStorageIfAvailable { Self.decimalHalves(ofTwentyBytes: $0) }
-            ?? Self.decimalHalves(ofUTF8: rawValue.utf8)
+        guard text.utf8.count == decimalLength else { return nil }
+        return text.utf8.withContiguousStorageIfAvailable { decimalHalves(ofTwentyBytes: $0) }
+            ?? decimalHalves(ofUTF8: text.utf8)
     }
 
     /// `decimalHalves(ofUTF8:)` for exactly 20 bytes in a buffer: two loops of ten, without a length check per byte.

@@ -366,10 +366,10 @@ public final class PostgresStore: AuthorityStore {
     // MARK: Uploads
 
     public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
-        let block = ByteBuffer(bytes: EncounterBlock(upload).bytes)
+        let block = ByteBuffer(bytes: upload.block.bytes)
         let contacts = upload.tracedContacts
-        let matched = Int32(upload.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
-        let entryCount = Int32(upload.encounters.count)
+        let matched = Int32(upload.matchedCount)
+        let entryCount = Int32(upload.entryCount)
         let uploader = upload.uploader
         let receivedAt = upload.receivedAt.secondsSinceEpoch
         return try await withTransaction { [logger] connection in

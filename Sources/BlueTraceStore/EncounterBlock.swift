@@ -3,18 +3,18 @@ import BlueTraceDomain
 /// An upload's entries, every one with its verdict, as one compact block: how the stores keep them (one column of the
 /// upload's row) instead of a row per entry.
 ///
-/// Version 2, little-endian: the magic `BTE2`; the number of distinct traced contacts (UInt32) and each as its length
-/// (UInt16) and UTF-8 bytes; the number of entries (UInt32) and each entry as a flags byte (which of the optional
-/// fields follow, and in which form), a verdict byte (0 traced, else `Self.reasons`' position + 1), then the fields
-/// present: the TempID as sent (a 20-digit one as its two 10-digit halves, UInt64 each; any other as a UInt16 length
-/// and bytes), the start (Int64) and expiry (as its distance from the start, UInt32, when it fits; else Int64), when
-/// it was heard (its distance from the start, Int32, when there is a start and it fits; else Int64), the contact
-/// (UInt32, its place in the contact list) and the detail of a malformed entry (UInt32 length and bytes). A 20-digit
-/// entry takes 38 bytes. Version 1 (`BTE1`, written before 2026-12-02) is the same without the compact forms, and is
-/// still read.
-package struct EncounterBlock {
+/// Version 2, little-endian: the magic `BTE2`; the number of entries (UInt32) and each entry as a flags byte (which of
+/// the optional fields follow, and in which form), a verdict byte (0 traced, else `Self.reasons`' position + 1), then
+/// the fields present: the TempID as sent (a 20-digit one as its two 10-digit halves, UInt64 each; any other as a
+/// UInt16 length and bytes), the start (Int64) and expiry (as its distance from the start, UInt32, when it fits; else
+/// Int64), when it was heard (its distance from the start, Int32, when there is a start and it fits; else Int64), the
+/// contact (UInt32, its place in the contact list) and the detail of a malformed entry (UInt32 length and bytes); last,
+/// the number of distinct traced contacts (UInt32) and each as its length (UInt16) and UTF-8 bytes (last, so that the
+/// block is written as the entries are judged). A 20-digit entry takes 38 bytes. Version 1 (`BTE1`, written before
+/// 2026-12-02) has its contacts before its entries and no compact forms, and is still read.
+package struct EncounterBlock: Hashable, Sendable {
     /// The block's bytes.
-    package private(set) var bytes: [UInt8]
+    package let bytes: [UInt8]
 
     private static let magic: [UInt8] = Array("BTE2".utf8)
     private static let firstMagic: [UInt8] = Array("BTE1".utf8)
@@ -37,103 +37,150 @@ package struct EncounterBlock {
         static let compactHeardAt: UInt8 = 128
     }
 
-    /// The block of `encounters`, in their order.
-    package init(_ encounters: [StoredEncounter]) {
-        self.init(UploadRecord(uploader: "", receivedAt: Timestamp(secondsSinceEpoch: 0), encounters: encounters))
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
     }
 
-    /// The block of an upload's entries, its contacts numbered as the record numbered them. Sized first, then written
-    /// into memory allocated once.
-    package init(_ upload: UploadRecord) {
-        let contacts = upload.tracedContacts.map(\.phone)
-        var size = 4 + 4 + 4
-        for contact in contacts { size += 2 + min(contact.utf8.count, Int(UInt16.max)) }
-        var forms: [(flags: UInt8, halves: (high: UInt64, low: UInt64))] = []
-        forms.reserveCapacity(upload.encounters.count)
-        for encounter in upload.encounters {
-            let form = Self.form(of: encounter)
-            forms.append(form)
-            size += 2 + Self.size(of: encounter, flags: form.flags)
+    /// The block of `encounters`, in their order, their contacts numbered in the order they first appear.
+    package init(_ encounters: [StoredEncounter]) {
+        self = UploadRecord(uploader: "", receivedAt: Timestamp(secondsSinceEpoch: 0), encounters: encounters).block
+    }
+
+    /// Writes a block entry by entry.
+    package struct Writer {
+        private var bytes: [UInt8]
+        private var count: UInt32 = 0
+
+        /// Starts a block, with room for about `expectedEntries` 20-digit entries.
+        package init(expectedEntries: Int) {
+            bytes = EncounterBlock.magic
+            bytes.reserveCapacity(12 + 38 * expectedEntries)
+            append(UInt32(0))
         }
-        bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var writer = Writer(buffer: UnsafeMutableRawBufferPointer(buffer))
-            writer.append(Self.magic)
-            writer.append(UInt32(contacts.count))
-            for contact in contacts { writer.append(text: contact, lengthBytes: 2) }
-            writer.append(UInt32(upload.encounters.count))
-            for ((encounter, contactNumber), form) in zip(zip(upload.encounters, upload.contactPositions), forms) {
-                writer.append(form.flags)
-                writer.append(encounter.unmatchedReason.map { UInt8(Self.reasons.firstIndex(of: $0)! + 1) } ?? 0)
-                if form.flags & Flag.decimalTempID != 0 {
-                    writer.append(form.halves.high)
-                    writer.append(form.halves.low)
-                } else if let tempID = encounter.tempID {
-                    writer.append(text: tempID, lengthBytes: 2)
+
+        /// Adds `encounter`, whose contact (if it has one) is number `contactNumber` of the list `finish` is given.
+        package mutating func append(_ encounter: StoredEncounter, contactNumber: UInt32) {
+            count += 1
+            var flags: UInt8 = 0
+            var halves: (high: UInt64, low: UInt64)?
+            if let tempID = encounter.tempID {
+                flags |= Flag.tempID
+                if let decimal = TempID.decimalHalves(of: tempID) {
+                    flags |= Flag.decimalTempID
+                    halves = decimal
                 }
+            }
+            var span: UInt32?
+            if let validity = encounter.validity {
+                flags |= Flag.validity
+                let difference = validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(
+                    validity.start.secondsSinceEpoch)
+                if !difference.overflow, let fits = UInt32(exactly: difference.partialValue) {
+                    flags |= Flag.compactExpiry
+                    span = fits
+                }
+            }
+            var heardOffset: Int32?
+            if let heardAt = encounter.heardAt {
+                flags |= Flag.heardAt
+                if let start = encounter.validity?.start {
+                    let difference = heardAt.secondsSinceEpoch.subtractingReportingOverflow(start.secondsSinceEpoch)
+                    if !difference.overflow, let fits = Int32(exactly: difference.partialValue) {
+                        flags |= Flag.compactHeardAt
+                        heardOffset = fits
+                    }
+                }
+            }
+            if encounter.contact != nil { flags |= Flag.contact }
+            if encounter.detail != nil { flags |= Flag.detail }
+            let verdict = encounter.unmatchedReason.map { UInt8(EncounterBlock.reasons.firstIndex(of: $0)! + 1) } ?? 0
+            guard let halves else {
+                // A TempID of another kind, or none: written field by field.
+                bytes.append(flags)
+                bytes.append(verdict)
+                if let tempID = encounter.tempID { append(text: tempID, lengthBytes: 2) }
+                appendTimes(of: encounter, span: span, heardOffset: heardOffset)
+                if encounter.contact != nil { append(contactNumber) }
+                if let detail = encounter.detail { append(text: detail, lengthBytes: 4) }
+                return
+            }
+            // A 20-digit TempID: the fixed-size fields gathered first and appended at once (at most 46 bytes).
+            withUnsafeTemporaryAllocation(byteCount: 48, alignment: 8) { scratch in
+                var fields = Fields(buffer: scratch)
+                fields.store(flags)
+                fields.store(verdict)
+                fields.store(halves.high)
+                fields.store(halves.low)
                 if let validity = encounter.validity {
-                    writer.append(UInt64(bitPattern: validity.start.secondsSinceEpoch))
-                    if form.flags & Flag.compactExpiry != 0 {
-                        writer.append(UInt32(validity.expiry.secondsSinceEpoch - validity.start.secondsSinceEpoch))
+                    fields.store(UInt64(bitPattern: validity.start.secondsSinceEpoch))
+                    if let span {
+                        fields.store(span)
                     } else {
-                        writer.append(UInt64(bitPattern: validity.expiry.secondsSinceEpoch))
+                        fields.store(UInt64(bitPattern: validity.expiry.secondsSinceEpoch))
                     }
                 }
                 if let heardAt = encounter.heardAt {
-                    if form.flags & Flag.compactHeardAt != 0, let start = encounter.validity?.start {
-                        writer.append(UInt32(bitPattern: Int32(heardAt.secondsSinceEpoch - start.secondsSinceEpoch)))
+                    if let heardOffset {
+                        fields.store(UInt32(bitPattern: heardOffset))
                     } else {
-                        writer.append(UInt64(bitPattern: heardAt.secondsSinceEpoch))
+                        fields.store(UInt64(bitPattern: heardAt.secondsSinceEpoch))
                     }
                 }
-                if encounter.contact != nil { writer.append(UInt32(contactNumber)) }
-                if let detail = encounter.detail { writer.append(text: detail, lengthBytes: 4) }
+                if encounter.contact != nil { fields.store(contactNumber) }
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<fields.count]))
             }
-            precondition(writer.offset == size, "an encounter block's size was miscounted")
-            initialized = size
+            if let detail = encounter.detail { append(text: detail, lengthBytes: 4) }
         }
-    }
 
-    /// The flags of `encounter` (which fields, in which form) and, for a 20-digit TempID, its halves.
-    private static func form(of encounter: StoredEncounter) -> (flags: UInt8, halves: (high: UInt64, low: UInt64)) {
-        var flags: UInt8 = 0
-        var halves: (high: UInt64, low: UInt64) = (0, 0)
-        if let tempID = encounter.tempID {
-            flags |= Flag.tempID
-            if tempID.utf8.count == TempID.decimalLength, let decimal = TempID(tempID)?.decimalHalves {
-                flags |= Flag.decimalTempID
-                halves = decimal
+        /// Appends the start, expiry and heard-at of `encounter` that it has, in the forms `span` and `heardOffset`
+        /// allow.
+        private mutating func appendTimes(of encounter: StoredEncounter, span: UInt32?, heardOffset: Int32?) {
+            if let validity = encounter.validity {
+                append(UInt64(bitPattern: validity.start.secondsSinceEpoch))
+                if let span { append(span) } else { append(UInt64(bitPattern: validity.expiry.secondsSinceEpoch)) }
+            }
+            if let heardAt = encounter.heardAt {
+                if let heardOffset {
+                    append(UInt32(bitPattern: heardOffset))
+                } else {
+                    append(UInt64(bitPattern: heardAt.secondsSinceEpoch))
+                }
             }
         }
-        if let validity = encounter.validity {
-            flags |= Flag.validity
-            let span = validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(validity.start.secondsSinceEpoch)
-            if !span.overflow, UInt32(exactly: span.partialValue) != nil { flags |= Flag.compactExpiry }
-        }
-        if let heardAt = encounter.heardAt {
-            flags |= Flag.heardAt
-            if let start = encounter.validity?.start {
-                let offset = heardAt.secondsSinceEpoch.subtractingReportingOverflow(start.secondsSinceEpoch)
-                if !offset.overflow, Int32(exactly: offset.partialValue) != nil { flags |= Flag.compactHeardAt }
-            }
-        }
-        if encounter.contact != nil { flags |= Flag.contact }
-        if encounter.detail != nil { flags |= Flag.detail }
-        return (flags, halves)
-    }
 
-    /// The bytes of `encounter`'s fields after its flags and verdict, in the form `flags` says.
-    private static func size(of encounter: StoredEncounter, flags: UInt8) -> Int {
-        var size = 0
-        if flags & Flag.decimalTempID != 0 {
-            size += 16
-        } else if let tempID = encounter.tempID {
-            size += 2 + min(tempID.utf8.count, Int(UInt16.max))
+        /// Little-endian fields stored one after another into a small buffer.
+        private struct Fields {
+            let buffer: UnsafeMutableRawBufferPointer
+            var count = 0
+
+            mutating func store<Integer: FixedWidthInteger>(_ value: Integer) {
+                buffer.storeBytes(of: value.littleEndian, toByteOffset: count, as: Integer.self)
+                count += MemoryLayout<Integer>.size
+            }
         }
-        if encounter.validity != nil { size += 8 + (flags & Flag.compactExpiry != 0 ? 4 : 8) }
-        if encounter.heardAt != nil { size += flags & Flag.compactHeardAt != 0 ? 4 : 8 }
-        if encounter.contact != nil { size += 4 }
-        if let detail = encounter.detail { size += 4 + min(detail.utf8.count, Int(UInt32.max)) }
-        return size
+
+        /// The block of every entry added, with the list of contacts their numbers point into.
+        package consuming func finish(contacts: [String]) -> EncounterBlock {
+            withUnsafeBytes(of: count.littleEndian) { count in
+                for (offset, byte) in count.enumerated() { bytes[4 + offset] = byte }
+            }
+            append(UInt32(contacts.count))
+            for contact in contacts { append(text: contact, lengthBytes: 2) }
+            return EncounterBlock(bytes: bytes)
+        }
+
+        private mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+
+        private mutating func append(text: String, lengthBytes: Int) {
+            var text = text
+            text.withUTF8 { utf8 in
+                let count = min(utf8.count, lengthBytes == 2 ? Int(UInt16.max) : Int(UInt32.max))
+                if lengthBytes == 2 { append(UInt16(count)) } else { append(UInt32(count)) }
+                bytes.append(contentsOf: utf8[..<count])
+            }
+        }
     }
 
     /// The entries of a stored block, in upload order; throws when the bytes are not a block this version can read.
@@ -142,58 +189,76 @@ package struct EncounterBlock {
         let magic = try reader.take(4)
         let version2 = magic.elementsEqual(Self.magic)
         guard version2 || magic.elementsEqual(firstMagic) else { throw CorruptBlock() }
-        let contactCount = Int(try reader.integer(UInt32.self))
         var contacts: [String] = []
-        contacts.reserveCapacity(min(contactCount, bytes.count))
-        for _ in 0..<contactCount { contacts.append(try reader.text(lengthBytes: 2)) }
+        if !version2 { contacts = try readContacts(&reader) }
         let count = Int(try reader.integer(UInt32.self))
         var encounters: [StoredEncounter] = []
+        var contactNumbers: [Int] = []
         encounters.reserveCapacity(min(count, bytes.count))
+        contactNumbers.reserveCapacity(min(count, bytes.count))
         for _ in 0..<count {
-            let flags = try reader.integer(UInt8.self)
-            // Version 1 has no compact forms: their flags in a version-1 block mean damage.
-            guard version2 || flags < Flag.decimalTempID else { throw CorruptBlock() }
-            let verdict = Int(try reader.integer(UInt8.self))
-            guard verdict <= reasons.count else { throw CorruptBlock() }
-            var tempID: String?
-            if flags & Flag.decimalTempID != 0 {
-                guard flags & Flag.tempID != 0 else { throw CorruptBlock() }
-                let high = try reader.integer(UInt64.self)
-                tempID = try Self.digits(high: high, low: reader.integer(UInt64.self))
-            } else if flags & Flag.tempID != 0 {
-                tempID = try reader.text(lengthBytes: 2)
-            }
-            var validity: ValidityWindow?
-            if flags & Flag.validity != 0 {
-                let start = try reader.timestamp()
-                let expiry =
-                    flags & Flag.compactExpiry != 0
-                    ? start + Int64(try reader.integer(UInt32.self)) : try reader.timestamp()
-                validity = ValidityWindow(start: start, expiry: expiry)
-            }
-            var heardAt: Timestamp?
-            if flags & Flag.heardAt != 0 {
-                if flags & Flag.compactHeardAt != 0 {
-                    guard let start = validity?.start else { throw CorruptBlock() }
-                    heardAt = start + Int64(Int32(bitPattern: try reader.integer(UInt32.self)))
-                } else {
-                    heardAt = try reader.timestamp()
-                }
-            }
-            var contact: String?
-            if flags & Flag.contact != 0 {
-                let number = Int(try reader.integer(UInt32.self))
-                guard number < contacts.count else { throw CorruptBlock() }
-                contact = contacts[number]
-            }
-            let detail = flags & Flag.detail != 0 ? try reader.text(lengthBytes: 4) : nil
-            encounters.append(
-                StoredEncounter(
-                    tempID: tempID, validity: validity, heardAt: heardAt, contact: contact,
-                    unmatchedReason: verdict == 0 ? nil : reasons[verdict - 1], detail: detail))
+            let (encounter, contactNumber) = try readEntry(&reader, version2: version2)
+            encounters.append(encounter)
+            contactNumbers.append(contactNumber)
         }
+        if version2 { contacts = try readContacts(&reader) }
         guard reader.isAtEnd else { throw CorruptBlock() }
+        for (index, number) in contactNumbers.enumerated() where number >= 0 {
+            guard number < contacts.count else { throw CorruptBlock() }
+            encounters[index].contact = contacts[number]
+        }
         return encounters
+    }
+
+    /// The list of contacts: their number, then each as its length and bytes.
+    private static func readContacts(_ reader: inout Reader) throws(CorruptBlock) -> [String] {
+        let contactCount = Int(try reader.integer(UInt32.self))
+        var contacts: [String] = []
+        contacts.reserveCapacity(min(contactCount, reader.bytes.count))
+        for _ in 0..<contactCount { contacts.append(try reader.text(lengthBytes: 2)) }
+        return contacts
+    }
+
+    /// One entry, its contact left out and given as its number instead (−1 for none).
+    private static func readEntry(
+        _ reader: inout Reader, version2: Bool
+    ) throws(CorruptBlock) -> (StoredEncounter, contactNumber: Int) {
+        let flags = try reader.integer(UInt8.self)
+        // Version 1 has no compact forms: their flags in a version-1 block mean damage.
+        guard version2 || flags < Flag.decimalTempID else { throw CorruptBlock() }
+        let verdict = Int(try reader.integer(UInt8.self))
+        guard verdict <= reasons.count else { throw CorruptBlock() }
+        var tempID: String?
+        if flags & Flag.decimalTempID != 0 {
+            guard flags & Flag.tempID != 0 else { throw CorruptBlock() }
+            let high = try reader.integer(UInt64.self)
+            tempID = try digits(high: high, low: reader.integer(UInt64.self))
+        } else if flags & Flag.tempID != 0 {
+            tempID = try reader.text(lengthBytes: 2)
+        }
+        var validity: ValidityWindow?
+        if flags & Flag.validity != 0 {
+            let start = try reader.timestamp()
+            let expiry =
+                flags & Flag.compactExpiry != 0
+                ? start + Int64(try reader.integer(UInt32.self)) : try reader.timestamp()
+            validity = ValidityWindow(start: start, expiry: expiry)
+        }
+        var heardAt: Timestamp?
+        if flags & Flag.heardAt != 0 {
+            if flags & Flag.compactHeardAt != 0 {
+                guard let start = validity?.start else { throw CorruptBlock() }
+                heardAt = start + Int64(Int32(bitPattern: try reader.integer(UInt32.self)))
+            } else {
+                heardAt = try reader.timestamp()
+            }
+        }
+        let contactNumber = flags & Flag.contact != 0 ? Int(try reader.integer(UInt32.self)) : -1
+        let detail = flags & Flag.detail != 0 ? try reader.text(lengthBytes: 4) : nil
+        let encounter = StoredEncounter(
+            tempID: tempID, validity: validity, heardAt: heardAt, contact: nil,
+            unmatchedReason: verdict == 0 ? nil : reasons[verdict - 1], detail: detail)
+        return (encounter, contactNumber)
     }
 
     /// The 20-digit text of a TempID's halves; throws when a half has more than 10 digits.
@@ -211,32 +276,6 @@ package struct EncounterBlock {
                 }
             }
             return TempID.decimalLength
-        }
-    }
-
-    /// Writes a block into memory sized for it.
-    private struct Writer {
-        let buffer: UnsafeMutableRawBufferPointer
-        var offset = 0
-
-        mutating func append(_ bytes: [UInt8]) {
-            for byte in bytes { append(byte) }
-        }
-
-        mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
-            buffer.storeBytes(of: value.littleEndian, toByteOffset: offset, as: Integer.self)
-            offset += MemoryLayout<Integer>.size
-        }
-
-        mutating func append(text: String, lengthBytes: Int) {
-            var text = text
-            text.withUTF8 { utf8 in
-                let count = min(utf8.count, lengthBytes == 2 ? Int(UInt16.max) : Int(UInt32.max))
-                if lengthBytes == 2 { append(UInt16(count)) } else { append(UInt32(count)) }
-                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + count])
-                    .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[..<count])))
-                offset += count
-            }
         }
     }
 

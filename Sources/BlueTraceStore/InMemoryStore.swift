@@ -94,7 +94,7 @@ public actor InMemoryStore: AuthorityStore {
         let oldAudit = audit.count
         audit.removeAll { $0.at < cutoff }
         return RetentionReport(
-            uploads: old.count, encounters: old.reduce(0) { $0 + $1.record.encounters.count }, tempIDs: expired.count,
+            uploads: old.count, encounters: old.reduce(0) { $0 + $1.record.entryCount }, tempIDs: expired.count,
             loginStates: finished.count, auditEntries: oldAudit - audit.count)
     }
 
@@ -157,8 +157,8 @@ public actor InMemoryStore: AuthorityStore {
             total: uploads.count,
             uploads: newest.map { id, record in
                 UploadSummary(
-                    id: id, uploader: record.uploader, receivedAt: record.receivedAt, entries: record.encounters.count,
-                    traced: record.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
+                    id: id, uploader: record.uploader, receivedAt: record.receivedAt, entries: record.entryCount,
+                    traced: record.matchedCount)
             })
     }
 

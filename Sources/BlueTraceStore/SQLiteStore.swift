@@ -417,14 +417,13 @@ public final class SQLiteStore: AuthorityStore {
     // MARK: Uploads
 
     public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
-        // Encoded before the write: the writer queue is busy only for the rows themselves.
-        let block = EncounterBlock(upload).bytes
+        // The record holds its block already encoded: the writer queue is busy only for the rows themselves.
+        let block = upload.block.bytes
         let contacts = upload.tracedContacts
         return try await writer.write { db in
             var row = UploadRow(
                 id: nil, uploader: upload.uploader, receivedAt: upload.receivedAt.secondsSinceEpoch,
-                entryCount: upload.encounters.count,
-                matchedCount: upload.encounters.reduce(0) { $0 + ($1.contact == nil ? 0 : 1) })
+                entryCount: upload.entryCount, matchedCount: upload.matchedCount)
             try row.insert(db)
             try Self.storeEntries(block: block, contacts: contacts, id: row.id!, in: db)
             return row.id!
@@ -434,7 +433,7 @@ public final class SQLiteStore: AuthorityStore {
     /// Stores the entries block and the traced contacts of the upload whose row is `id`.
     private static func storeEntries(of upload: UploadRecord, id: Int64, in db: Database) throws {
         try storeEntries(
-            block: EncounterBlock(upload).bytes, contacts: upload.tracedContacts, id: id, in: db)
+            block: upload.block.bytes, contacts: upload.tracedContacts, id: id, in: db)
     }
 
     private static func storeEntries(block: [UInt8], contacts: [TracedContact], id: Int64, in db: Database) throws {

@@ -95,7 +95,8 @@ struct EncounterBlockTests {
         #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: bytes + [0]) }
         // One traced entry naming contact number 7 of a list of one.
         var badContact = EncounterBlock(Array(Self.encounters.prefix(1))).bytes
-        badContact[badContact.count - 4] = 7
+        // The magic and the entry count (8 bytes), then the entry's 38: its contact number is its last 4.
+        badContact[8 + 38 - 4] = 7
         #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: badContact) }
         #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: []) }
     }

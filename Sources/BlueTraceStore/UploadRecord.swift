@@ -1,0 +1,122 @@
+import BlueTraceDomain
+
+/// An upload to store: who sent it, when, every entry with its verdict (kept as the block the stores write), and the
+/// people it traced.
+public struct UploadRecord: Hashable, Sendable {
+    /// The uploader's username.
+    public let uploader: String
+    /// When the server received it.
+    public let receivedAt: Timestamp
+    /// The entries with their verdicts, as the stores keep them.
+    package let block: EncounterBlock
+    /// How many entries it holds.
+    public let entryCount: Int
+    /// How many of them traced to somebody.
+    public let matchedCount: Int
+    /// The people this upload traced, one per contact, in the order they were first traced: the rule every store
+    /// applies, worked out once when the record is made.
+    public let tracedContacts: [TracedContact]
+
+    /// The entries, in upload order, read back from the block (for showing an upload, not for tracing one).
+    public var encounters: [StoredEncounter] {
+        // The block was written by this record's builder: it always reads back.
+        (try? EncounterBlock.encounters(in: block.bytes)) ?? []
+    }
+
+    /// Creates an upload record of `encounters`, working out whom it traced.
+    public init(uploader: String, receivedAt: Timestamp, encounters: [StoredEncounter]) {
+        var builder = Builder(uploader: uploader, receivedAt: receivedAt, expectedEntries: encounters.count)
+        for encounter in encounters { builder.append(encounter) }
+        self = builder.finish()
+    }
+
+    private init(
+        uploader: String, receivedAt: Timestamp, block: EncounterBlock, entryCount: Int, matchedCount: Int,
+        tracedContacts: [TracedContact]
+    ) {
+        self.uploader = uploader
+        self.receivedAt = receivedAt
+        self.block = block
+        self.entryCount = entryCount
+        self.matchedCount = matchedCount
+        self.tracedContacts = tracedContacts
+    }
+
+    /// Makes an upload record entry by entry, as tracing judges them: each entry is written into the block at once,
+    /// so a million-entry upload is never held as a million stored encounters beside its block.
+    public struct Builder {
+        private let uploader: String
+        private let receivedAt: Timestamp
+        private var writer: EncounterBlock.Writer
+        private var entryCount = 0
+        private var matchedCount = 0
+        private var positions: [String: Int32] = [:]
+        private var contacts: [TracedContact] = []
+        /// The TempIDs listed so far of contacts heard through many (see `append`).
+        private var listed: [Int32: Set<String>] = [:]
+
+        /// Starts the record of an upload of about `expectedEntries` entries from `uploader`, received at
+        /// `receivedAt`.
+        public init(uploader: String, receivedAt: Timestamp, expectedEntries: Int) {
+            self.uploader = uploader
+            self.receivedAt = receivedAt
+            self.writer = EncounterBlock.Writer(expectedEntries: expectedEntries)
+        }
+
+        /// Adds the next entry, with its verdict.
+        public mutating func append(_ encounter: StoredEncounter) {
+            entryCount += 1
+            guard let phone = encounter.contact else {
+                writer.append(encounter, contactNumber: 0)
+                return
+            }
+            matchedCount += 1
+            let when = encounter.heardAt ?? encounter.validity?.start ?? receivedAt
+            guard let position = positions[phone] else {
+                let position = Int32(contacts.count)
+                positions[phone] = position
+                contacts.append(
+                    TracedContact(
+                        phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
+                        tempIDs: encounter.tempID.map { [$0] } ?? []))
+                writer.append(encounter, contactNumber: UInt32(position))
+                return
+            }
+            let index = Int(position)
+            contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
+            contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)
+            contacts[index].encounters += 1
+            if let tempID = encounter.tempID, contacts[index].tempIDs.last != tempID {
+                // A contact heard through many TempIDs keeps a set of those listed, so that each is listed once
+                // instead of a million entries of a hundred TempIDs being sorted in `finish`.
+                if contacts[index].tempIDs.count < 64 {
+                    contacts[index].tempIDs.append(tempID)
+                } else {
+                    if listed[position] == nil { listed[position] = Set(contacts[index].tempIDs) }
+                    if listed[position, default: []].insert(tempID).inserted {
+                        contacts[index].tempIDs.append(tempID)
+                    }
+                }
+            }
+            writer.append(encounter, contactNumber: UInt32(position))
+        }
+
+        /// The record of every entry added.
+        public consuming func finish() -> UploadRecord {
+            // Each contact's TempIDs once, sorted: sorting the few a contact has costs less than hashing them.
+            for position in contacts.indices where contacts[position].tempIDs.count > 1 {
+                contacts[position].tempIDs.sort()
+                var kept = 1
+                for index in 1..<contacts[position].tempIDs.count
+                where contacts[position].tempIDs[index] != contacts[position].tempIDs[kept - 1] {
+                    contacts[position].tempIDs[kept] = contacts[position].tempIDs[index]
+                    kept += 1
+                }
+                contacts[position].tempIDs.removeLast(contacts[position].tempIDs.count - kept)
+            }
+            return UploadRecord(
+                uploader: uploader, receivedAt: receivedAt, block: writer.finish(contacts: contacts.map(\.phone)),
+                entryCount: entryCount, matchedCount: matchedCount, tracedContacts: contacts)
+        }
+    }
+}
