@@ -176,12 +176,40 @@ public final class HealthAuthority: Sendable {
     public func traceUpload(from user: String, entries: [UploadEntry]) async throws -> UploadReceipt {
         let receivedAt = clock.now()
         let started = ContinuousClock.now
+        // Judged in a function of its own, so that the lookups are let go before the record is stored.
+        let (upload, unmatched, lookedUp) = try await judge(entries, from: user, receivedAt: receivedAt)
+        let judged = ContinuousClock.now
+        _ = try await store.recordUpload(upload)
+        let receipt = UploadReceipt(received: entries.count, matched: upload.matchedCount, unmatched: unmatched)
+        try await store.recordAudit([
+            AuditEntry(
+                at: receivedAt, actor: user, action: .upload,
+                detail:
+                    "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(upload.matchedCount)"
+            )
+        ])
+        report(.uploadTraced(TracedUpload(entries: entries, record: upload, receipt: receipt)))
+        if let closeContactRule { try await notifyCloseContacts(of: upload, by: closeContactRule) }
+        logger.info(
+            "traced upload",
+            metadata: [
+                "user": "\(user)", "received": "\(entries.count)", "matched": "\(upload.matchedCount)",
+                "lookup": "\(lookedUp - started)", "judge": "\(judged - lookedUp)",
+                "store": "\(ContinuousClock.now - judged)",
+            ])
+        return receipt
+    }
+
+    /// Looks up the TempIDs of `entries` and judges each entry, writing it into the record of the upload at once (no
+    /// entry is held twice over); returns the record, the entries that did not trace, and when the lookups were done.
+    private func judge(
+        _ entries: [UploadEntry], from user: String, receivedAt: Timestamp
+    ) async throws -> (UploadRecord, [UnmatchedEntry], ContinuousClock.Instant) {
         var tempIDs: [TempID] = []
         for case .encounter(let encounter) in entries { tempIDs.append(encounter.tempID) }
         let lookups = try await issuer.lookUp(tempIDs)
         let lookedUp = ContinuousClock.now
 
-        // Each entry is judged and written into the record's block at once: no entry is held twice over.
         var record = UploadRecord.Builder(uploader: user, receivedAt: receivedAt, expectedEntries: entries.count)
         var unmatched: [UnmatchedEntry] = []
         // The lookups answer the encounters in order: the n-th encounter's is `lookups[n]`.
@@ -214,27 +242,7 @@ public final class HealthAuthority: Sendable {
                 }
             }
         }
-        let upload = record.finish()
-        let judged = ContinuousClock.now
-        _ = try await store.recordUpload(upload)
-        let receipt = UploadReceipt(received: entries.count, matched: upload.matchedCount, unmatched: unmatched)
-        try await store.recordAudit([
-            AuditEntry(
-                at: receivedAt, actor: user, action: .upload,
-                detail:
-                    "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(upload.matchedCount)"
-            )
-        ])
-        report(.uploadTraced(TracedUpload(entries: entries, record: upload, receipt: receipt)))
-        if let closeContactRule { try await notifyCloseContacts(of: upload, by: closeContactRule) }
-        logger.info(
-            "traced upload",
-            metadata: [
-                "user": "\(user)", "received": "\(entries.count)", "matched": "\(upload.matchedCount)",
-                "lookup": "\(lookedUp - started)", "judge": "\(judged - lookedUp)",
-                "store": "\(ContinuousClock.now - judged)",
-            ])
-        return receipt
+        return (record.finish(), unmatched, lookedUp)
     }
 
     /// Closes the store once the server using this authority has stopped.

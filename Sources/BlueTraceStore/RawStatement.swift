@@ -40,6 +40,18 @@ struct RawStatement: ~Copyable {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    /// Runs the statement once with `bytes` bound to parameter `index` (1-based) as a blob SQLite reads in place,
+    /// without copying it first (a million-entry upload's block is tens of megabytes), then makes it ready to run
+    /// again with that parameter unbound.
+    func run(bindingBlob bytes: [UInt8], at index: Int32) throws {
+        try bytes.withUnsafeBytes { blob in
+            // SQLITE_STATIC (no destructor): SQLite reads the bytes only while they are valid, during this step.
+            sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), nil)
+            defer { sqlite3_bind_null(handle, index) }
+            try run()
+        }
+    }
+
     /// Runs the statement to its next row: `true` when a row is ready to read, `false` when it is done.
     func step() throws -> Bool {
         switch sqlite3_step(handle) {

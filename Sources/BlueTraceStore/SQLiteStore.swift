@@ -437,7 +437,9 @@ public final class SQLiteStore: AuthorityStore {
     }
 
     private static func storeEntries(block: [UInt8], contacts: [TracedContact], id: Int64, in db: Database) throws {
-        try db.execute(sql: "UPDATE upload SET entries = ? WHERE id = ?", arguments: [Data(block), id])
+        let update = try RawStatement(db, sql: "UPDATE upload SET entries = ? WHERE id = ?")
+        update.bind(id, at: 2)
+        try update.run(bindingBlob: block, at: 1)
         let insert = try RawStatement(
             db,
             sql: """

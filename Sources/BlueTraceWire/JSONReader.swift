@@ -47,7 +47,7 @@ public struct FlatJSONObject {
 
     /// The value of `key`, if present.
     public subscript(key: String) -> Value? {
-        fields.first { $0.key == key }?.value
+        fields.first { Self.same($0.key, key) }?.value
     }
 
     /// The string field `key`; `nil` if absent or not a string.
@@ -69,6 +69,12 @@ public struct FlatJSONObject {
     public func objects(_ key: String) -> FlatJSONArray? {
         guard case .objects(let value) = self[key] else { return nil }
         return value
+    }
+
+    /// Whether two keys are the same: their lengths first (known without reading them), so that most different keys
+    /// are told apart without comparing their characters.
+    fileprivate static func same(_ one: String, _ other: String) -> Bool {
+        one.utf8.count == other.utf8.count && one == other
     }
 
     /// Whether `key` is present at all.
@@ -109,7 +115,7 @@ public struct FlatJSONObject {
                     skipSpace()
                     guard let key = string() else { return false }
                     // A repeated key: leave its meaning to the full decoder.
-                    guard !fields.contains(where: { $0.key == key }) else { return false }
+                    guard !fields.contains(where: { FlatJSONObject.same($0.key, key) }) else { return false }
                     skipSpace()
                     guard take(UInt8(ascii: ":")) else { return false }
                     skipSpace()
@@ -295,7 +301,72 @@ public struct FlatJSONObject {
             return value
         }
 
-        private mutating func take(_ byte: UInt8) -> Bool {
+        /// An upload entry of the usual shape (see `FlatJSONArray.uploadEntries`), read up to its closing brace; `nil`,
+        /// leaving the position anywhere, for any element of another shape.
+        mutating func uploadEntry() -> UploadEntry? {
+            skipSpace()
+            guard take(UInt8(ascii: "{")) else { return nil }
+            var seen: UInt8 = 0
+            var tempID: Value?
+            var start: Value?
+            var expiry: Value?
+            var received: Value?
+            skipSpace()
+            if !take(UInt8(ascii: "}")) {
+                repeat {
+                    skipSpace()
+                    guard take(UInt8(ascii: "\"")) else { return nil }
+                    let keyStart = position
+                    while position < bytes.count, bytes[position] != UInt8(ascii: "\""),
+                        bytes[position] != UInt8(ascii: "\\")
+                    {
+                        position += 1
+                    }
+                    guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
+                    let key = UnsafeRawBufferPointer(rebasing: bytes[keyStart..<position])
+                    position += 1
+                    let field: UInt8 =
+                        key.elementsEqual("tempID".utf8)
+                        ? 1
+                        : key.elementsEqual("start".utf8)
+                            ? 2 : key.elementsEqual("expiry".utf8) ? 4 : key.elementsEqual("received".utf8) ? 8 : 0
+                    guard field != 0, seen & field == 0 else { return nil }
+                    seen |= field
+                    skipSpace()
+                    guard take(UInt8(ascii: ":")) else { return nil }
+                    skipSpace()
+                    guard let value = value(allowingArrays: false, keepingStrings: true) else { return nil }
+                    switch field {
+                    case 1: tempID = value
+                    case 2: start = value
+                    case 4: expiry = value
+                    default: received = value
+                    }
+                    skipSpace()
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "}")) else { return nil }
+            }
+            func string(_ value: Value?) -> String? {
+                guard case .string(let text) = value else { return nil }
+                return text
+            }
+            func integer(_ value: Value?) -> Int64? {
+                switch value {
+                case .integer(let number): Int64(exactly: number)
+                case .largeInteger(let number): Int64(exactly: number)
+                case .string, .objects, nil: nil
+                }
+            }
+            let receivedField: UploadEntryFields.Received =
+                if received == nil { .absent } else if let seconds = integer(received) { .time(seconds) } else {
+                    .invalid
+                }
+            return UploadEntryFields(
+                tempID: string(tempID), start: integer(start), expiry: integer(expiry), received: receivedField
+            ).entry
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
             guard position < bytes.count, bytes[position] == byte else { return false }
             position += 1
             return true
@@ -325,6 +396,33 @@ public struct FlatJSONArray {
         self.payload = payload
         self.start = start
         self.count = count
+    }
+
+    /// The elements as upload entries, each judged as `UploadEntry(flatJSON:)` judges it. An element of the usual
+    /// shape (the keys `tempID`, `start`, `expiry`, `received`, each at most once, without escapes) is read straight
+    /// into its entry, its keys matched as bytes and never made into strings; any other element is read as a
+    /// `FlatJSONObject`, as `map` would.
+    func uploadEntries() -> [UploadEntry] {
+        var entries: [UploadEntry] = []
+        entries.reserveCapacity(count)
+        payload.withUnsafeReadableBytes { bytes in
+            var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: start)
+            var element = FlatJSONObject(fields: [])
+            for index in 0..<count {
+                reader.skipSpace()
+                if index > 0 { _ = reader.take(UInt8(ascii: ",")) }
+                let elementStart = reader.position
+                if let entry = reader.uploadEntry() {
+                    entries.append(entry)
+                    continue
+                }
+                reader.position = elementStart
+                let read = reader.object(allowingArrays: false, into: &element.fields, keepingStrings: true)
+                precondition(read, "an array's element changed between checking and reading it")
+                entries.append(UploadEntry(flatJSON: element))
+            }
+        }
+        return entries
     }
 
     /// The elements transformed, in order. `transform` must not keep the object it is given (its storage is reused).
@@ -361,7 +459,7 @@ extension ClientFrame: JSONFrameDecodable {
             guard let entries = object.objects("entries") else { return nil }
             let code = object.string("code")
             guard code != nil || !object.has("code") else { return nil }
-            self.init(id: id, message: .uploadContactLog(entries.map(UploadEntry.init(flatJSON:)), code: code))
+            self.init(id: id, message: .uploadContactLog(entries.uploadEntries(), code: code))
         case "logout":
             self.init(id: id, message: .logout)
         case "acknowledge_notice":

@@ -65,6 +65,18 @@ struct JSONReaderTests {
         #"{"v":1,"type":"upload_contact_log","id":3,"entries":"none"}"#,
         #"{"v":1,"type":"upload_contact_log","id":3}"#,
         #"{"v":1,"type":"logout","id":3,"entries":[]}"#,
+        // Entries of unusual shapes, which the entry reader leaves to the object reader: the same answers.
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"expiry":2,"received":1,"start":1,"tempID":"x"}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"temp\u0049D":"x","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"extra":"y"}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","tempID":"y","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"x":1,"x":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempIDs":"x","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"caf\u00e9","start":1,"expiry":2}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":-5,"expiry":18446744073709551615}]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[ { "tempID" : "x" , "start" : 1 , "expiry" : 2 } , {"start":1} ]}"#,
+        #"{"v":1,"type":"upload_contact_log","id":3,"entries":[{"tempID":"x","start":1,"expiry":2,"received":{"a":1}}]}"#,
     ]
 
     @Test("Client frames: the same frame or the same error as JSONDecoder", arguments: clientPayloads)
