@@ -167,6 +167,7 @@ package final class TempIDIssuer: Sendable {
         guard !sealedPositions.isEmpty, let keys else { return lookups }
         // An upload names the TempIDs it heard many times over: each distinct one is opened once.
         var numbers: [TempID: Int] = [:]
+        numbers.reserveCapacity(sealedPositions.count)
         var distinct: [TempID] = []
         var numberAt: [Int] = []
         numberAt.reserveCapacity(sealedPositions.count)
