@@ -149,7 +149,14 @@ public struct FlatJSONObject {
             if take(UInt8(ascii: "]")) { return FlatJSONArray(payload: payload, start: start, count: 0) }
             var fields: [(key: String, value: Value)] = []
             repeat {
-                guard object(allowingArrays: false, into: &fields, keepingStrings: false) else { return nil }
+                // Upload entries of the usual shape are checked without making their keys; any other element is
+                // checked as the flat object it must be.
+                skipSpace()
+                let elementStart = position
+                if uploadEntryFields(keepingStrings: false) == nil {
+                    position = elementStart
+                    guard object(allowingArrays: false, into: &fields, keepingStrings: false) else { return nil }
+                }
                 count += 1
                 skipSpace()
             } while take(UInt8(ascii: ","))
@@ -304,6 +311,39 @@ public struct FlatJSONObject {
         /// An upload entry of the usual shape (see `FlatJSONArray.uploadEntries`), read up to its closing brace; `nil`,
         /// leaving the position anywhere, for any element of another shape.
         mutating func uploadEntry() -> UploadEntry? {
+            guard let fields = uploadEntryFields(keepingStrings: true) else { return nil }
+            func string(_ value: Value?) -> String? {
+                guard case .string(let text) = value else { return nil }
+                return text
+            }
+            func integer(_ value: Value?) -> Int64? {
+                switch value {
+                case .integer(let number): Int64(exactly: number)
+                case .largeInteger(let number): Int64(exactly: number)
+                case .string, .objects, nil: nil
+                }
+            }
+            let received: UploadEntryFields.Received =
+                if fields.received == nil {
+                    .absent
+                } else if let seconds = integer(fields.received) {
+                    .time(seconds)
+                } else {
+                    .invalid
+                }
+            return UploadEntryFields(
+                tempID: string(fields.tempID), start: integer(fields.start), expiry: integer(fields.expiry),
+                received: received
+            ).entry
+        }
+
+        /// The values of an object of the usual upload-entry shape (only the keys `tempID`, `start`, `expiry` and
+        /// `received`, each at most once, written without escapes), read up to its closing brace; `nil`, leaving the
+        /// position anywhere, for any other element (the object reader then decides). Without `keepingStrings`,
+        /// strings are checked but not made. Whatever this reads, `object` would read too, with the same values.
+        mutating func uploadEntryFields(
+            keepingStrings: Bool
+        ) -> (tempID: Value?, start: Value?, expiry: Value?, received: Value?)? {
             skipSpace()
             guard take(UInt8(ascii: "{")) else { return nil }
             var seen: UInt8 = 0
@@ -326,16 +366,23 @@ public struct FlatJSONObject {
                     let key = UnsafeRawBufferPointer(rebasing: bytes[keyStart..<position])
                     position += 1
                     let field: UInt8 =
-                        key.elementsEqual("tempID".utf8)
-                        ? 1
-                        : key.elementsEqual("start".utf8)
-                            ? 2 : key.elementsEqual("expiry".utf8) ? 4 : key.elementsEqual("received".utf8) ? 8 : 0
+                        if Self.matches(key, "tempID") {
+                            1
+                        } else if Self.matches(key, "start") {
+                            2
+                        } else if Self.matches(key, "expiry") {
+                            4
+                        } else if Self.matches(key, "received") {
+                            8
+                        } else {
+                            0
+                        }
                     guard field != 0, seen & field == 0 else { return nil }
                     seen |= field
                     skipSpace()
                     guard take(UInt8(ascii: ":")) else { return nil }
                     skipSpace()
-                    guard let value = value(allowingArrays: false, keepingStrings: true) else { return nil }
+                    guard let value = value(allowingArrays: false, keepingStrings: keepingStrings) else { return nil }
                     switch field {
                     case 1: tempID = value
                     case 2: start = value
@@ -346,24 +393,16 @@ public struct FlatJSONObject {
                 } while take(UInt8(ascii: ","))
                 guard take(UInt8(ascii: "}")) else { return nil }
             }
-            func string(_ value: Value?) -> String? {
-                guard case .string(let text) = value else { return nil }
-                return text
+            return (tempID, start, expiry, received)
+        }
+
+        /// Whether the bytes of `key` are those of `name`: lengths first, then the bytes of two buffers.
+        private static func matches(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+            guard key.count == name.utf8CodeUnitCount else { return false }
+            return name.withUTF8Buffer { utf8 in
+                for index in 0..<key.count where key[index] != utf8[index] { return false }
+                return true
             }
-            func integer(_ value: Value?) -> Int64? {
-                switch value {
-                case .integer(let number): Int64(exactly: number)
-                case .largeInteger(let number): Int64(exactly: number)
-                case .string, .objects, nil: nil
-                }
-            }
-            let receivedField: UploadEntryFields.Received =
-                if received == nil { .absent } else if let seconds = integer(received) { .time(seconds) } else {
-                    .invalid
-                }
-            return UploadEntryFields(
-                tempID: string(tempID), start: integer(start), expiry: integer(expiry), received: receivedField
-            ).entry
         }
 
         mutating func take(_ byte: UInt8) -> Bool {

@@ -26,13 +26,22 @@ struct JSONObjectWriter: ~Copyable {
         buffer.writeInteger(UInt8(ascii: "}"))
     }
 
-    /// Writes `"key":` after a comma if a field came before. Keys are plain ASCII names, never escaped.
+    /// Writes `"key":` after a comma if a field came before, in one write. Keys are plain ASCII names, never escaped.
     private mutating func key(_ key: StaticString, _ buffer: inout ByteBuffer) {
-        if !isFirst { buffer.writeInteger(UInt8(ascii: ",")) }
+        let comma = isFirst ? 0 : 1
         isFirst = false
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeStaticString(key)
-        buffer.writeStaticString("\":")
+        let count = comma + key.utf8CodeUnitCount + 3
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { bytes in
+            if comma == 1 { bytes[0] = UInt8(ascii: ",") }
+            bytes[comma] = UInt8(ascii: "\"")
+            key.withUTF8Buffer { name in
+                UnsafeMutableRawBufferPointer(rebasing: bytes[(comma + 1)...]).copyMemory(
+                    from: UnsafeRawBufferPointer(name))
+            }
+            bytes[count - 2] = UInt8(ascii: "\"")
+            bytes[count - 1] = UInt8(ascii: ":")
+            return count
+        }
     }
 
     mutating func field(_ name: StaticString, _ value: String, _ buffer: inout ByteBuffer) {
@@ -47,7 +56,11 @@ struct JSONObjectWriter: ~Copyable {
 
     mutating func field<Integer: BinaryInteger>(_ name: StaticString, _ value: Integer, _ buffer: inout ByteBuffer) {
         key(name, &buffer)
-        buffer.writeString(String(value))
+        if let small = Int64(exactly: value) {
+            JSONText.writeInteger(small, into: &buffer)
+        } else {
+            buffer.writeString(String(value))
+        }
     }
 
     mutating func field<Integer: BinaryInteger>(_ name: StaticString, _ value: Integer?, _ buffer: inout ByteBuffer) {
@@ -105,6 +118,29 @@ enum JSONText {
             buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[clean...])))
         }
         buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Writes `value` in decimal digits, as `String(value)` spells it, without making the string.
+    static func writeInteger(_ value: Int64, into buffer: inout ByteBuffer) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { bytes in
+            // The magnitude as UInt64, so that Int64.min has one too.
+            var magnitude = value.magnitude
+            var digits: (UInt64, Int) = (magnitude, 0)
+            repeat {
+                digits.1 += 1
+                digits.0 /= 10
+            } while digits.0 > 0
+            let sign = value < 0 ? 1 : 0
+            if sign == 1 { bytes[0] = UInt8(ascii: "-") }
+            let count = sign + digits.1
+            var index = count - 1
+            repeat {
+                bytes[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+            return count
+        }
     }
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {

@@ -211,3 +211,29 @@ struct JSONWriterTests {
         #expect(String(buffer: payload).contains(#""message":"a\"b\\c\u0001d\u001fé/""#))
     }
 }
+
+/// Integers are written digit by digit into the frame: they must read exactly as `String(value)` spells them.
+@Suite("JSON integers")
+struct JSONIntegerTests {
+    @Test("Times and ids of every size, the extremes included, are written as their decimal text")
+    func integers() throws {
+        var generator = SystemRandomNumberGenerator()
+        let values: [Int64] =
+            [0, 1, -1, 9, 10, -10, 99, 100, 1_589_391_906, Int64.max, Int64.min, Int64.min + 1]
+            + (0..<1_000).map { _ in
+                Int64.random(in: Int64.min...Int64.max, using: &generator)
+                    >> Int64.random(in: 0...62, using: &generator)
+            }
+        for value in values {
+            let frame = ClientFrame(id: 1, message: .acknowledgeNotice(noticeID: value))
+            var buffer = ByteBuffer()
+            frame.writeJSON(into: &buffer)
+            let text = String(buffer: buffer)
+            #expect(text.contains("\"noticeID\":\(value)}"), "\(text)")
+        }
+        // An id above Int64.max is written too.
+        var buffer = ByteBuffer()
+        ClientFrame(id: UInt64.max, message: .logout).writeJSON(into: &buffer)
+        #expect(String(buffer: buffer).contains("\"id\":18446744073709551615"))
+    }
+}
