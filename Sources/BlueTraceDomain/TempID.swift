@@ -81,14 +81,24 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     public static func randomDecimal<G: RandomNumberGenerator>(using generator: inout G) -> TempID {
         // Two uniform halves of 10 digits each (`decimalHalves` read back): 10^20 values, two draws from the
         // generator instead of twenty.
-        let halves = (
-            high: UInt64.random(in: 0..<10_000_000_000, using: &generator),
-            low: UInt64.random(in: 0..<10_000_000_000, using: &generator)
-        )
-        let digits = String(unsafeUninitializedCapacity: decimalLength) { buffer in
+        TempID(
+            decimalHalves: (
+                high: UInt64.random(in: 0..<halfLimit, using: &generator),
+                low: UInt64.random(in: 0..<halfLimit, using: &generator)
+            ))!
+    }
+
+    /// One more than the largest half: each half is 10 digits.
+    private static let halfLimit: UInt64 = 10_000_000_000
+
+    /// The 20-digit TempID whose `decimalHalves` are `halves` (each written with its leading zeros); `nil` when a half
+    /// has more than 10 digits.
+    public init?(decimalHalves halves: (high: UInt64, low: UInt64)) {
+        guard halves.high < Self.halfLimit, halves.low < Self.halfLimit else { return nil }
+        rawValue = String(unsafeUninitializedCapacity: Self.decimalLength) { buffer in
             var (high, low) = halves
-            for index in stride(from: decimalLength - 1, through: 0, by: -1) {
-                if index >= decimalLength / 2 {
+            for index in stride(from: Self.decimalLength - 1, through: 0, by: -1) {
+                if index >= Self.decimalLength / 2 {
                     buffer[index] = UInt8(ascii: "0") + UInt8(low % 10)
                     low /= 10
                 } else {
@@ -96,13 +106,9 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
                     high /= 10
                 }
             }
-            return decimalLength
+            return Self.decimalLength
         }
-        return TempID(uncheckedDigits: digits)
     }
-
-    /// A TempID from text already known to be valid (20 decimal digits made here).
-    private init(uncheckedDigits: String) { rawValue = uncheckedDigits }
 
     public var description: String { rawValue }
 

@@ -232,7 +232,10 @@ package struct EncounterBlock: Hashable, Sendable {
         if flags & Flag.decimalTempID != 0 {
             guard flags & Flag.tempID != 0 else { throw CorruptBlock() }
             let high = try reader.integer(UInt64.self)
-            tempID = try digits(high: high, low: reader.integer(UInt64.self))
+            guard let decimal = TempID(decimalHalves: (high, try reader.integer(UInt64.self))) else {
+                throw CorruptBlock()
+            }
+            tempID = decimal.rawValue
         } else if flags & Flag.tempID != 0 {
             tempID = try reader.text(lengthBytes: 2)
         }
@@ -259,24 +262,6 @@ package struct EncounterBlock: Hashable, Sendable {
             tempID: tempID, validity: validity, heardAt: heardAt, contact: nil,
             unmatchedReason: verdict == 0 ? nil : reasons[verdict - 1], detail: detail)
         return (encounter, contactNumber)
-    }
-
-    /// The 20-digit text of a TempID's halves; throws when a half has more than 10 digits.
-    private static func digits(high: UInt64, low: UInt64) throws(CorruptBlock) -> String {
-        guard high < 10_000_000_000, low < 10_000_000_000 else { throw CorruptBlock() }
-        return String(unsafeUninitializedCapacity: TempID.decimalLength) { buffer in
-            var (high, low) = (high, low)
-            for index in stride(from: TempID.decimalLength - 1, through: 0, by: -1) {
-                if index >= TempID.decimalLength / 2 {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(low % 10)
-                    low /= 10
-                } else {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(high % 10)
-                    high /= 10
-                }
-            }
-            return TempID.decimalLength
-        }
     }
 
     /// Reads a block front to back, refusing to run past its end.

@@ -181,19 +181,6 @@ public struct FlatJSONObject {
             return string().map { _ in .string("") }
         }
 
-        /// The elements of an array `array()` checked, read again from `start` (just after its `[`): `body` gets each
-        /// in turn, in one object whose storage is reused.
-        mutating func elements(count: Int, _ body: (FlatJSONObject) throws -> Void) rethrows {
-            var element = FlatJSONObject(fields: [])
-            for index in 0..<count {
-                skipSpace()
-                if index > 0 { _ = take(UInt8(ascii: ",")) }
-                let read = object(allowingArrays: false, into: &element.fields, keepingStrings: true)
-                precondition(read, "an array's element changed between checking and reading it")
-                try body(element)
-            }
-        }
-
         /// An integer without sign games, leading zeros, fraction or exponent; anything else is left to the decoder.
         private mutating func integer() -> Value? {
             let negative = take(UInt8(ascii: "-"))
@@ -208,8 +195,8 @@ public struct FlatJSONObject {
             }
             let digits = position - start
             guard digits > 0, !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
-            if position < bytes.count,
-                [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position])
+            if position < bytes.count, case let next = bytes[position],
+                next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E")
             {
                 return nil
             }
@@ -462,17 +449,6 @@ public struct FlatJSONArray {
             }
         }
         return entries
-    }
-
-    /// The elements transformed, in order. `transform` must not keep the object it is given (its storage is reused).
-    public func map<Element>(_ transform: (FlatJSONObject) throws -> Element) rethrows -> [Element] {
-        var transformed: [Element] = []
-        transformed.reserveCapacity(count)
-        try payload.withUnsafeReadableBytes { bytes in
-            var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: start)
-            try reader.elements(count: count) { transformed.append(try transform($0)) }
-        }
-        return transformed
     }
 }
 

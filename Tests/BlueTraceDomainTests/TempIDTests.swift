@@ -135,3 +135,25 @@ struct TempIDPolicyTests {
         #expect(!window.contains(sampleIssueTime - 1))
     }
 }
+
+/// A 20-digit TempID and its halves are one and the same, both ways.
+@Suite("TempID halves")
+struct TempIDHalvesTests {
+    @Test("Halves make the TempID they were read from, leading zeros kept; a half of 11 digits makes none")
+    func halvesRoundTrip() throws {
+        var generator = SystemRandomNumberGenerator()
+        for text in ["00000000000000000000", "99999999999999999999", "00000000010000000001"] {
+            let tempID = try #require(TempID(text))
+            #expect(TempID(decimalHalves: try #require(tempID.decimalHalves)) == tempID)
+        }
+        for _ in 0..<1_000 {
+            let tempID = TempID.randomDecimal(using: &generator)
+            #expect(TempID(decimalHalves: try #require(tempID.decimalHalves)) == tempID)
+        }
+        #expect(TempID(decimalHalves: (10_000_000_000, 0)) == nil)
+        #expect(TempID(decimalHalves: (0, 10_000_000_000)) == nil)
+        #expect(TempID.decimalHalves(of: "1234567890123456789") == nil)
+        #expect(TempID.decimalHalves(of: "1234567890123456789x") == nil)
+        #expect(TempID.decimalHalves(of: "123456789012345678901") == nil)
+    }
+}

@@ -98,6 +98,10 @@ struct EncounterBlockTests {
         // The magic and the entry count (8 bytes), then the entry's 38: its contact number is its last 4.
         badContact[8 + 38 - 4] = 7
         #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: badContact) }
+        // A 20-digit TempID's first half past ten digits (it starts after the flags and verdict bytes).
+        var badHalf = EncounterBlock(Array(Self.encounters.prefix(1))).bytes
+        badHalf[8 + 2 + 7] = 0xFF
+        #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: badHalf) }
         #expect(throws: CorruptBlock.self) { try EncounterBlock.encounters(in: []) }
     }
 }
