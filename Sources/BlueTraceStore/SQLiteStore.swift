@@ -15,6 +15,8 @@ public final class SQLiteStore: AuthorityStore {
     /// transaction it mirrors has committed.
     private let tempIDIndex = Mutex<TempIDIndex?>(nil)
     private let lock: ServerLock?
+    /// Runs the WAL checkpoints after commits instead of inside them (`nil` for an in-memory database).
+    private let checkpointer: WALCheckpointer?
     /// Set by `close()`: a readiness check then says so instead of using the closed database.
     private let closed = Mutex(false)
 
@@ -22,8 +24,16 @@ public final class SQLiteStore: AuthorityStore {
     ///
     /// An `exclusive` store (a server's) takes the database's lock, failing when another server holds it, and loads
     /// its TempID index at once; a store that is not (`bluetrace trace`, which only reads) does neither.
-    public init(path: String, exclusive: Bool = true) throws(StoreError) {
+    public convenience init(path: String, exclusive: Bool = true) throws(StoreError) {
+        try self.init(path: path, exclusive: exclusive, checkpointAfterPages: 10_000)
+    }
+
+    /// Opens the store as `init(path:exclusive:)` does, asking for a WAL checkpoint whenever the log holds
+    /// `checkpointAfterPages` pages (tests use a small number).
+    init(path: String, exclusive: Bool, checkpointAfterPages: Int32) throws(StoreError) {
         lock = exclusive ? try ServerLock(databasePath: path) : nil
+        let checkpointer = WALCheckpointer(path: path, threshold: checkpointAfterPages)
+        self.checkpointer = checkpointer
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
@@ -34,7 +44,7 @@ public final class SQLiteStore: AuthorityStore {
                 // only as far as the data needs.
                 if !db.configuration.readonly {
                     try db.execute(sql: "PRAGMA cache_size = -65536")
-                    try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+                    checkpointer.install(on: db)
                 }
                 try db.execute(sql: "PRAGMA mmap_size = 4294967296")
             }
@@ -49,6 +59,7 @@ public final class SQLiteStore: AuthorityStore {
     /// Opens a private in-memory database (for tests and simulations).
     public init() throws(StoreError) {
         lock = nil
+        checkpointer = nil
         do {
             writer = try DatabaseQueue()
             try Self.migrator.migrate(writer)
@@ -726,11 +737,14 @@ public final class SQLiteStore: AuthorityStore {
     public func close() async {
         closed.withLock { $0 = true }
         try? writer.close()
+        checkpointer?.close()
         lock?.release()
     }
 
     /// Writes the WAL back into the database file and empties it (for measurements and file-level backups).
     public func checkpoint() async throws {
+        // Through the checkpointer, whose own checkpoints would otherwise make this one fail as "database is locked".
+        if let checkpointer, try await checkpointer.checkpoint(.truncate) { return }
         try await writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
     }
 

@@ -77,7 +77,13 @@ struct PostgresFaultTests {
         await receiver.type("+61410666666", "kara1234")
         try await receiver.expect("Welcome to the BlueTrace Simulator!")
         await sender.type("Beacon 127.0.0.1 \(receiver.beaconPort)")
-        try await receiver.expect("The beacon is valid.")
+        do {
+            try await receiver.expect("The beacon is valid.")
+        } catch {
+            // The receiver's transcript is in the error; the sender's says whether the beacon left.
+            Issue.record("the sender's transcript: \(sender.screen.lines.joined(separator: " | "))")
+            throw error
+        }
 
         try await cluster.pause()
         var before = sender.screen.lines.count

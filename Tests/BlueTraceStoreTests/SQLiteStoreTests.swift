@@ -156,6 +156,48 @@ struct SQLiteStoreTests {
                 == (decimal + decimal.prefix(50)).map(\.rawValue).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 
+    @Test("A large write is copied from the log into the database file after its commit, not inside it, by the store")
+    func checkpointAfterCommit() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        // A checkpoint asked for at 50 pages (200 KiB of log); an upload of 20,000 entries writes about 760 KB.
+        let store = try SQLiteStore(path: path, exclusive: true, checkpointAfterPages: 50)
+        func fileSize() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) ?? 0
+        }
+        let before = fileSize()
+        var generator = SystemRandomNumberGenerator()
+        let encounters = (0..<20_000).map { number in
+            StoredEncounter(
+                tempID: TempID.randomDecimal(using: &generator).rawValue,
+                validity: ValidityWindow(start: t0, expiry: t0 + 899), heardAt: t0 + Int64(number % 900),
+                contact: "+6141000\(number % 100)", unmatchedReason: nil)
+        }
+        let id = try await store.recordUpload(
+            UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: encounters))
+        // Nobody asks for a checkpoint here: the store's checkpointer copies the log into the file on its own. The
+        // deadline only bounds a failure; the loop ends as soon as the file has grown.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while fileSize() < before + 700_000, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(fileSize() >= before + 700_000, "the database file grew by \(fileSize() - before) bytes")
+        #expect(try await store.upload(id: id)?.encounters == encounters)
+        // An explicit checkpoint while the store's own ones run is never refused as "database is locked": both go
+        // through the checkpointer, one at a time.
+        for round in 0..<10 {
+            async let stored = store.recordUpload(
+                UploadRecord(uploader: "+61410666666", receivedAt: t0 + Int64(round), encounters: encounters))
+            try await store.checkpoint()
+            _ = try await stored
+        }
+        await store.close()
+        // Reopened, everything is there.
+        let reopened = try SQLiteStore(path: path)
+        #expect(try await reopened.upload(id: id)?.entryCount == 20_000)
+        await reopened.close()
+    }
+
     @Test("Grants are answered by position, a TempID asked twice answered twice, an unknown one with nil")
     func grantsByPosition() async throws {
         let path = temporaryPath()
