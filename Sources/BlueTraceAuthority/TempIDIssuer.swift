@@ -157,21 +157,39 @@ package final class TempIDIssuer: Sendable {
         for (position, tempID) in tempIDs.enumerated() {
             if tempID.isDecimal { decimalPositions.append(position) } else { sealedPositions.append(position) }
         }
-        // Asked in parts, so that the store's answers for a huge upload are never held beside all of its lookups.
-        for start in stride(from: 0, to: decimalPositions.count, by: Self.lookupPart) {
-            let part = decimalPositions[start..<min(start + Self.lookupPart, decimalPositions.count)]
+        try await lookUpMapped(at: decimalPositions, of: tempIDs, into: &lookups)
+        if let keys, !sealedPositions.isEmpty {
+            await open(at: sealedPositions, of: tempIDs, with: keys, into: &lookups)
+        }
+        return lookups
+    }
+
+    /// Looks the 20-digit TempIDs at `positions` up in the store, in parts, so that the store's answers for a huge
+    /// upload are never held beside all of its lookups.
+    private func lookUpMapped(
+        at positions: [Int], of tempIDs: [TempID], into lookups: inout [TempIDLookup]
+    )
+        async throws
+    {
+        for start in stride(from: 0, to: positions.count, by: Self.lookupPart) {
+            let part = positions[start..<min(start + Self.lookupPart, positions.count)]
             for (position, grant) in zip(part, try await store.grants(of: part.map { tempIDs[$0] })) {
                 if let grant { lookups[position] = .issued(grant) }
             }
         }
-        guard !sealedPositions.isEmpty, let keys else { return lookups }
-        // An upload names the TempIDs it heard many times over: each distinct one is opened once.
+    }
+
+    /// Opens the sealed TempIDs at `positions`, each distinct one once (an upload names the TempIDs it heard many times
+    /// over), re-reading the key file once if some name a key this instance has not read.
+    private func open(
+        at positions: [Int], of tempIDs: [TempID], with keys: KeyRingHolder, into lookups: inout [TempIDLookup]
+    ) async {
         var numbers: [TempID: Int] = [:]
-        numbers.reserveCapacity(sealedPositions.count)
+        numbers.reserveCapacity(positions.count)
         var distinct: [TempID] = []
         var numberAt: [Int] = []
-        numberAt.reserveCapacity(sealedPositions.count)
-        for position in sealedPositions {
+        numberAt.reserveCapacity(positions.count)
+        for position in positions {
             let tempID = tempIDs[position]
             if let number = numbers[tempID] {
                 numberAt.append(number)
@@ -188,8 +206,7 @@ package final class TempIDIssuer: Sendable {
             let (reopened, _) = await Self.open(unknownKey.map { distinct[$0] }, with: keys.sealer)
             for (number, lookup) in zip(unknownKey, reopened) { opened[number] = lookup }
         }
-        for (position, number) in zip(sealedPositions, numberAt) { lookups[position] = opened[number] }
-        return lookups
+        for (position, number) in zip(positions, numberAt) { lookups[position] = opened[number] }
     }
 
     /// Opens sealed TempIDs, an AES-GCM open each, in parallel parts across the cores for a large upload: what each
