@@ -137,6 +137,10 @@ public struct Simulator: Sendable {
         var mapSnapshot: (x: [Float], y: [Float])?
 
         for step in 0..<steps {
+            // A step may well finish without ever suspending (the memory transport answers at once): give the other
+            // tasks of the process their turn, as a run of days would otherwise hold a thread of the cooperative pool
+            // for its whole length (and, two at a time, every thread of a 2-core machine).
+            await Task.yield()
             let time = Self.epoch + Int64(step) * interval
             let moved: Bool
             if let scenario {

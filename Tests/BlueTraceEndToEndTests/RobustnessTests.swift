@@ -131,11 +131,14 @@ struct RobustnessTests {
     @Test("A client that cannot reach the server says so and fails")
     func serverUnreachable() async throws {
         let directory = try TestDirectory()
-        let port = try await withServer(in: directory) { server in server.port }
+        // A port bound but never listened on, held for the whole attempt: a connection to it is refused, and no other
+        // test's server can take it meanwhile (as one could take the port of a server that had just stopped).
+        let port = try ReservedPort()
+        defer { port.release() }
         await #expect(throws: ClientStartupError.self) {
             _ = try await ScriptedClient.start(
                 configuration: ClientConfiguration(
-                    serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
+                    serverHost: "127.0.0.1", serverPort: port.number, udpPort: 0, udpHost: "127.0.0.1",
                     logDirectory: directory.path),
                 logger: quietLogger)
         }
@@ -189,5 +192,38 @@ struct RobustnessTests {
         #expect(lines.last == "demo     | Demo finished: every step behaved as the assignment describes.")
         #expect(lines.contains("server   | > Contact log checking"))
         #expect(lines.contains("phone A  | The beacon is invalid."))
+    }
+}
+
+/// A loopback TCP port bound by a socket that never listens: connecting to it is refused for as long as it is held.
+struct ReservedPort {
+    private let descriptor: Int32
+    /// The port's number.
+    let number: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else {
+            close(descriptor)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        self.descriptor = descriptor
+        number = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Lets the port go.
+    func release() {
+        close(descriptor)
     }
 }
