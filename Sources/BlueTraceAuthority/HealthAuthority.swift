@@ -179,15 +179,13 @@ public final class HealthAuthority: Sendable {
         // Judged in a function of its own, so that the lookups are let go before the record is stored.
         let (upload, unmatched, lookedUp) = try await judge(entries, from: user, receivedAt: receivedAt)
         let judged = ContinuousClock.now
-        _ = try await store.recordUpload(upload)
+        // The upload and its line in the audit trail are committed together: neither is ever found without the other.
+        let audit = AuditEntry(
+            at: receivedAt, actor: user, action: .upload,
+            detail:
+                "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(upload.matchedCount)")
+        _ = try await store.recordUpload(upload, audit: [audit])
         let receipt = UploadReceipt(received: entries.count, matched: upload.matchedCount, unmatched: unmatched)
-        try await store.recordAudit([
-            AuditEntry(
-                at: receivedAt, actor: user, action: .upload,
-                detail:
-                    "received \(entries.count) \(entries.count == 1 ? "entry" : "entries"), traced \(upload.matchedCount)"
-            )
-        ])
         report(.uploadTraced(TracedUpload(entries: entries, record: upload, receipt: receipt)))
         if let closeContactRule { try await notifyCloseContacts(of: upload, by: closeContactRule) }
         logger.info(

@@ -64,8 +64,8 @@ public struct TimedStore: AuthorityStore {
         try await inner.grants(of: tempIDs)
     }
 
-    public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
-        try await timed(.upload) { try await inner.recordUpload(upload) }
+    public func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) async throws -> Int64 {
+        try await timed(.upload) { try await inner.recordUpload(upload, audit: audit) }
     }
 
     public func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {

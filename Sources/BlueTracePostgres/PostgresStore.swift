@@ -365,7 +365,7 @@ public final class PostgresStore: AuthorityStore {
 
     // MARK: Uploads
 
-    public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
+    public func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) async throws -> Int64 {
         let block = ByteBuffer(bytes: upload.block.bytes)
         let contacts = upload.tracedContacts
         let matched = Int32(upload.matchedCount)
@@ -396,6 +396,7 @@ public final class PostgresStore: AuthorityStore {
                                 \(heard)::text[]) AS g(p, f, l, c, t)
                     """, logger: logger)
             }
+            try await Self.insertAudit(audit, on: connection, logger: logger)
             return id
         }
     }
@@ -584,22 +585,30 @@ public final class PostgresStore: AuthorityStore {
 
     public func recordAudit(_ entries: [AuditEntry]) async throws {
         guard !entries.isEmpty else { return }
+        try await withConnection { [logger] connection in
+            try await Self.insertAudit(entries, on: connection, logger: logger)
+        }
+    }
+
+    /// Appends `entries` to the audit trail on `connection` (inside its transaction, if one is open), in one statement.
+    private static func insertAudit(
+        _ entries: [AuditEntry], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        guard !entries.isEmpty else { return }
         let ats = entries.map(\.at.secondsSinceEpoch)
         let actors = entries.map(\.actor)
         let actions = entries.map(\.action.rawValue)
         let subjects = entries.map { $0.subject ?? "" }
         let hasSubject = entries.map { $0.subject != nil }
         let details = entries.map(\.detail)
-        try await withConnection { [logger] connection in
-            _ = try await connection.query(
-                """
-                INSERT INTO audit_event (at, actor, action, subject, detail)
-                SELECT a, r, n, CASE WHEN h THEN s END, d
-                FROM unnest(\(ats)::bigint[], \(actors)::text[], \(actions)::text[], \(subjects)::text[],
-                            \(hasSubject)::boolean[], \(details)::text[]) WITH ORDINALITY AS g(a, r, n, s, h, d, o)
-                ORDER BY o
-                """, logger: logger)
-        }
+        _ = try await connection.query(
+            """
+            INSERT INTO audit_event (at, actor, action, subject, detail)
+            SELECT a, r, n, CASE WHEN h THEN s END, d
+            FROM unnest(\(ats)::bigint[], \(actors)::text[], \(actions)::text[], \(subjects)::text[],
+                        \(hasSubject)::boolean[], \(details)::text[]) WITH ORDINALITY AS g(a, r, n, s, h, d, o)
+            ORDER BY o
+            """, logger: logger)
     }
 
     public func auditTrail(since: Timestamp?) async throws -> [AuditEntry] {

@@ -38,8 +38,9 @@ public protocol AuthorityStore: Sendable {
     /// position, so a million-entry upload is not hashed into a table of results.
     func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?]
 
-    /// Stores an upload with every encounter and its verdict; returns the upload's id once committed.
-    func recordUpload(_ upload: UploadRecord) async throws -> Int64
+    /// Stores an upload with every encounter and its verdict, and `audit` (what the audit trail says of it), in one
+    /// transaction; returns the upload's id once committed.
+    func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) async throws -> Int64
 
     /// Deletes uploads (with their encounters), issued TempID mappings, finished login records, upload codes that
     /// expired, exposure notices and audit entries older than `cutoff`.
@@ -114,6 +115,11 @@ extension AuthorityStore {
         try await withCheckedThrowingContinuation { continuation in
             recordTempIDs(grants, issuedAt: time) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Stores an upload with every encounter and its verdict, without audit entries; returns its id once committed.
+    public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
+        try await recordUpload(upload, audit: [])
     }
 
     /// The grants of those of `tempIDs` that were issued, by TempID.

@@ -70,7 +70,8 @@ public actor InMemoryStore: AuthorityStore {
         tempIDs.map { self.tempIDs[$0]?.grant }
     }
 
-    public func recordUpload(_ upload: UploadRecord) -> Int64 {
+    public func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) -> Int64 {
+        self.audit += audit
         let id = nextUploadID
         nextUploadID += 1
         uploads.append((id, upload))

@@ -427,7 +427,7 @@ public final class SQLiteStore: AuthorityStore {
 
     // MARK: Uploads
 
-    public func recordUpload(_ upload: UploadRecord) async throws -> Int64 {
+    public func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) async throws -> Int64 {
         // The record holds its block already encoded: the writer queue is busy only for the rows themselves.
         let block = upload.block.bytes
         let contacts = upload.tracedContacts
@@ -437,6 +437,7 @@ public final class SQLiteStore: AuthorityStore {
                 entryCount: upload.entryCount, matchedCount: upload.matchedCount)
             try row.insert(db)
             try Self.storeEntries(block: block, contacts: contacts, id: row.id!, in: db)
+            try Self.insertAudit(audit, in: db)
             return row.id!
         }
     }
@@ -601,14 +602,17 @@ public final class SQLiteStore: AuthorityStore {
 
     public func recordAudit(_ entries: [AuditEntry]) async throws {
         guard !entries.isEmpty else { return }
-        try await writer.write { db in
-            for entry in entries {
-                try db.execute(
-                    sql: "INSERT INTO auditEvent (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [
-                        entry.at.secondsSinceEpoch, entry.actor, entry.action.rawValue, entry.subject, entry.detail,
-                    ])
-            }
+        try await writer.write { db in try Self.insertAudit(entries, in: db) }
+    }
+
+    /// Appends `entries` to the audit trail, inside the transaction of `db`.
+    private static func insertAudit(_ entries: [AuditEntry], in db: Database) throws {
+        for entry in entries {
+            try db.execute(
+                sql: "INSERT INTO auditEvent (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                arguments: [
+                    entry.at.secondsSinceEpoch, entry.actor, entry.action.rawValue, entry.subject, entry.detail,
+                ])
         }
     }
 

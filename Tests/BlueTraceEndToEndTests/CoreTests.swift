@@ -45,7 +45,9 @@ final class CountingStore: AuthorityStore {
         try await inner.importTempIDs(grants, at: time)
     }
     func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?] { try await inner.grants(of: tempIDs) }
-    func recordUpload(_ upload: UploadRecord) async throws -> Int64 { try await inner.recordUpload(upload) }
+    func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) async throws -> Int64 {
+        try await inner.recordUpload(upload, audit: audit)
+    }
     func deleteData(olderThan cutoff: Timestamp) async throws -> RetentionReport {
         try await inner.deleteData(olderThan: cutoff)
     }

@@ -119,6 +119,24 @@ struct StoreBehaviourTests {
         }
     }
 
+    @Test("An upload and its audit entries are stored by one call, in one transaction", arguments: StoreKind.available)
+    func uploadWithItsAudit(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let encounter = StoredEncounter(
+                tempID: "11111111111111111111", validity: ValidityWindow(start: t0, expiry: t0 + 899), heardAt: t0,
+                contact: "+61410888888", unmatchedReason: nil)
+            let audit = AuditEntry(
+                at: t0 + 5, actor: "+61410666666", action: .upload, detail: "received 1 entry, traced 1")
+            let before = try await store.auditTrail(since: nil).count
+            let id = try await store.recordUpload(
+                UploadRecord(uploader: "+61410666666", receivedAt: t0 + 5, encounters: [encounter]), audit: [audit])
+            #expect(try await store.upload(id: id)?.matchedCount == 1)
+            let trail = try await store.auditTrail(since: nil)
+            #expect(trail.count == before + 1)
+            #expect(trail.last == audit)
+        }
+    }
+
     @Test(
         "Retention deletes old uploads with their encounters, expired TempIDs and finished login records",
         arguments: StoreKind.available)
