@@ -82,6 +82,13 @@ struct ConsolePages: Sendable {
         </header>
         <main>
         """#,
+        "pager": #"""
+        <div class="pager">
+        {{#previous}}<a href="{{previous}}" rel="prev">← Newer</a>{{/previous}}
+        <span class="muted">Page {{page}} of {{pages}}</span>
+        {{#next}}<a href="{{next}}" rel="next">Older →</a>{{/next}}
+        </div>
+        """#,
         "footer": #"""
         </main>
         </body>
@@ -124,11 +131,7 @@ struct ConsolePages: Sendable {
         </tbody>
         </table>
         {{/empty}}
-        <div class="pager">
-        {{#previous}}<a href="{{previous}}" rel="prev">← Newer</a>{{/previous}}
-        <span class="muted">Page {{page}} of {{pages}}</span>
-        {{#next}}<a href="{{next}}" rel="next">Older →</a>{{/next}}
-        </div>
+        {{> pager}}
         </div>
         {{> footer}}
         """#,
@@ -197,11 +200,7 @@ struct ConsolePages: Sendable {
         {{/entries}}
         </tbody>
         </table>
-        <div class="pager">
-        {{#previous}}<a href="{{previous}}" rel="prev">← Newer</a>{{/previous}}
-        <span class="muted">Page {{page}} of {{pages}}</span>
-        {{#next}}<a href="{{next}}" rel="next">Older →</a>{{/next}}
-        </div>
+        {{> pager}}
         </div>
         {{> footer}}
         """#,

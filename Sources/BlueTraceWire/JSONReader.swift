@@ -25,6 +25,21 @@ public struct FlatJSONObject {
         case largeInteger(UInt64)
         /// An array of flat objects (a top-level field only).
         case objects(FlatJSONArray)
+
+        /// The string, if this is one.
+        public var string: String? {
+            guard case .string(let value) = self else { return nil }
+            return value
+        }
+
+        /// The integer if this is one that fits `Integer`.
+        public func integer<Integer: FixedWidthInteger>(as type: Integer.Type = Integer.self) -> Integer? {
+            switch self {
+            case .integer(let value): Integer(exactly: value)
+            case .largeInteger(let value): Integer(exactly: value)
+            case .string, .objects: nil
+            }
+        }
     }
 
     fileprivate var fields: [(key: String, value: Value)] = []
@@ -52,17 +67,12 @@ public struct FlatJSONObject {
 
     /// The string field `key`; `nil` if absent or not a string.
     public func string(_ key: String) -> String? {
-        guard case .string(let value) = self[key] else { return nil }
-        return value
+        self[key]?.string
     }
 
     /// The integer field `key` if it fits `Integer`; `nil` if absent, not an integer, or out of range.
     public func integer<Integer: FixedWidthInteger>(_ key: String, as type: Integer.Type = Integer.self) -> Integer? {
-        switch self[key] {
-        case .integer(let value): Integer(exactly: value)
-        case .largeInteger(let value): Integer(exactly: value)
-        case .string, .objects, nil: nil
-        }
+        self[key]?.integer()
     }
 
     /// The array-of-objects field `key`; `nil` if absent or anything else.
@@ -299,28 +309,8 @@ public struct FlatJSONObject {
         /// leaving the position anywhere, for any element of another shape.
         mutating func uploadEntry() -> UploadEntry? {
             guard let fields = uploadEntryFields(keepingStrings: true) else { return nil }
-            func string(_ value: Value?) -> String? {
-                guard case .string(let text) = value else { return nil }
-                return text
-            }
-            func integer(_ value: Value?) -> Int64? {
-                switch value {
-                case .integer(let number): Int64(exactly: number)
-                case .largeInteger(let number): Int64(exactly: number)
-                case .string, .objects, nil: nil
-                }
-            }
-            let received: UploadEntryFields.Received =
-                if fields.received == nil {
-                    .absent
-                } else if let seconds = integer(fields.received) {
-                    .time(seconds)
-                } else {
-                    .invalid
-                }
             return UploadEntryFields(
-                tempID: string(fields.tempID), start: integer(fields.start), expiry: integer(fields.expiry),
-                received: received
+                tempID: fields.tempID, start: fields.start, expiry: fields.expiry, received: fields.received
             ).entry
         }
 
@@ -535,18 +525,21 @@ extension ServerFrame: JSONFrameDecodable {
 extension UploadEntry {
     /// One uploaded entry, judged as `JSONDecoder`'s path judges it (`UploadEntryFields`).
     init(flatJSON entry: FlatJSONObject) {
-        let received: UploadEntryFields.Received =
-            if !entry.has("received") {
-                .absent
-            } else if let seconds = entry.integer("received", as: Int64.self) {
-                .time(seconds)
-            } else {
-                .invalid
-            }
         self =
             UploadEntryFields(
-                tempID: entry.string("tempID"), start: entry.integer("start"), expiry: entry.integer("expiry"),
-                received: received
+                tempID: entry["tempID"], start: entry["start"], expiry: entry["expiry"], received: entry["received"]
             ).entry
+    }
+}
+
+extension UploadEntryFields {
+    /// The fields of an entry from the values a flat reader found for its keys (`nil` where a key is absent).
+    init(
+        tempID: FlatJSONObject.Value?, start: FlatJSONObject.Value?, expiry: FlatJSONObject.Value?,
+        received: FlatJSONObject.Value?
+    ) {
+        self.init(
+            tempID: tempID?.string, start: start?.integer(), expiry: expiry?.integer(),
+            received: received.map { $0.integer().map(Received.time) ?? .invalid } ?? .absent)
     }
 }

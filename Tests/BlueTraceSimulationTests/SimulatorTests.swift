@@ -164,8 +164,9 @@ struct SimulatorTests {
         #expect(report.totals.beaconsSent == 20 * 120, "every phone always has a valid TempID to broadcast")
     }
 
-    @Test("The UDP transport (real server, real clients, real sockets) finds what the memory transport finds")
-    func udpTransportAgreesWithMemory() async throws {
+    /// Six phones in a small square for half an hour, all with the app, two of them cases: small enough for real
+    /// sockets, close enough that the server traces someone.
+    static func sixPhones() -> SimulationConfiguration {
         var configuration = SimulationConfiguration()
         configuration.phones = 6
         configuration.hours = 0.5
@@ -175,6 +176,12 @@ struct SimulatorTests {
         configuration.infected = 2
         configuration.closeContactMinutes = 5
         configuration.seed = 3
+        return configuration
+    }
+
+    @Test("The UDP transport (real server, real clients, real sockets) finds what the memory transport finds")
+    func udpTransportAgreesWithMemory() async throws {
+        var configuration = Self.sixPhones()
         let memory = try await Simulator(configuration: configuration).run()
         configuration.transport = .udp
         let udp = try await Simulator(configuration: configuration).run()
@@ -186,15 +193,7 @@ struct SimulatorTests {
 
     @Test("The UDP transport over TLS finds what the memory transport finds")
     func udpTransportOverTLS() async throws {
-        var configuration = SimulationConfiguration()
-        configuration.phones = 6
-        configuration.hours = 0.5
-        configuration.areaWidth = 30
-        configuration.areaHeight = 30
-        configuration.adoption = 1
-        configuration.infected = 2
-        configuration.closeContactMinutes = 5
-        configuration.seed = 3
+        var configuration = Self.sixPhones()
         let memory = try await Simulator(configuration: configuration).run()
         configuration.transport = .udp
         configuration.tls = true
