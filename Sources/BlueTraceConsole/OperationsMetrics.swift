@@ -7,11 +7,12 @@ import Prometheus
 /// The server's metrics, through swift-metrics into a Prometheus registry of their own: an observer of the core's
 /// events, of the transport (open connections, request latencies) and of the store's commits (`TimedStore`).
 ///
-/// Every observation is an atomic update of a counter or gauge, or one histogram sample (a short, uncontended lock in
-/// swift-prometheus); nothing here blocks or allocates per event beyond what the event itself carries.
+/// Every observation is an atomic update: of a counter or gauge (swift-prometheus keeps integer counts in atomics),
+/// or of a `LatencyHistogram` bucket and sum; nothing here takes a lock, blocks or allocates per event beyond what the
+/// event itself carries.
 public final class OperationsMetrics: AuthorityObserver, TransportObserver, Sendable {
-    /// The registry `/metrics` renders.
-    public let registry: PrometheusCollectorRegistry
+    /// The counters and gauges; `render()` adds the histograms.
+    private let registry: PrometheusCollectorRegistry
 
     private let connectionsOpen: CoreMetrics.Meter
     private let connectionsTotal: CoreMetrics.Counter
@@ -29,15 +30,10 @@ public final class OperationsMetrics: AuthorityObserver, TransportObserver, Send
     private let codesIssued: CoreMetrics.Counter
     private let codesTried: [String: CoreMetrics.Counter]
     private let consoleLogins: [String: CoreMetrics.Counter]
-    /// One histogram per request type, made up front so the request path only looks one up.
-    private let requestDurations: [String: CoreMetrics.Timer]
-    private let otherRequestDuration: CoreMetrics.Timer
-    private let commitDurations: [StoreCommit: CoreMetrics.Timer]
-
-    /// The request types of the protocol, as `ClientMessage.type` names them.
-    static let operations = [
-        "login", "register", "download_tempid", "upload_contact_log", "logout", "acknowledge_notice",
-    ]
+    /// One histogram per request kind, indexed by its raw value, made up front.
+    private let requestDurations: [LatencyHistogram]
+    /// One histogram per kind of store commit.
+    private let commitDurations: [StoreCommit: LatencyHistogram]
 
     /// Latency buckets, from 50 µs to 10 s.
     static let durationBuckets: [Duration] = [
@@ -50,8 +46,7 @@ public final class OperationsMetrics: AuthorityObserver, TransportObserver, Send
     /// Creates the metrics in a new registry.
     public init() {
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = Self.durationBuckets
+        let factory = PrometheusMetricsFactory(registry: registry)
         self.registry = registry
         func counter(_ label: String, _ dimensions: [(String, String)] = []) -> CoreMetrics.Counter {
             CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory)
@@ -81,29 +76,33 @@ public final class OperationsMetrics: AuthorityObserver, TransportObserver, Send
             uniqueKeysWithValues: ["accepted", "refused", "locked"].map {
                 ($0, counter("bluetrace_console_logins_total", [("outcome", $0)]))
             })
-        requestDurations = Dictionary(
-            uniqueKeysWithValues: Self.operations.map {
-                (
-                    $0,
-                    CoreMetrics.Timer(
-                        label: "bluetrace_request_duration_seconds", dimensions: [("operation", $0)], factory: factory)
-                )
-            })
-        otherRequestDuration = CoreMetrics.Timer(
-            label: "bluetrace_request_duration_seconds", dimensions: [("operation", "other")], factory: factory)
+        requestDurations = RequestKind.allCases.map {
+            LatencyHistogram(
+                name: Self.requestDurationName, labels: [("operation", $0.name)], buckets: Self.durationBuckets)
+        }
         commitDurations = Dictionary(
             uniqueKeysWithValues: StoreCommit.allCases.map {
                 (
                     $0,
-                    CoreMetrics.Timer(
-                        label: "bluetrace_store_commit_duration_seconds", dimensions: [("operation", $0.rawValue)],
-                        factory: factory)
+                    LatencyHistogram(
+                        name: Self.commitDurationName, labels: [("operation", $0.rawValue)],
+                        buckets: Self.durationBuckets)
                 )
             })
     }
 
-    /// The metrics in Prometheus' text format.
-    public func render() -> String { registry.emitToString() }
+    static let requestDurationName = "bluetrace_request_duration_seconds"
+    static let commitDurationName = "bluetrace_store_commit_duration_seconds"
+
+    /// The metrics in Prometheus' text format: the registry's counters and gauges, then the latency histograms.
+    public func render() -> String {
+        var text = registry.emitToString()
+        text += "# TYPE \(Self.requestDurationName) histogram\n"
+        for histogram in requestDurations { histogram.render(into: &text) }
+        text += "# TYPE \(Self.commitDurationName) histogram\n"
+        for commit in StoreCommit.allCases { commitDurations[commit]?.render(into: &text) }
+        return text
+    }
 
     // MARK: AuthorityObserver
 
@@ -147,15 +146,15 @@ public final class OperationsMetrics: AuthorityObserver, TransportObserver, Send
 
     public func connectionClosed() { connectionsOpen.decrement() }
 
-    public func requestAnswered(_ operation: String, nanoseconds: Int64) {
-        (requestDurations[operation] ?? otherRequestDuration).recordNanoseconds(nanoseconds)
+    public func requestAnswered(_ kind: RequestKind, nanoseconds: Int64) {
+        requestDurations[kind.rawValue].record(nanoseconds: nanoseconds)
     }
 
     // MARK: The store and the console
 
     /// A store transaction of kind `commit` took `nanoseconds` to commit.
     func committed(_ commit: StoreCommit, nanoseconds: Int64) {
-        commitDurations[commit]?.recordNanoseconds(nanoseconds)
+        commitDurations[commit]?.record(nanoseconds: nanoseconds)
     }
 
     /// A console login ended with `outcome` (accepted, refused, locked).

@@ -35,7 +35,7 @@ public enum OperationsServer {
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         Console(
             configuration: configuration, store: store, authority: authority, metrics: metrics, clock: clock,

@@ -60,7 +60,7 @@ public struct BlueTraceServer: Service {
         self.sessions = sessions
         self.transportObserver = transportObserver
         self.configuration = configuration
-        self.responder = transportObserver.map { TimedResponder(responder: responder, observer: $0) } ?? responder
+        self.responder = responder
         self.logger = logger
         self.eventLoopGroup = eventLoopGroup
         self.onListening = onListening
@@ -145,7 +145,8 @@ public struct BlueTraceServer: Service {
             ByteToMessageHandler(LengthPrefixedFrameDecoder(maximumFrameSize: configuration.maximumFrameSize)))
         try operations.addHandler(
             SessionHandler(
-                responder: responder, limits: configuration.limits, inbox: inbox, directory: sessions, logger: logger))
+                responder: responder, limits: configuration.limits, inbox: inbox, directory: sessions,
+                transportObserver: transportObserver, logger: logger))
     }
 }
 

@@ -35,6 +35,8 @@ final class SessionHandler: ChannelDuplexHandler {
     private let directory: SessionDirectory?
     /// Where replies completed on other threads are handed to this connection's loop.
     private let inbox: EventLoopInbox?
+    /// Told how long each request took (metrics); `nil` when the server keeps none, and then no clock is read.
+    private let transportObserver: (any TransportObserver)?
     private let loginDeadline: TimeAmount
     private let idleTimeout: TimeAmount
     private let logger: Logger
@@ -61,14 +63,15 @@ final class SessionHandler: ChannelDuplexHandler {
     private var lastRead = NIODeadline.now()
 
     /// Creates the session of one connection; replies completed elsewhere reach its loop through `inbox` (one of its
-    /// own when `nil`).
+    /// own when `nil`); `transportObserver` learns how long each request took.
     init(
         responder: any SessionResponder, limits: ConnectionLimits, inbox: EventLoopInbox? = nil,
-        directory: SessionDirectory? = nil, logger: Logger
+        directory: SessionDirectory? = nil, transportObserver: (any TransportObserver)? = nil, logger: Logger
     ) {
         self.responder = responder
         self.directory = directory
         self.inbox = inbox
+        self.transportObserver = transportObserver
         self.loginDeadline = .nanoseconds(Int64(limits.loginDeadline * 1e9))
         self.idleTimeout = .nanoseconds(Int64(limits.idleTimeout * 1e9))
         self.logger = logger
@@ -184,7 +187,14 @@ final class SessionHandler: ChannelDuplexHandler {
             let inbox = self.inbox ?? EventLoopInbox(eventLoop: eventLoop)
             let handler = NIOLoopBound(self, eventLoop: eventLoop)
             let id = frame.id
+            // Timed in the closure the reply needs anyway: metrics add two clock reads and no allocation.
+            let observer = transportObserver
+            let kind = RequestKind(frame.message)
+            let started = observer == nil ? nil : NIODeadline.now()
             responder.respond(to: frame.message, from: user) { reply in
+                if let observer, let started {
+                    observer.requestAnswered(kind, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+                }
                 if eventLoop.inEventLoop {
                     handler.value.complete(sequence, id: id, reply)
                 } else {

@@ -89,8 +89,8 @@ public struct DevelopmentCertificates: Sendable {
     }
 
     /// Writes a new authority (valid 10 years) and a server certificate for `hosts` (valid `days`) into
-    /// `directory`, creating it; keys are written owner-only (0600), certificates 0644. Refuses to replace
-    /// existing files unless `replace`.
+    /// `directory`, creating it owner-only (0700); every file is written owner-only (0600): the keys must be, and a
+    /// development authority is this user's alone. Refuses to replace existing files unless `replace`.
     @discardableResult
     public static func write(
         to directory: String, hosts: [String] = defaultHosts, days: Int = 365, now: Date = Date(),
@@ -101,7 +101,8 @@ public struct DevelopmentCertificates: Sendable {
             throw CertificateWriteError.exists(path: existing)
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
             throw CertificateWriteError.cannotWrite(path: directory, reason: error.localizedDescription)
         }
@@ -112,8 +113,8 @@ public struct DevelopmentCertificates: Sendable {
             hosts: hosts, notValidBefore: start, notValidAfter: now.addingTimeInterval(Double(days) * 86_400))
         try writeFile(files.certificateAuthorityKey, authority.key.pemRepresentation, mode: 0o600)
         try writeFile(files.serverKey, server.key.pemRepresentation, mode: 0o600)
-        try writeFile(files.certificateAuthority, try authority.certificate.serializeAsPEM().pemString, mode: 0o644)
-        try writeFile(files.serverCertificate, try server.certificate.serializeAsPEM().pemString, mode: 0o644)
+        try writeFile(files.certificateAuthority, try authority.certificate.serializeAsPEM().pemString, mode: 0o600)
+        try writeFile(files.serverCertificate, try server.certificate.serializeAsPEM().pemString, mode: 0o600)
         return files
     }
 

@@ -24,14 +24,18 @@ struct ConsoleFixture {
     let application: ServerApplication
     let configuration: OperationsConfiguration
 
-    init(store: (any AuthorityStore)? = nil, pageSize: Int = 20, uploadCodes: UploadCodeUse = .available) async throws {
+    init(
+        store: (any AuthorityStore)? = nil, pageSize: Int = 20, uploadCodes: UploadCodeUse = .available,
+        exposureNotices: CloseContactRule? = nil
+    ) async throws {
         let metrics = self.metrics
         configuration = OperationsConfiguration(
             port: 0, sessionLifetime: 600, pageSize: pageSize, officialPasswordParameters: Self.fastHash)
         application = try await ServerApplication.open(
             configuration: ServerConfiguration(
                 port: 0, blockDuration: 60, credentialsPath: nil, tempIDsPath: nil, databasePath: ":memory:",
-                keyFilePath: nil, passwordParameters: Self.fastHash, uploadCodes: uploadCodes),
+                keyFilePath: nil, passwordParameters: Self.fastHash, uploadCodes: uploadCodes,
+                exposureNotices: exposureNotices),
             store: try store ?? SQLiteStore(), clock: clock, observers: [metrics],
             decorateStore: { TimedStore($0, metrics: metrics) }, logger: Logger(label: "test"))
         self.store = application.store

@@ -27,7 +27,12 @@ struct ConsoleRouteTests {
                     #expect(response.headers[.location] == "/console/login", "\(method) \(uri)")
                 }
             }
-            try await client.execute(uri: "/", method: .get) { #expect($0.headers[.location] == "/console/cases") }
+            for uri in ["/", "/console"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .seeOther, "\(uri)")
+                    #expect(response.headers[.location] == "/console/cases", "\(uri)")
+                }
+            }
         }
         #expect(try await fixture.store.auditTrail(since: nil).isEmpty, "nothing was shown, so nothing audited")
     }
@@ -67,6 +72,27 @@ struct ConsoleRouteTests {
             }
             try await client.execute(uri: "/console/cases", method: .get, headers: again.headers) {
                 #expect($0.status == .seeOther, "logged out")
+            }
+        }
+    }
+
+    @Test("Logging out needs the session's CSRF token: without it, or with another, the session stays up")
+    func logoutNeedsItsToken() async throws {
+        let fixture = try await F()
+        try await fixture.app.test(.router) { client in
+            let session = try await F.session(client)
+            let other = try await F.session(client)
+            #expect(other.csrf != session.csrf)
+            for fields in [[], [("csrf", other.csrf)], [("csrf", String(repeating: "c", count: 64))]] {
+                try await client.execute(
+                    uri: "/console/logout", method: .post, headers: session.formHeaders, body: F.form(fields)
+                ) { response in
+                    #expect(response.status == .forbidden, "\(fields)")
+                    #expect(!response.headers[values: .setCookie].contains { $0.hasPrefix("bluetrace_session=;") })
+                }
+            }
+            try await client.execute(uri: "/console/cases", method: .get, headers: session.headers) {
+                #expect($0.status == .ok, "a refused logout leaves the session as it was")
             }
         }
     }

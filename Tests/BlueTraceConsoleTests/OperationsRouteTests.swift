@@ -32,7 +32,7 @@ struct OperationsRouteTests {
 
     @Test("/metrics counts what the core did, in Prometheus' text format")
     func metricsFromEvents() async throws {
-        let fixture = try await ConsoleFixture()
+        let fixture = try await ConsoleFixture(exposureNotices: CloseContactRule(minimumEncounters: 1))
         let authority = fixture.application.authority
         _ = try await authority.register(username: "+61410000001", password: "password1")
         _ = try await authority.login(username: "+61410000001", password: "password1")
@@ -51,7 +51,15 @@ struct OperationsRouteTests {
                         tempID: TempID("99999999999999999999")!, validity: grant.validity,
                         receivedAt: ConsoleFixture.t0)),
             ])
-        _ = try await authority.issueUploadCode(to: "+61410000002", by: "dr.lee")
+        let code = try await authority.issueUploadCode(to: "+61410000002", by: "dr.lee").code
+        let wrong = code == "00000000" ? "00000001" : "00000000"
+        let refused = try await authority.redeemUploadCode(wrong, for: "+61410000002")
+        #expect(!refused.isAccepted)
+        #expect(try await authority.redeemUploadCode(code, for: "+61410000002").isAccepted)
+        // The upload made the first phone a close contact: its notice is sent, then shown and acknowledged.
+        let notices = try await authority.pendingNotices(for: "+61410000001")
+        try #require(notices.count == 1)
+        #expect(try await authority.acknowledgeNotice(notices[0].id, by: "+61410000001"))
         try await fixture.app.test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
@@ -68,6 +76,11 @@ struct OperationsRouteTests {
                     #"bluetrace_upload_entries_total{verdict="traced"} 1"#,
                     #"bluetrace_upload_entries_total{verdict="unknown_id"} 1"#,
                     "bluetrace_upload_codes_issued_total 1",
+                    #"bluetrace_upload_codes_tried_total{decision="accepted"} 1"#,
+                    #"bluetrace_upload_codes_tried_total{decision="wrong"} 1"#,
+                    #"bluetrace_upload_codes_tried_total{decision="expired"} 0"#,
+                    "bluetrace_exposure_notices_sent_total 1",
+                    "bluetrace_exposure_notices_delivered_total 1",
                     #"bluetrace_store_commit_duration_seconds_count{operation="record_upload"} 1"#,
                     #"bluetrace_store_commit_duration_seconds_count{operation="record_tempids"} 1"#,
                 ] {
@@ -84,9 +97,9 @@ struct OperationsRouteTests {
         metrics.connectionOpened()
         metrics.connectionOpened()
         metrics.connectionClosed()
-        metrics.requestAnswered("download_tempid", nanoseconds: 300_000)
-        metrics.requestAnswered("login", nanoseconds: 20_000_000)
-        metrics.requestAnswered("something_new", nanoseconds: 1)
+        metrics.requestAnswered(.downloadTempID, nanoseconds: 300_000)
+        metrics.requestAnswered(.login, nanoseconds: 20_000_000)
+        metrics.requestAnswered(.acknowledgeNotice, nanoseconds: 1)
         let text = metrics.render()
         #expect(
             text.contains("bluetrace_connections_open 1.0\n") || text.contains("bluetrace_connections_open 1\n"),
@@ -96,6 +109,10 @@ struct OperationsRouteTests {
         #expect(
             text.contains(#"bluetrace_request_duration_seconds_bucket{operation="download_tempid",le="0.00025"} 0"#))
         #expect(text.contains(#"bluetrace_request_duration_seconds_count{operation="login"} 1"#))
-        #expect(text.contains(#"bluetrace_request_duration_seconds_count{operation="other"} 1"#))
+        #expect(text.contains(#"bluetrace_request_duration_seconds_count{operation="acknowledge_notice"} 1"#))
+        #expect(
+            text.contains(#"bluetrace_request_duration_seconds_bucket{operation="acknowledge_notice",le="5e-05"} 1"#))
+        #expect(text.contains(#"bluetrace_request_duration_seconds_count{operation="register"} 0"#))
+        #expect(text.components(separatedBy: "# TYPE bluetrace_request_duration_seconds histogram").count == 2)
     }
 }

@@ -16,7 +16,8 @@ import X509
 /// why), and certificates reloaded on SIGHUP while connections stay up.
 @Suite("TLS, end to end")
 struct TLSTests {
-    @Test("certs dev writes an authority and a server certificate, keys owner-only, and refuses to overwrite them")
+    @Test(
+        "certs dev writes an authority and a server certificate, every file owner-only, and refuses to overwrite them")
     func certsDev() async throws {
         let directory = try TestDirectory()
         let made = try await runBluetrace(["certs", "dev", "--out", "certs"], in: directory.path)
@@ -25,7 +26,9 @@ struct TLSTests {
         let files = DevelopmentCertificates.Files(directory: "\(directory.path)/certs")
         #expect(try mode(files.serverKey) == 0o600)
         #expect(try mode(files.certificateAuthorityKey) == 0o600)
-        #expect(try mode(files.serverCertificate) == 0o644)
+        #expect(try mode(files.serverCertificate) == 0o600)
+        #expect(try mode(files.certificateAuthority) == 0o600)
+        #expect(try mode("\(directory.path)/certs") == 0o700)
         let server = try Certificate(pemEncoded: try String(contentsOfFile: files.serverCertificate, encoding: .utf8))
         let names = try server.extensions.subjectAlternativeNames.map { Array($0) } ?? []
         #expect(names.contains(.dnsName("localhost")))
@@ -375,6 +378,20 @@ struct TLSTests {
         let phone = try await tlsPhone(port: server.port, directory: directory.path, ca: files.certificateAuthority)
         await phone.type("+61410777777", "datha457")
         try await phone.expect("Welcome to the BlueTrace Simulator!")
+
+        // SIGHUP reloads the console's certificate too: a new authority's certificate is served, the old one's is not.
+        let second = try DevelopmentCertificates.write(to: "\(directory.path)/certs", replace: true)
+        kill(server.process.processIdentifier, SIGHUP)
+        #expect(await server.logs("reloaded the TLS certificate"))
+        func healthCheck(trusting authority: String) async throws -> (status: Int32, output: String, errors: String) {
+            try await ChildProcess(
+                ["-sS", "--max-time", "20", "--cacert", authority, "https://127.0.0.1:\(port)/health"],
+                in: directory.path, executable: curl
+            ).finish()
+        }
+        #expect(try await healthCheck(trusting: second.certificateAuthority).status == 0)
+        let untrusted = try await healthCheck(trusting: "\(directory.path)/old-ca.pem")
+        #expect(untrusted.status != 0)
         #expect(await server.stop(signal: SIGTERM) == 0)
     }
 
