@@ -18,8 +18,8 @@ final class ChildProcess: Sendable {
     let process: Process
     /// Standard error, read as it comes.
     let errors: OutputDrain
-    /// Standard output, when collected.
-    private let output: OutputDrain?
+    /// Standard output, read as it comes, when collected.
+    let output: OutputDrain?
     /// The read end of a pipe that is never read, kept open until the child ends.
     private let unreadPipe: Pipe?
     private let exited = ExitSignal()

@@ -11,14 +11,6 @@ private func grant(_ digits: String, user: String, start: Timestamp = t0) -> Tem
     TempIDGrant(user: user, tempID: TempID(digits)!, validity: TempIDPolicy().validity(issuedAt: start))
 }
 
-private func temporaryPath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("bluetrace-store-\(UUID().uuidString).sqlite").path
-}
-
-private func removeDatabase(_ path: String) {
-    for suffix in ["", "-wal", "-shm", "-server.lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-}
-
 @Suite("SQLite store")
 struct SQLiteStoreTests {
     @Test("A new database gets the whole schema, in WAL mode")
@@ -107,38 +99,6 @@ struct SQLiteStoreTests {
         #expect(tempIDTable?.contains("WITHOUT ROWID") == false)
     }
 
-    @Test("Racing writers of the same TempIDs: each caller learns its own outcome, and a batch judges each of its own")
-    func concurrentTempIDsAreGroupCommitted() async throws {
-        let path = temporaryPath()
-        defer { removeDatabase(path) }
-        let store = try SQLiteStore(path: path)
-        // 300 distinct TempIDs, each offered twice by different users at once: exactly one offer of each wins.
-        let offers = (0..<600).map { index in
-            grant(String(format: "%020d", index % 300), user: "+614100\(index % 2)0000")
-        }
-        let outcomes = try await withThrowingTaskGroup(of: (TempIDGrant, Bool).self) { group in
-            for offer in offers { group.addTask { (offer, try await store.recordTempID(offer, issuedAt: t0)) } }
-            return try await group.reduce(into: []) { $0.append($1) }
-        }
-        let winners = outcomes.filter(\.1).map(\.0)
-        #expect(winners.count == 300)
-        #expect(Set(winners.map(\.tempID)).count == 300)
-        let found = try await store.grants(for: offers.map(\.tempID))
-        #expect(found.count == 300)
-        for winner in winners { #expect(found[winner.tempID] == winner, "the offer told it won is the one stored") }
-        // Committed, not just acknowledged: a second connection to the file sees every one.
-        let stored = try await DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempID")
-        }
-        #expect(stored == 300)
-        // One batch holding a new TempID, a known one, and the new one twice: only the first new offer wins.
-        let fresh = grant("99999999999999999998", user: "+61410999999")
-        let batch = try await store.recordTempIDs(
-            [fresh, offers[0], grant("99999999999999999998", user: "+61410666666")], issuedAt: t0)
-        #expect(batch == [true, false, false])
-        #expect(try await store.grants(for: [fresh.tempID])[fresh.tempID] == fresh)
-    }
-
     @Test(
         "Lookups go in the index's key order: every 20-digit TempID's position, sorted as their text is, then the rest")
     func lookupOrder() {
@@ -198,7 +158,7 @@ struct SQLiteStoreTests {
         await reopened.close()
     }
 
-    @Test("Grants are answered by position, a TempID asked twice answered twice, an unknown one with nil")
+    @Test("Reopened, the index is rebuilt sorted, and grants are answered by position through it (repeats, unknowns)")
     func grantsByPosition() async throws {
         let path = temporaryPath()
         defer { removeDatabase(path) }
@@ -224,49 +184,6 @@ struct SQLiteStoreTests {
         #expect(zip(asked, found).allSatisfy { tempID, grant in grant == byTempID[tempID] })
         #expect(found.compactMap { $0 }.count == asked.count - 2)
         await reopened.close()
-    }
-
-    @Test("Deleting an upload deletes its traced contacts with it (the foreign key cascades)")
-    func encountersCascade() async throws {
-        let path = temporaryPath()
-        defer { removeDatabase(path) }
-        let store = try SQLiteStore(path: path)
-        let encounter = StoredEncounter(
-            tempID: "12345678901234567891", validity: TempIDPolicy().validity(issuedAt: t0), heardAt: t0,
-            contact: "+61410888888", unmatchedReason: nil)
-        _ = try await store.recordUpload(
-            UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: [encounter, encounter]))
-        _ = try await store.recordUpload(
-            UploadRecord(uploader: "+61410777777", receivedAt: t0 + 86_400, encounters: [encounter]))
-        _ = try await store.deleteData(olderThan: t0 + 1)
-        let remaining = try await DatabaseQueue(path: path).read { db in
-            try Int64.fetchAll(db, sql: "SELECT uploadId FROM contact")
-        }
-        #expect(remaining.count == 1)
-        #expect(Set(remaining).count == 1)
-    }
-
-    @Test("TempIDs stored before a restart are found, and refused as duplicates, after it (the index is rebuilt)")
-    func indexRebuiltOnOpen() async throws {
-        let path = temporaryPath()
-        defer { removeDatabase(path) }
-        let grants = (0..<1_000).map { grant(String(format: "%020d", $0 * 7_919), user: "+6141\(100_000 + $0)") }
-        do {
-            let store = try SQLiteStore(path: path)
-            #expect(
-                try await store.recordTempIDs(Array(grants[..<600]), issuedAt: t0) == Array(repeating: true, count: 600)
-            )
-            #expect(try await store.importTempIDs(Array(grants[500...]), at: t0) == 400)
-        }
-        let store = try SQLiteStore(path: path)
-        let found = try await store.grants(for: grants.map(\.tempID) + [TempID("99999999999999999999")!])
-        #expect(found.count == 1_000)
-        #expect(found[grants[999].tempID] == grants[999])
-        #expect(try await store.recordTempIDs([grants[3], grants[700]], issuedAt: t0) == [false, false])
-        let rows = try await DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempID")
-        }
-        #expect(rows == 1_000, "nothing was stored twice")
     }
 
     @Test("A second server on the same database is refused while the first has it open, and let in after")

@@ -178,4 +178,107 @@ struct StoreBehaviourTests {
                 "a deleted TempID has left the index too: it is free to be issued again")
         }
     }
+
+    @Test(
+        "Racing writers of the same TempIDs: each caller learns its own outcome, and a batch judges each of its own",
+        arguments: StoreKind.available)
+    func concurrentTempIDsAreGroupCommitted(kind: StoreKind) async throws {
+        try await kind.withDatabase { database in
+            let store = try await database.open()
+            // 300 distinct TempIDs, each offered twice by different users at once: exactly one offer of each wins.
+            let offers = (0..<600).map { index in
+                grant(String(format: "%020d", index % 300), user: "+614100\(index % 2)0000")
+            }
+            let outcomes = try await withThrowingTaskGroup(of: (TempIDGrant, Bool).self) { group in
+                for offer in offers { group.addTask { (offer, try await store.recordTempID(offer, issuedAt: t0)) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let winners = outcomes.filter(\.1).map(\.0)
+            #expect(winners.count == 300)
+            #expect(Set(winners.map(\.tempID)).count == 300)
+            let found = try await store.grants(for: offers.map(\.tempID))
+            #expect(found.count == 300)
+            for winner in winners { #expect(found[winner.tempID] == winner, "the offer told it won is the one stored") }
+            // Committed, not just acknowledged: a connection of its own to the database sees every one.
+            #expect(try await database.integer("SELECT COUNT(*) FROM tempID") == 300)
+            // One batch holding a new TempID, a known one, and the new one twice: only the first new offer wins.
+            let fresh = grant("99999999999999999998", user: "+61410999999")
+            let batch = try await store.recordTempIDs(
+                [fresh, offers[0], grant("99999999999999999998", user: "+61410666666")], issuedAt: t0)
+            #expect(batch == [true, false, false])
+            #expect(try await store.grants(for: [fresh.tempID])[fresh.tempID] == fresh)
+            await store.close()
+        }
+    }
+
+    @Test(
+        "Grants are answered by position, a TempID asked twice answered twice, an unknown one with nil",
+        arguments: StoreKind.available)
+    func grantsByPosition(kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            var generator = SystemRandomNumberGenerator()
+            let grants = (0..<40_000).map { number in
+                TempIDGrant(
+                    user: "+6140000\(number % 7)", tempID: TempID.randomDecimal(using: &generator),
+                    validity: ValidityWindow(
+                        start: Timestamp(secondsSinceEpoch: Int64(number)),
+                        expiry: Timestamp(secondsSinceEpoch: 2_000_000)))
+            }
+            #expect(try await store.importTempIDs(grants, at: Timestamp(secondsSinceEpoch: 0)) == grants.count)
+            let unknown = TempID.randomDecimal(using: &generator)
+            // Out of order, with repeats and a TempID of another kind.
+            let asked = (grants.map(\.tempID) + [unknown, TempID("sealed+A")!] + grants.prefix(30).map(\.tempID))
+                .shuffled()
+            let byTempID = Dictionary(grants.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
+            let found = try await store.grants(of: asked)
+            #expect(found.count == asked.count)
+            #expect(zip(asked, found).allSatisfy { tempID, grant in grant == byTempID[tempID] })
+            #expect(found.compactMap { $0 }.count == asked.count - 2)
+        }
+    }
+
+    @Test(
+        "Deleting an upload deletes its traced contacts with it (the foreign key cascades)",
+        arguments: StoreKind.available)
+    func encountersCascade(kind: StoreKind) async throws {
+        try await kind.withDatabase { database in
+            let store = try await database.open()
+            let encounter = StoredEncounter(
+                tempID: "12345678901234567891", validity: TempIDPolicy().validity(issuedAt: t0), heardAt: t0,
+                contact: "+61410888888", unmatchedReason: nil)
+            let old = try await store.recordUpload(
+                UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: [encounter, encounter]))
+            let kept = try await store.recordUpload(
+                UploadRecord(uploader: "+61410777777", receivedAt: t0 + 86_400, encounters: [encounter]))
+            _ = try await store.deleteData(olderThan: t0 + 1)
+            // Counted past the store: no row of the deleted upload's is left behind, the other upload's is there.
+            #expect(try await database.integer("SELECT COUNT(*) FROM contact") == 1)
+            #expect(
+                try await database.integer("SELECT COUNT(*) FROM contact WHERE \(kind.uploadColumn) = \(kept)") == 1)
+            #expect(try await database.integer("SELECT COUNT(*) FROM contact WHERE \(kind.uploadColumn) = \(old)") == 0)
+            await store.close()
+        }
+    }
+
+    @Test(
+        "TempIDs stored before a restart are found, and refused as duplicates, after it (SQLite rebuilds its index)",
+        arguments: StoreKind.available)
+    func indexRebuiltOnOpen(kind: StoreKind) async throws {
+        try await kind.withDatabase { database in
+            let grants = (0..<1_000).map { grant(String(format: "%020d", $0 * 7_919), user: "+6141\(100_000 + $0)") }
+            let before = try await database.open()
+            #expect(
+                try await before.recordTempIDs(Array(grants[..<600]), issuedAt: t0)
+                    == Array(repeating: true, count: 600))
+            #expect(try await before.importTempIDs(Array(grants[500...]), at: t0) == 400)
+            await before.close()
+            let store = try await database.open()
+            let found = try await store.grants(for: grants.map(\.tempID) + [TempID("99999999999999999999")!])
+            #expect(found.count == 1_000)
+            #expect(found[grants[999].tempID] == grants[999])
+            #expect(try await store.recordTempIDs([grants[3], grants[700]], issuedAt: t0) == [false, false])
+            #expect(try await database.integer("SELECT COUNT(*) FROM tempID") == 1_000, "nothing was stored twice")
+            await store.close()
+        }
+    }
 }

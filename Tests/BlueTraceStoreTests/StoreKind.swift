@@ -2,8 +2,10 @@ import BlueTraceDomain
 import BlueTracePostgres
 import BlueTraceStore
 import Foundation
+import GRDB
 import Logging
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The server's PostgreSQL address for tests (`.ci/run` starts a throwaway cluster and sets it; see the README).
@@ -61,12 +63,87 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
+    /// The column of the `contact` table naming its upload.
+    var uploadColumn: String {
+        switch self {
+        case .sqlite: "uploadId"
+        case .postgres: "upload_id"
+        }
+    }
+
     /// Runs `body` with a fresh, empty store of this kind (an in-memory SQLite database, or a PostgreSQL database of
     /// its own, dropped after).
     func withStore(_ body: (any AuthorityStore) async throws -> Void) async throws {
         switch self {
         case .sqlite: try await body(try SQLiteStore())
-        case .postgres: try await withDatabase { try await body($0[0]) }
+        case .postgres: try await BlueTraceStoreTests.withDatabase { try await body($0[0]) }
         }
     }
+
+    /// Runs `body` with a fresh, empty database of this kind that outlives the stores opened on it, as a server's
+    /// database outlives the server: a SQLite file (removed after) or a PostgreSQL database of its own (dropped after).
+    func withDatabase(_ body: (StoreDatabase) async throws -> Void) async throws {
+        switch self {
+        case .sqlite:
+            let path = temporaryPath()
+            defer { removeDatabase(path) }
+            try await body(
+                StoreDatabase(
+                    open: { try SQLiteStore(path: path) },
+                    integer: { sql in try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: sql) ?? 0 } }
+                ))
+        case .postgres:
+            // Pools made up front, handed out in turn; the last one only reads, past every store.
+            try await BlueTraceStoreTests.withDatabase(stores: StoreDatabase.postgresStores + 1) { stores in
+                let opened = Mutex(0)
+                let reader = stores[StoreDatabase.postgresStores].client
+                try await body(
+                    StoreDatabase(
+                        open: {
+                            let next = opened.withLock { count in
+                                defer { count += 1 }
+                                return count
+                            }
+                            guard next < StoreDatabase.postgresStores else { throw StoreDatabase.TooManyStores() }
+                            return stores[next]
+                        },
+                        integer: { sql in
+                            var value = 0
+                            for try await found in try await reader.query(PostgresQuery(unsafeSQL: sql), logger: quiet)
+                                .decode(Int64.self)
+                            {
+                                value = Int(found)
+                            }
+                            return value
+                        }))
+            }
+        }
+    }
+}
+
+/// A database that outlives the stores opened on it (`StoreKind.withDatabase`): for tests of what is committed, and
+/// of what a store opened later (a server restarting, or another server) finds.
+struct StoreDatabase: Sendable {
+    /// How many stores a test may open on a PostgreSQL database.
+    static let postgresStores = 3
+
+    /// More stores were opened than `postgresStores`.
+    struct TooManyStores: Error {}
+
+    /// Opens a store on the database, as a server starting does (SQLite: the file, writing, so close the store
+    /// opened before it first; PostgreSQL: a pool of its own).
+    let open: @Sendable () async throws -> any AuthorityStore
+    /// Runs `sql`, a query of one integer (SQL both databases read: `SELECT COUNT(*) FROM tempID`), on a connection
+    /// of its own, past every store: it sees what was committed.
+    let integer: @Sendable (String) async throws -> Int
+}
+
+/// A path for a SQLite database file of its own in the temporary directory.
+func temporaryPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("bluetrace-store-\(UUID().uuidString).sqlite").path
+}
+
+/// Removes the SQLite database at `path` with its log, shared memory and lock files.
+func removeDatabase(_ path: String) {
+    for suffix in ["", "-wal", "-shm", "-server.lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
