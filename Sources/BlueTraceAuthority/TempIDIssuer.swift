@@ -32,9 +32,11 @@ package final class TempIDIssuer: Sendable {
 
     /// The most TempIDs written in one transaction.
     static let maximumBatch = 1_000
-    /// Batches handed to the store at once: while one commits, the next is already queued behind it, so the store's
-    /// writer never waits for the hop back and forth.
-    static let maximumBatchesInFlight = 2
+    /// Batches handed to the store at once. One: the requests that arrive while a batch commits all wait for the
+    /// next, so batches grow with the load and a transaction's fixed cost is shared by more TempIDs. (Two, so that
+    /// the store's writer never waited for the hop back, halved the batches and cost more per TempID on both stores:
+    /// docs/BENCHMARKS.md, round 5.)
+    static let maximumBatchesInFlight = 1
 
     let scheme: TempIDScheme
     let policy: TempIDPolicy

@@ -134,6 +134,10 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
         if sealedBatchSize < 1 { return "--sealed-batch-size must be at least 1." }
         if let epidemic {
             if transport == .udp { return "--epidemic runs on the memory transport only; leave out --transport udp." }
+            if riskScoring != nil {
+                return
+                    "--risk-scoring scores the contacts of the --infected cases of a run without --epidemic (an epidemic's cases come and go, and its notices follow --close-contact-minutes); leave out one of the two."
+            }
             if let problem = epidemic.problem(radioRange: radioRange) { return problem }
         }
         return nil

@@ -47,6 +47,7 @@ struct BadInputTests {
                 ["simulate", "--epidemic", "--transport", "udp", "--phones", "10"], Int32(64),
                 "--epidemic runs on the memory transport only"
             ),
+            (["simulate", "--epidemic", "--risk-scoring"], Int32(64), "leave out one of the two"),
             (["client", "127.0.0.1", "1", "0"], Int32(1), "Cannot reach the server at 127.0.0.1:1"),
         ])
     func commandLine(arguments: [String], status: Int32, message: String) async throws {

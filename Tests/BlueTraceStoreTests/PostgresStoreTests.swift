@@ -17,6 +17,52 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("A database of the first schema version is migrated and keeps its TempIDs, now compared byte by byte")
+    func migratesAPreviousVersion() async throws {
+        let server = try #require(testServer)
+        let name = "bluetrace_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try await server.withConnection(logger: quiet) {
+            try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: quiet)
+        }
+        let url = server.with(database: name)
+        try await PostgresStore.migrate(url, first: 1, logger: quiet)
+        try await url.withConnection(logger: quiet) {
+            try await $0.query(
+                """
+                INSERT INTO tempid (tempid, username, start, expiry, issued_at)
+                VALUES ('12345678901234567890', '+61410777777', 1589391906, 1589392806, 1589391906)
+                """, logger: quiet)
+        }
+        try await PostgresStore.migrate(url, logger: quiet)
+        let (collation, expiryIndex) = try await url.withConnection(logger: quiet) { connection in
+            var collation = ""
+            for try await value in try await connection.query(
+                """
+                SELECT collation_name FROM information_schema.columns
+                WHERE table_name = 'tempid' AND column_name = 'tempid'
+                """, logger: quiet
+            ).decode(String.self) { collation = value }
+            var index = ""
+            for try await value in try await connection.query(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'tempid_on_expiry'", logger: quiet
+            ).decode(String.self) { index = value }
+            return (collation, index)
+        }
+        #expect(collation == "C")
+        #expect(expiryIndex.contains("USING brin"), "\(expiryIndex)")
+        try await withThrowingDiscardingTaskGroup { group in
+            let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: quiet)
+            group.addTask { await client.run() }
+            let store = PostgresStore(client: client, logger: quiet)
+            let found = try await store.grants(of: [TempID("12345678901234567890")!])
+            #expect(found.first??.user == "+61410777777")
+            group.cancelAll()
+        }
+        try await server.withConnection(logger: quiet) {
+            try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: quiet)
+        }
+    }
+
     @Test("The console's methods behave on PostgreSQL exactly as on SQLite")
     func sameConsoleBehaviour() async throws {
         try await withDatabase { stores in
