@@ -345,16 +345,33 @@ public final class PostgresStore: AuthorityStore {
 
     /// Inserts `grants` in one statement, prepared (parsed and planned once per connection, not per batch); the
     /// first mapping of a TempID wins. Tells, per grant, whether it was new.
+    ///
+    /// Issued TempIDs are random, so a batch is nearly always all new: it goes in as a plain insert, whose unique
+    /// index checks each row in the one descent that inserts it. Only when that insert is refused (a TempID already
+    /// mapped, or given twice in the batch: the statement then inserted nothing) is the batch inserted again with
+    /// `ON CONFLICT DO NOTHING RETURNING`, which looks each row up before inserting it, to learn which were new.
+    /// Imports, where repeats are expected, go that way at once.
     private func insert(_ grants: [TempIDGrant], imported: Bool, at time: Timestamp) async throws -> [Bool] {
         guard !grants.isEmpty else { return [] }
-        let statement = InsertTempIDs(grants: grants, issuedAt: time.secondsSinceEpoch, imported: imported)
-        var inserted = try await withConnection { [logger] connection in
+        let columns = TempIDColumns(grants: grants, issuedAt: time.secondsSinceEpoch, imported: imported)
+        let inserted = try await withConnection { [logger] connection -> Set<String>? in
+            if !imported {
+                do {
+                    _ = try await connection.execute(InsertNewTempIDs(columns: columns), logger: logger)
+                    return nil
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+                    // A unique violation: some TempID is not new. Nothing went in; ask which are.
+                }
+            }
             var inserted: Set<String> = []
-            for try await tempID in try await connection.execute(statement, logger: logger) { inserted.insert(tempID) }
+            for try await tempID in try await connection.execute(InsertTempIDs(columns: columns), logger: logger) {
+                inserted.insert(tempID)
+            }
             return inserted
         }
+        guard var remaining = inserted else { return grants.map { _ in true } }
         // A TempID given twice in one batch is new only the first time.
-        return statement.tempIDs.map { inserted.remove($0) != nil }
+        return columns.tempIDs.map { remaining.remove($0) != nil }
     }
 
     public func grants(of tempIDs: [TempID]) async throws -> [TempIDGrant?] {
@@ -798,15 +815,8 @@ public final class PostgresStore: AuthorityStore {
         }
     }
 
-    /// The TempID insert, prepared once per connection.
-    private struct InsertTempIDs: PostgresPreparedStatement {
-        static let sql = """
-            INSERT INTO tempid (tempid, username, start, expiry, issued_at, imported)
-            SELECT t, u, s, e, $5, $6 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS g(t, u, s, e)
-            ON CONFLICT DO NOTHING RETURNING tempid
-            """
-        typealias Row = String
-
+    /// A batch of TempID mappings as the columns the inserts bind, one array each.
+    private struct TempIDColumns: Sendable {
         let tempIDs: [String]
         let users: [String]
         let starts: [Int64]
@@ -823,7 +833,8 @@ public final class PostgresStore: AuthorityStore {
             self.imported = imported
         }
 
-        func makeBindings() -> PostgresBindings {
+        /// The six parameters both inserts take.
+        var bindings: PostgresBindings {
             var bindings = PostgresBindings(capacity: 6)
             bindings.append(tempIDs)
             bindings.append(users)
@@ -834,9 +845,33 @@ public final class PostgresStore: AuthorityStore {
             return bindings
         }
 
-        func decodeRow(_ row: PostgresRow) throws -> String {
-            try row.decode(String.self)
-        }
+        /// The rows, from the bound arrays.
+        static let rows = """
+            INSERT INTO tempid (tempid, username, start, expiry, issued_at, imported)
+            SELECT t, u, s, e, $5, $6 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS g(t, u, s, e)
+            """
+    }
+
+    /// The insert of a batch expected to be all new, prepared once per connection: refused whole (unique
+    /// violation) if any TempID is not.
+    private struct InsertNewTempIDs: PostgresPreparedStatement {
+        static let sql = TempIDColumns.rows
+        typealias Row = ()
+        let columns: TempIDColumns
+
+        func makeBindings() -> PostgresBindings { columns.bindings }
+        func decodeRow(_ row: PostgresRow) throws {}
+    }
+
+    /// The insert that keeps the first mapping of every TempID and answers the ones it inserted, prepared once per
+    /// connection.
+    private struct InsertTempIDs: PostgresPreparedStatement {
+        static let sql = TempIDColumns.rows + " ON CONFLICT DO NOTHING RETURNING tempid"
+        typealias Row = String
+        let columns: TempIDColumns
+
+        func makeBindings() -> PostgresBindings { columns.bindings }
+        func decodeRow(_ row: PostgresRow) throws -> String { try row.decode(String.self) }
     }
 
     /// The race between a request's connection and its wait: whichever comes first wins, once.
