@@ -224,7 +224,7 @@ public final class PostgresStore: AuthorityStore {
             ]
         ),
         (
-            "v2: TempIDs compared byte by byte, expiry in a block-range index",
+            "v3: TempIDs compared byte by byte, expiry in a block-range index",
             [
                 // TempIDs are ASCII digits or base64: the database's locale has nothing to say about their order, and
                 // comparing them with memcmp instead of the locale's collation makes every index insert cheaper.
