@@ -855,6 +855,9 @@ public final class PostgresStore: AuthorityStore {
     /// The insert of a batch expected to be all new, prepared once per connection: refused whole (unique
     /// violation) if any TempID is not.
     private struct InsertNewTempIDs: PostgresPreparedStatement {
+        // Named explicitly: the default name, the type's reflected name, runs past PostgreSQL's 63-byte identifiers
+        // for a private type, and two such names cut to the same 63 bytes clash on the server.
+        static let name = "bluetrace_insert_new_tempids"
         static let sql = TempIDColumns.rows
         typealias Row = ()
         let columns: TempIDColumns
@@ -866,6 +869,7 @@ public final class PostgresStore: AuthorityStore {
     /// The insert that keeps the first mapping of every TempID and answers the ones it inserted, prepared once per
     /// connection.
     private struct InsertTempIDs: PostgresPreparedStatement {
+        static let name = "bluetrace_insert_tempids"
         static let sql = TempIDColumns.rows + " ON CONFLICT DO NOTHING RETURNING tempid"
         typealias Row = String
         let columns: TempIDColumns
