@@ -22,14 +22,25 @@ final class ServerLock: Sendable {
         guard descriptor >= 0 else {
             throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // A lock this process has just released can still be held for a moment by a child being started on another
+        // thread: between its fork and its exec it holds a copy of every descriptor (close-on-exec closes them only
+        // at the exec). So a refusal is believed only after it has lasted `contestedWait`.
+        let deadline = ContinuousClock.now + Self.contestedWait
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let reason = errno
+            if reason == EWOULDBLOCK || reason == EINTR, ContinuousClock.now < deadline {
+                usleep(10_000)
+                continue
+            }
             close(descriptor)
             if reason == EWOULDBLOCK { throw StoreError.inUse(path: databasePath) }
             throw StoreError.cannotOpen(path: path, reason: String(cString: strerror(reason)))
         }
         self.descriptor = Mutex(descriptor)
     }
+
+    /// How long a held lock is retried before the database is reported in use by another server.
+    static let contestedWait: Duration = .seconds(1)
 
     /// Releases the lock now (closing the file releases the `flock`); later calls do nothing.
     func release() {
