@@ -142,6 +142,7 @@ let package = Package(
                 "BlueTraceServer",
                 "BlueTraceStore",
                 "BlueTraceTLS",
+                "BlueTraceWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,6 +1,7 @@
 import BlueTraceAuthority
 import BlueTraceDomain
 import BlueTraceServer
+import BlueTraceWire
 import CoreMetrics
 import Prometheus
 
@@ -76,7 +77,7 @@ public final class OperationsMetrics: AuthorityObserver, TransportObserver, Send
             uniqueKeysWithValues: ["accepted", "refused", "locked"].map {
                 ($0, counter("bluetrace_console_logins_total", [("outcome", $0)]))
             })
-        requestDurations = RequestKind.allCases.map {
+        requestDurations = ClientMessage.Kind.allCases.map {
             LatencyHistogram(
                 name: Self.requestDurationName, labels: [("operation", $0.name)], buckets: Self.durationBuckets)
         }
@@ -146,7 +147,7 @@ public final class OperationsMetrics: AuthorityObserver, TransportObserver, Send
 
     public func connectionClosed() { connectionsOpen.decrement() }
 
-    public func requestAnswered(_ kind: RequestKind, nanoseconds: Int64) {
+    public func requestAnswered(_ kind: ClientMessage.Kind, nanoseconds: Int64) {
         requestDurations[kind.rawValue].record(nanoseconds: nanoseconds)
     }
 

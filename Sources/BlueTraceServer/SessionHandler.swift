@@ -189,7 +189,7 @@ final class SessionHandler: ChannelDuplexHandler {
             let id = frame.id
             // Timed in the closure the reply needs anyway: metrics add two clock reads and no allocation.
             let observer = transportObserver
-            let kind = RequestKind(frame.message)
+            let kind = frame.message.kind
             let started = observer == nil ? nil : NIODeadline.now()
             responder.respond(to: frame.message, from: user) { reply in
                 if let observer, let started {

@@ -35,17 +35,37 @@ public enum ClientMessage: Hashable, Sendable {
     /// The phone has shown exposure notice `noticeID` to its user.
     case acknowledgeNotice(noticeID: Int64)
 
-    /// The `type` field naming this message.
-    public var type: String {
-        switch self {
-        case .login: "login"
-        case .register: "register"
-        case .downloadTempID: "download_tempid"
-        case .uploadContactLog: "upload_contact_log"
-        case .logout: "logout"
-        case .acknowledgeNotice: "acknowledge_notice"
+    /// The kinds of client message, for what is kept per kind (metrics) without hashing a name per message.
+    public enum Kind: Int, CaseIterable, Sendable {
+        case login, register, downloadTempID, uploadContactLog, logout, acknowledgeNotice
+
+        /// The `type` field naming a message of this kind (`download_tempid`).
+        public var name: String {
+            switch self {
+            case .login: "login"
+            case .register: "register"
+            case .downloadTempID: "download_tempid"
+            case .uploadContactLog: "upload_contact_log"
+            case .logout: "logout"
+            case .acknowledgeNotice: "acknowledge_notice"
+            }
         }
     }
+
+    /// This message's kind.
+    public var kind: Kind {
+        switch self {
+        case .login: .login
+        case .register: .register
+        case .downloadTempID: .downloadTempID
+        case .uploadContactLog: .uploadContactLog
+        case .logout: .logout
+        case .acknowledgeNotice: .acknowledgeNotice
+        }
+    }
+
+    /// The `type` field naming this message.
+    public var type: String { kind.name }
 }
 
 /// A reply or notice from the server, as carried in one frame.
