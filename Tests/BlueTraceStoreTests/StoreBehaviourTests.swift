@@ -216,25 +216,35 @@ struct StoreBehaviourTests {
         arguments: StoreKind.available)
     func grantsByPosition(kind: StoreKind) async throws {
         try await kind.withStore { store in
-            var generator = SystemRandomNumberGenerator()
-            let grants = (0..<40_000).map { number in
-                TempIDGrant(
-                    user: "+6140000\(number % 7)", tempID: TempID.randomDecimal(using: &generator),
-                    validity: ValidityWindow(
-                        start: Timestamp(secondsSinceEpoch: Int64(number)),
-                        expiry: Timestamp(secondsSinceEpoch: 2_000_000)))
-            }
+            let grants = Self.manyGrants()
             #expect(try await store.importTempIDs(grants, at: Timestamp(secondsSinceEpoch: 0)) == grants.count)
-            let unknown = TempID.randomDecimal(using: &generator)
-            // Out of order, with repeats and a TempID of another kind.
-            let asked = (grants.map(\.tempID) + [unknown, TempID("sealed+A")!] + grants.prefix(30).map(\.tempID))
-                .shuffled()
-            let byTempID = Dictionary(grants.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
-            let found = try await store.grants(of: asked)
-            #expect(found.count == asked.count)
-            #expect(zip(asked, found).allSatisfy { tempID, grant in grant == byTempID[tempID] })
-            #expect(found.compactMap { $0 }.count == asked.count - 2)
+            try await Self.expectGrantsByPosition(grants, from: store)
         }
+    }
+
+    /// 40,000 random 20-digit grants of seven users: more than one slice of a store's search.
+    static func manyGrants() -> [TempIDGrant] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<40_000).map { number in
+            TempIDGrant(
+                user: "+6140000\(number % 7)", tempID: TempID.randomDecimal(using: &generator),
+                validity: ValidityWindow(
+                    start: Timestamp(secondsSinceEpoch: Int64(number)),
+                    expiry: Timestamp(secondsSinceEpoch: 2_000_000)))
+        }
+    }
+
+    /// Asks `store`, which holds `grants`, for all of them out of order, with repeats, an unknown TempID and one of
+    /// another kind, and expects each answer in its place: the grant, or `nil` for the two it does not hold.
+    static func expectGrantsByPosition(_ grants: [TempIDGrant], from store: any AuthorityStore) async throws {
+        var generator = SystemRandomNumberGenerator()
+        let unknown = TempID.randomDecimal(using: &generator)
+        let asked = (grants.map(\.tempID) + [unknown, TempID("sealed+A")!] + grants.prefix(30).map(\.tempID)).shuffled()
+        let byTempID = Dictionary(grants.map { ($0.tempID, $0) }, uniquingKeysWith: { first, _ in first })
+        let found = try await store.grants(of: asked)
+        #expect(found.count == asked.count)
+        #expect(zip(asked, found).allSatisfy { tempID, grant in grant == byTempID[tempID] })
+        #expect(found.compactMap { $0 }.count == asked.count - 2)
     }
 
     @Test(
