@@ -117,8 +117,9 @@ public struct BlueTraceClient: Sendable {
 
     private func bindBeaconSocket() async throws -> BeaconChannel {
         do {
+            // No SO_REUSEADDR: on Linux it lets two UDP sockets share a port (even one the kernel picks for port 0),
+            // and a beacon sent to that port reaches only one of them. A UDP port has no TIME_WAIT to reuse.
             return try await DatagramBootstrap(group: eventLoopGroup)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: configuration.udpHost, port: configuration.udpPort) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try BeaconChannel(wrappingChannelSynchronously: channel)

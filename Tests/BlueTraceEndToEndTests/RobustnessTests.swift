@@ -144,6 +144,26 @@ struct RobustnessTests {
         }
     }
 
+    @Test("A second client asking for a UDP port another client listens on is refused, and says what to do")
+    func udpPortTaken() async throws {
+        let directory = try TestDirectory()
+        try await withServer(in: directory) { server in
+            let first = try await server.loggedInClient("+61410777777", "datha457")
+            let error = await #expect(throws: ClientStartupError.self) {
+                _ = try await ScriptedClient.start(
+                    configuration: ClientConfiguration(
+                        serverHost: "127.0.0.1", serverPort: server.port, udpPort: first.beaconPort,
+                        udpHost: "127.0.0.1", logDirectory: directory.path),
+                    logger: quietLogger)
+            }
+            #expect(
+                error?.description.contains("Cannot listen for beacons on UDP 127.0.0.1:\(first.beaconPort)") == true)
+            #expect(error?.description.contains("Choose another client_udp_port") == true)
+            await first.type("logout")
+            #expect(try await first.outcome() == .loggedOut)
+        }
+    }
+
     @Test("When the server goes away a logged-in client says so and exits with a failure")
     func serverGoesAway() async throws {
         let directory = try TestDirectory()
