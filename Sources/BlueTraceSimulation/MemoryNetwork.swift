@@ -44,6 +44,8 @@ actor MemoryNetwork: PhoneNetwork {
     private let notices = NoticeCollector()
 
     static let password = "simulated phone"
+    /// How many phones' downloads are in flight and held at once.
+    static let downloadPart = 4_096
 
     init(configuration: SimulationConfiguration, logger: Logger) async throws {
         self.configuration = configuration
@@ -103,9 +105,13 @@ actor MemoryNetwork: PhoneNetwork {
             if current[index] == nil { needDownload.append(index) }
             if keepsEveryLog { currentOrdinal[index] = key(of: current[index], phone: index) }
         }
-        if !needDownload.isEmpty {
-            let authority = self.authority
-            let users = needDownload.map { ($0, phones[$0].username) }
+        // A few thousand phones at a time: at the start every phone downloads, and a million batches of TempIDs
+        // awaiting their wallets at once would be the run's peak of memory (about 2.5 KB a phone, sealed).
+        let authority = self.authority
+        for part in stride(from: 0, to: needDownload.count, by: Self.downloadPart) {
+            let users = needDownload[part..<min(part + Self.downloadPart, needDownload.count)].map {
+                ($0, phones[$0].username)
+            }
             let batches = try await mapConcurrently(users) { index, username in
                 (index, try await authority.issueTempIDs(to: username))
             }
