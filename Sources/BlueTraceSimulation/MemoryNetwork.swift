@@ -34,7 +34,7 @@ actor MemoryNetwork: PhoneNetwork {
     /// exactly as the one heard (same user, same window). Decimal TempIDs are kept (`issuedLog`): the server maps them.
     private let keepsEveryLog: Bool
     private let resealer: TempIDSealer?
-    private var heard: [[HeardRun]] = []
+    private var heard: [HeardShard] = []
     private var issuedLog: [IssuedTempID] = []
     /// Where each phone's current batch starts in `issuedLog`, how long it is, and the ordinal of its current TempID.
     private var batchStart: [Int32] = []
@@ -80,7 +80,12 @@ actor MemoryNetwork: PhoneNetwork {
         currentExpiry = Array(repeating: .min, count: phones.count)
         for phone in phones where phone.isCase { logs[phone.index] = ContactLog() }
         if keepsEveryLog {
-            heard = Array(repeating: [], count: phones.count)
+            let threads =
+                configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
+            let shards = max(1, min(threads, phones.count / 2_000 + 1))
+            heard = (0..<shards).map { shard in
+                HeardShard(phones: stride(from: shard, to: phones.count, by: shards).underestimatedCount)
+            }
             batchStart = Array(repeating: 0, count: phones.count)
             batchCount = Array(repeating: 0, count: phones.count)
             currentOrdinal = Array(repeating: -1, count: phones.count)
@@ -148,7 +153,7 @@ actor MemoryNetwork: PhoneNetwork {
     }
 
     func deliver(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) async throws -> Int {
-        if keepsEveryLog { return deliverToEveryLog(pairs, others: others, at: time) }
+        if keepsEveryLog { return await deliverToEveryLog(pairs, others: others, at: time) }
         var logged = others
         for (sender, receiver) in pairs {
             guard let beacon = current[Int(sender)] else { continue }
@@ -162,37 +167,21 @@ actor MemoryNetwork: PhoneNetwork {
     }
 
     /// `deliver` when every app phone keeps its log: a beacon extends the receiver's run for that TempID, or starts one.
-    private func deliverToEveryLog(_ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp) -> Int
-    {
-        var logged = others
-        let now = Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
-        let lifetime = Int32(clamping: configuration.tempIDLifetime)
-        for (sender, receiver) in pairs {
-            guard let beacon = current[Int(sender)], beacon.validity.contains(time) else { continue }
-            let key = currentOrdinal[Int(sender)]
-            guard key >= 0 else { continue }
-            let start = Int32(beacon.validity.start.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
-            logged += 1
-            let r = Int(receiver)
-            // A run for this TempID began at most one lifetime ago: look back that far only.
-            var index = heard[r].count - 1
-            var extended = false
-            while index >= 0 && heard[r][index].first >= now - lifetime {
-                if heard[r][index].key == key && heard[r][index].start == start {
-                    heard[r][index].count += 1
-                    heard[r][index].last = now
-                    extended = true
-                    break
-                }
-                index -= 1
+    /// The receivers' runs are split into shards, delivered to on all cores at once (each shard's beacons in the order
+    /// they came, so the runs do not depend on how many shards there are).
+    private func deliverToEveryLog(
+        _ pairs: [(sender: Int32, receiver: Int32)], others: Int, at time: Timestamp
+    ) async -> Int {
+        let beacons = BeaconsOnAir(
+            current: current, ordinal: currentOrdinal, time: time, lifetime: configuration.tempIDLifetime)
+        let shards = heard
+        guard shards.count > 1 else { return others + shards[0].deliver(pairs, from: beacons, shard: 0, of: 1) }
+        return await withTaskGroup(of: Int.self) { group in
+            for (index, shard) in shards.enumerated() {
+                group.addTask { shard.deliver(pairs, from: beacons, shard: index, of: shards.count) }
             }
-            if !extended {
-                let expiry = Int32(beacon.validity.expiry.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
-                heard[r].append(
-                    HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
-            }
+            return await group.reduce(others, +)
         }
-        return logged
     }
 
     /// The notices sent since the last call, by phone number of the contact.
@@ -203,7 +192,7 @@ actor MemoryNetwork: PhoneNetwork {
     func upload(phone: Int, at time: Timestamp) async throws {
         if keepsEveryLog {
             var log = ContactLog()
-            for run in heard[phone] {
+            for run in heard[phone % heard.count].runs(of: phone / heard.count) {
                 let issued: IssuedTempID
                 if let resealer {
                     let validity = ValidityWindow(
@@ -246,6 +235,80 @@ struct HeardRun: Sendable {
     var first: Int32
     var last: Int32
     var count: Int32
+}
+
+/// What every phone broadcasts during one step, as the receivers' logs need it: a snapshot, read by all shards.
+struct BeaconsOnAir: Sendable {
+    /// Each phone's current TempID, if it has one.
+    let current: [IssuedTempID?]
+    /// What a run of each phone's current TempID is keyed by (−1: none); see `MemoryNetwork.key(of:phone:)`.
+    let ordinal: [Int32]
+    /// The step's time, and in seconds since the simulation's epoch.
+    let time: Timestamp
+    let now: Int32
+    /// A TempID's lifetime in seconds: a run for a TempID began at most this long ago.
+    let lifetime: Int32
+
+    init(current: [IssuedTempID?], ordinal: [Int32], time: Timestamp, lifetime: Int64) {
+        self.current = current
+        self.ordinal = ordinal
+        self.time = time
+        self.now = Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+        self.lifetime = Int32(clamping: lifetime)
+    }
+}
+
+/// The runs of beacons heard by one shard of the phones: phone `p` is in shard `p % shards`, at `p / shards`.
+/// Only the network's actor hands a shard out, to one task at a time, so its lock is never contended.
+final class HeardShard: Sendable {
+    private let heard: Mutex<[[HeardRun]]>
+
+    init(phones: Int) {
+        heard = Mutex(Array(repeating: [], count: phones))
+    }
+
+    /// The runs the phone at `local` in this shard has heard.
+    func runs(of local: Int) -> [HeardRun] {
+        heard.withLock { $0[local] }
+    }
+
+    /// Delivers the beacons of `pairs` whose receiver is in this shard (`shard` of `shards`); returns how many were
+    /// logged: a beacon is logged when the sender has a TempID valid now.
+    func deliver(
+        _ pairs: [(sender: Int32, receiver: Int32)], from beacons: BeaconsOnAir, shard: Int, of shards: Int
+    ) -> Int {
+        heard.withLock { heard in
+            var logged = 0
+            let (now, lifetime) = (beacons.now, beacons.lifetime)
+            for (sender, receiver) in pairs where Int(receiver) % shards == shard {
+                guard let beacon = beacons.current[Int(sender)], beacon.validity.contains(beacons.time) else {
+                    continue
+                }
+                let key = beacons.ordinal[Int(sender)]
+                guard key >= 0 else { continue }
+                let start = Int32(beacon.validity.start.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                logged += 1
+                let r = Int(receiver) / shards
+                // A run for this TempID began at most one lifetime ago: look back that far only.
+                var index = heard[r].count - 1
+                var extended = false
+                while index >= 0 && heard[r][index].first >= now - lifetime {
+                    if heard[r][index].key == key && heard[r][index].start == start {
+                        heard[r][index].count += 1
+                        heard[r][index].last = now
+                        extended = true
+                        break
+                    }
+                    index -= 1
+                }
+                if !extended {
+                    let expiry = Int32(beacon.validity.expiry.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                    heard[r].append(HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
+                }
+            }
+            return logged
+        }
+    }
 }
 
 /// Learns the exposure notices the health authority sends, for the epidemic (an observer: never the screen).

@@ -93,6 +93,12 @@ public struct Simulator: Sendable {
         do {
             let result = try await run(population: population, network: network, started: started, progress: progress)
             await network.stop()
+            logger.info(
+                "run finished",
+                metadata: [
+                    "seconds": "\(Self.seconds(since: started))",
+                    "tracing": "\(configuration.epidemic.map { $0.tracing } ?? true)",
+                ])
             return result
         } catch {
             await network.stop()
