@@ -26,6 +26,11 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         self.rawValue = string
     }
 
+    /// A TempID of `text` that was a TempID's text before (a wallet's, made again): not checked again.
+    init(knownValid text: String) {
+        rawValue = text
+    }
+
     /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.
     public var isDecimal: Bool { decimalHalves != nil }
 

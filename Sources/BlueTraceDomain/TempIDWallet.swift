@@ -68,8 +68,7 @@ public struct TempIDWallet: Sendable {
     /// The TempID of slot `index`, made from its text.
     private func issued(at index: Int) -> IssuedTempID {
         let start = index == 0 ? 0 : Int(slots[index - 1].end)
-        // The text was a TempID's when the wallet was filled, so it is one again.
-        let tempID = TempID(String(decoding: text[start..<Int(slots[index].end)], as: UTF8.self))!
+        let tempID = TempID(knownValid: String(decoding: text[start..<Int(slots[index].end)], as: UTF8.self))
         return IssuedTempID(tempID: tempID, validity: slots[index].validity)
     }
 }

@@ -45,10 +45,10 @@ public struct TempIDSealer: Sendable {
     }
 
     private func seal(user: String, validity: ValidityWindow, nonce: AES.GCM.Nonce) throws(SealError) -> TempID {
-        let userBytes = Array(user.utf8)
-        guard !userBytes.isEmpty else { throw .emptyUser }
-        guard userBytes.count <= Self.maximumUserByteCount else { throw .userTooLong(byteCount: userBytes.count) }
-        guard !userBytes.contains(0) else { throw .userContainsNUL }
+        let userByteCount = user.utf8.count
+        guard userByteCount > 0 else { throw .emptyUser }
+        guard userByteCount <= Self.maximumUserByteCount else { throw .userTooLong(byteCount: userByteCount) }
+        guard !user.utf8.contains(0) else { throw .userContainsNUL }
         guard let start = UInt32(exactly: validity.start.secondsSinceEpoch) else {
             throw .timeOutOfRange(validity.start)
         }
@@ -56,9 +56,13 @@ public struct TempIDSealer: Sendable {
             throw .timeOutOfRange(validity.expiry)
         }
         guard start <= expiry else { throw .expiryBeforeStart(validity) }
-
-        var plaintext = userBytes + [UInt8](repeating: 0, count: Self.maximumUserByteCount - userBytes.count)
-        plaintext += Self.bigEndianBytes(start) + Self.bigEndianBytes(expiry)
+        // The user's bytes, NUL up to 21, then the two big-endian times: written in place, one allocation.
+        var plaintext = [UInt8](repeating: 0, count: Self.plaintextByteCount)
+        for (index, byte) in user.utf8.enumerated() { plaintext[index] = byte }
+        for shift in 0..<4 {
+            plaintext[Self.maximumUserByteCount + shift] = UInt8(truncatingIfNeeded: start >> (24 - 8 * shift))
+            plaintext[Self.maximumUserByteCount + 4 + shift] = UInt8(truncatingIfNeeded: expiry >> (24 - 8 * shift))
+        }
         let box: AES.GCM.SealedBox
         do {
             box = try AES.GCM.seal(
@@ -66,8 +70,13 @@ public struct TempIDSealer: Sendable {
         } catch {
             throw .encryptionFailed
         }
-        guard let combined = box.combined else { throw .encryptionFailed }
-        let sealed = [currentKeyID] + Array(combined)
+        // Key id ‖ nonce ‖ ciphertext ‖ tag, gathered into one buffer (not through the box's combined `Data`).
+        var sealed = [UInt8]()
+        sealed.reserveCapacity(Self.sealedByteCount)
+        sealed.append(currentKeyID)
+        nonce.withUnsafeBytes { sealed.append(contentsOf: $0) }
+        sealed.append(contentsOf: box.ciphertext)
+        sealed.append(contentsOf: box.tag)
         guard sealed.count == Self.sealedByteCount, let tempID = TempID(Base64.encodePadded(sealed)) else {
             throw .encryptionFailed
         }
@@ -127,14 +136,6 @@ public struct TempIDSealer: Sendable {
             user: user,
             validity: ValidityWindow(
                 start: Timestamp(secondsSinceEpoch: Int64(start)), expiry: Timestamp(secondsSinceEpoch: Int64(expiry))))
-    }
-
-    /// The four big-endian bytes of `value`.
-    private static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
-        [
-            UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-            UInt8(truncatingIfNeeded: value),
-        ]
     }
 
 }
