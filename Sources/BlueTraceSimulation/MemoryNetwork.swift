@@ -22,7 +22,6 @@ actor MemoryNetwork: PhoneNetwork {
     private var appPhones: [Int] = []
     private var wallets: [TempIDWallet] = []
     private var current: [IssuedTempID?] = []
-    private var broadcasting: [Bool] = []
     /// The expiry of each phone's current TempID (Int64.min when it has none), to check without touching the ID.
     private var currentExpiry: [Int64] = []
     private var logs: [Int: ContactLog] = [:]
@@ -76,7 +75,6 @@ actor MemoryNetwork: PhoneNetwork {
         appPhones = phones.filter(\.hasApp).map(\.index)
         wallets = Array(repeating: TempIDWallet(), count: phones.count)
         current = Array(repeating: nil, count: phones.count)
-        broadcasting = Array(repeating: false, count: phones.count)
         currentExpiry = Array(repeating: .min, count: phones.count)
         for phone in phones where phone.isCase { logs[phone.index] = ContactLog() }
         if keepsEveryLog {
@@ -104,7 +102,10 @@ actor MemoryNetwork: PhoneNetwork {
         clock.set(time)
         var needDownload: [Int] = []
         let now = time.secondsSinceEpoch
-        for index in appPhones where now > currentExpiry[index] {
+        // The phones whose TempID expired, found in one read of the expiries: an actor's array read element by
+        // element is checked for exclusive access each time, and this runs over every app phone at every step.
+        let due = currentExpiry.withUnsafeBufferPointer { expiry in appPhones.filter { now > expiry[$0] } }
+        for index in due {
             current[index] = wallets[index].current(at: time)
             currentExpiry[index] = current[index]?.validity.expiry.secondsSinceEpoch ?? .min
             if current[index] == nil { needDownload.append(index) }
@@ -136,8 +137,7 @@ actor MemoryNetwork: PhoneNetwork {
                 downloads += 1
             }
         }
-        for index in phones.indices { broadcasting[index] = currentExpiry[index] >= now }
-        return broadcasting
+        return currentExpiry.map { $0 >= now }
     }
 
     /// What a run of `tempID` (the phone's current one) is keyed by: the phone when TempIDs are sealed anew, else
