@@ -78,9 +78,7 @@ actor MemoryNetwork: PhoneNetwork {
         currentExpiry = Array(repeating: .min, count: phones.count)
         for phone in phones where phone.isCase { logs[phone.index] = ContactLog() }
         if keepsEveryLog {
-            let threads =
-                configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
-            let shards = max(1, min(threads, phones.count / 2_000 + 1))
+            let shards = configuration.parts
             heard = (0..<shards).map { shard in
                 HeardShard(phones: stride(from: shard, to: phones.count, by: shards).underestimatedCount)
             }

@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import Foundation
 
 /// Everything a simulation run can be told; the defaults give a small, meaningful scenario that runs in seconds.
 ///
@@ -81,6 +82,13 @@ public struct SimulationConfiguration: Sendable, Hashable, Codable {
     public var tls: Bool? = nil
     /// Worker threads for the memory transport's step loop (0: one per core).
     public var threads: Int = 0
+
+    /// Into how many parts the work over the phones is split (the radio step's receivers, the contact logs): one per
+    /// worker thread, but none under about 2,000 phones.
+    var parts: Int {
+        let workers = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        return max(1, min(workers, phones / 2_000 + 1))
+    }
     /// The epidemic, if one spreads (`--epidemic`): `infected` people are then infected at the start, and whoever
     /// tests positive uploads; `nil` scores tracing for `infected` chosen cases, as without `--epidemic`.
     public var epidemic: EpidemicParameters?

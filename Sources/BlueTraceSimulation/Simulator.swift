@@ -121,8 +121,7 @@ public struct Simulator: Sendable {
             width: configuration.areaWidth, height: configuration.areaHeight, cellSize: configuration.radioRange,
             people: people)
         let radio = Radio(configuration)
-        let threads = configuration.threads > 0 ? configuration.threads : ProcessInfo.processInfo.activeProcessorCount
-        let chunks = max(1, min(threads, people / 2_000 + 1))
+        let chunks = configuration.parts
         // Every logged beacon goes to the network when anyone might upload: over UDP, or in an epidemic with tracing.
         let collectAll = configuration.transport == .udp || configuration.epidemic?.tracing == true
         var epidemic = configuration.epidemic.map {
