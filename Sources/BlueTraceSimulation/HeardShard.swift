@@ -1,0 +1,87 @@
+import BlueTraceDomain
+import Synchronization
+
+/// Beacons one phone heard from one TempID: its sender (sealed TempIDs) or place in the issued list (decimal), its
+/// window, the first and last time it was heard (all in seconds since the simulation's epoch) and how many times.
+struct HeardRun: Sendable {
+    var key: Int32
+    var start: Int32
+    var expiry: Int32
+    var first: Int32
+    var last: Int32
+    var count: Int32
+}
+
+/// What every phone broadcasts during one step, as the receivers' logs need it: a snapshot, read by all shards.
+struct BeaconsOnAir: Sendable {
+    /// Each phone's current TempID, if it has one.
+    let current: [IssuedTempID?]
+    /// What a run of each phone's current TempID is keyed by (−1: none); see `MemoryNetwork.key(of:phone:)`.
+    let ordinal: [Int32]
+    /// The step's time, and in seconds since the simulation's epoch.
+    let time: Timestamp
+    let now: Int32
+    /// A TempID's lifetime in seconds: a run for a TempID began at most this long ago.
+    let lifetime: Int32
+
+    init(current: [IssuedTempID?], ordinal: [Int32], time: Timestamp, lifetime: Int64) {
+        self.current = current
+        self.ordinal = ordinal
+        self.time = time
+        self.now = Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+        self.lifetime = Int32(clamping: lifetime)
+    }
+}
+
+/// The runs of beacons heard by one shard of the phones: phone `p` is in shard `p % shards`, at `p / shards`.
+/// Only the network's actor hands a shard out, to one task at a time, so its lock is never contended.
+final class HeardShard: Sendable {
+    private let heard: Mutex<[[HeardRun]]>
+
+    init(phones: Int) {
+        heard = Mutex(Array(repeating: [], count: phones))
+    }
+
+    /// The runs the phone at `local` in this shard has heard.
+    func runs(of local: Int) -> [HeardRun] {
+        heard.withLock { $0[local] }
+    }
+
+    /// Delivers the beacons of `pairs` whose receiver is in this shard (`shard` of `shards`); returns how many were
+    /// logged: a beacon is logged when the sender has a TempID valid now.
+    func deliver(
+        _ pairs: [(sender: Int32, receiver: Int32)], from beacons: BeaconsOnAir, shard: Int, of shards: Int
+    ) -> Int {
+        heard.withLock { heard in
+            var logged = 0
+            let (now, lifetime) = (beacons.now, beacons.lifetime)
+            for (sender, receiver) in pairs where Int(receiver) % shards == shard {
+                guard let beacon = beacons.current[Int(sender)], beacon.validity.contains(beacons.time) else {
+                    continue
+                }
+                let key = beacons.ordinal[Int(sender)]
+                guard key >= 0 else { continue }
+                let start = Int32(beacon.validity.start.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                logged += 1
+                let r = Int(receiver) / shards
+                // A run for this TempID began at most one lifetime ago: look back that far only.
+                var index = heard[r].count - 1
+                var extended = false
+                while index >= 0 && heard[r][index].first >= now - lifetime {
+                    if heard[r][index].key == key && heard[r][index].start == start {
+                        heard[r][index].count += 1
+                        heard[r][index].last = now
+                        extended = true
+                        break
+                    }
+                    index -= 1
+                }
+                if !extended {
+                    let expiry = Int32(beacon.validity.expiry.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                    heard[r].append(HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
+                }
+            }
+            return logged
+        }
+    }
+}
