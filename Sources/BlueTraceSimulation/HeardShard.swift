@@ -10,6 +10,11 @@ struct HeardRun: Sendable {
     var first: Int32
     var last: Int32
     var count: Int32
+
+    /// `time` as a run keeps it: seconds since the simulation's epoch.
+    static func seconds(_ time: Timestamp) -> Int32 {
+        Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+    }
 }
 
 /// What every phone broadcasts during one step, as the receivers' logs need it: a snapshot, read by all shards.
@@ -18,8 +23,9 @@ struct BeaconsOnAir: Sendable {
     let current: [IssuedTempID?]
     /// What a run of each phone's current TempID is keyed by (−1: none); see `MemoryNetwork.key(of:phone:)`.
     let ordinal: [Int32]
-    /// The step's time, and in seconds since the simulation's epoch.
+    /// The step's time.
     let time: Timestamp
+    /// The step's time as runs keep it (`HeardRun.seconds`).
     let now: Int32
     /// A TempID's lifetime in seconds: a run for a TempID began at most this long ago.
     let lifetime: Int32
@@ -28,7 +34,7 @@ struct BeaconsOnAir: Sendable {
         self.current = current
         self.ordinal = ordinal
         self.time = time
-        self.now = Int32(time.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+        self.now = HeardRun.seconds(time)
         self.lifetime = Int32(clamping: lifetime)
     }
 }
@@ -61,7 +67,7 @@ final class HeardShard: Sendable {
                 }
                 let key = beacons.ordinal[Int(sender)]
                 guard key >= 0 else { continue }
-                let start = Int32(beacon.validity.start.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                let start = HeardRun.seconds(beacon.validity.start)
                 logged += 1
                 let r = Int(receiver) / shards
                 // A run for this TempID began at most one lifetime ago: look back that far only.
@@ -77,7 +83,7 @@ final class HeardShard: Sendable {
                     index -= 1
                 }
                 if !extended {
-                    let expiry = Int32(beacon.validity.expiry.secondsSinceEpoch - Simulator.epoch.secondsSinceEpoch)
+                    let expiry = HeardRun.seconds(beacon.validity.expiry)
                     heard[r].append(HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
                 }
             }
