@@ -49,11 +49,14 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
+        // AES-256-GCM keys set up once for many seals and opens, through the BoringSSL swift-crypto builds.
+        .target(name: "CAESGCM"),
         // Security: scrypt password hashes, the server key ring and file, sealed TempIDs.
         .target(
             name: "BlueTraceSecurity",
             dependencies: [
                 "BlueTraceDomain",
+                "CAESGCM",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]

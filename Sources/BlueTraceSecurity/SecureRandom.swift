@@ -15,18 +15,21 @@ enum SecureRandom {
 /// wraps, so a nonce never repeats within a sequence, and two sequences share a field with probability 2^-64.
 /// (Random 12-byte nonces are capped at 2^32 per key; this construction is not.)
 final class NonceSequence: Sendable {
-    private let state = Mutex<(field: [UInt8], counter: UInt32)>((SecureRandom.bytes(8), 0))
+    private let state = Mutex<(field: UInt64, counter: UInt32)>((NonceSequence.randomField(), 0))
 
-    /// The next nonce.
-    func next() -> [UInt8] {
-        state.withLock { state in
-            if state.counter == .max { state = (SecureRandom.bytes(8), 0) }
+    /// The next nonce, written into the first 12 bytes of `nonce`.
+    func next(into nonce: UnsafeMutableRawBufferPointer) {
+        let (field, counter) = state.withLock { state in
+            if state.counter == .max { state = (Self.randomField(), 0) }
             state.counter += 1
-            let counter = state.counter
-            return state.field + [
-                UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16), UInt8(truncatingIfNeeded: counter >> 8),
-                UInt8(truncatingIfNeeded: counter),
-            ]
+            return state
         }
+        nonce.storeBytes(of: field, toByteOffset: 0, as: UInt64.self)
+        nonce.storeBytes(of: counter.bigEndian, toByteOffset: 8, as: UInt32.self)
+    }
+
+    /// A fresh random 8-byte field.
+    private static func randomField() -> UInt64 {
+        SecureRandom.bytes(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
     }
 }

@@ -29,22 +29,45 @@ public struct TempIDSealer: Sendable {
     private let currentKeyID: UInt8
     /// The `.tempID` key of every key in the ring, by key id.
     private let keys: [UInt8: SymmetricKey]
+    /// The same keys set up once each for BoringSSL, by key id (all `nil` where the platform has no such contexts):
+    /// sealing or opening through one costs a fraction of `AES.GCM`'s, which sets the key up on every call.
+    private let prepared: [AESGCMKey?]
     /// Where batch nonces come from.
     private let nonces = NonceSequence()
 
     /// Creates a sealer that seals with the ring's current key and opens with any key in the ring.
     public init(keyRing: KeyRing) {
+        self.init(keyRing: keyRing, preparingKeys: true)
+    }
+
+    /// Creates a sealer; with `preparingKeys` false it seals and opens through swift-crypto's `AES.GCM` alone, as it
+    /// does where keys cannot be prepared (tests check that the two ways agree).
+    package init(keyRing: KeyRing, preparingKeys: Bool) {
         currentKeyID = keyRing.current.id
         keys = Dictionary(uniqueKeysWithValues: keyRing.keys.map { ($0.id, $0.derivedKey(for: .tempID)) })
+        var prepared = [AESGCMKey?](repeating: nil, count: 256)
+        if preparingKeys {
+            for (id, key) in keys { prepared[Int(id)] = AESGCMKey(key) }
+        }
+        self.prepared = prepared
     }
+
+    /// Whether it seals and opens through keys set up once (on Linux, always; elsewhere through `AES.GCM`).
+    package var preparesKeys: Bool { prepared.contains { $0 != nil } }
 
     /// Seals `user` (1–21 UTF-8 bytes, no NUL) and `validity` (times within 0…2^32 − 1, start ≤ expiry) into a fresh
     /// TempID; sealing the same input twice gives different TempIDs.
     public func seal(user: String, validity: ValidityWindow) throws(SealError) -> TempID {
-        try seal(user: user, validity: validity, nonce: AES.GCM.Nonce())
+        let nonce = AES.GCM.Nonce()
+        return try seal(user: user, validity: validity) { bytes in
+            nonce.withUnsafeBytes { bytes.copyMemory(from: $0) }
+        }
     }
 
-    private func seal(user: String, validity: ValidityWindow, nonce: AES.GCM.Nonce) throws(SealError) -> TempID {
+    /// Seals `user` and `validity` under the nonce `writeNonce` writes into the 12 bytes it is given.
+    private func seal(
+        user: String, validity: ValidityWindow, nonce writeNonce: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws(SealError) -> TempID {
         let userByteCount = user.utf8.count
         guard userByteCount > 0 else { throw .emptyUser }
         guard userByteCount <= Self.maximumUserByteCount else { throw .userTooLong(byteCount: userByteCount) }
@@ -56,31 +79,51 @@ public struct TempIDSealer: Sendable {
             throw .timeOutOfRange(validity.expiry)
         }
         guard start <= expiry else { throw .expiryBeforeStart(validity) }
-        // The user's bytes, NUL up to 21, then the two big-endian times: written in place, one allocation.
-        var plaintext = [UInt8](repeating: 0, count: Self.plaintextByteCount)
-        for (index, byte) in user.utf8.enumerated() { plaintext[index] = byte }
-        for shift in 0..<4 {
-            plaintext[Self.maximumUserByteCount + shift] = UInt8(truncatingIfNeeded: start >> (24 - 8 * shift))
-            plaintext[Self.maximumUserByteCount + 4 + shift] = UInt8(truncatingIfNeeded: expiry >> (24 - 8 * shift))
+        let keyID = currentKeyID
+        // Key id ‖ nonce ‖ ciphertext ‖ tag, and the plaintext beside them: written in place, in one scratch buffer.
+        let encoded: String? = withUnsafeTemporaryAllocation(
+            byteCount: Self.sealedByteCount + Self.plaintextByteCount, alignment: 8
+        ) { scratch in
+            let sealed = UnsafeMutableRawBufferPointer(rebasing: scratch[..<Self.sealedByteCount])
+            let plaintext = UnsafeMutableRawBufferPointer(rebasing: scratch[Self.sealedByteCount...])
+            // The user's bytes, NUL up to 21, then the two big-endian times.
+            plaintext.initializeMemory(as: UInt8.self, repeating: 0)
+            var offset = 0
+            for byte in user.utf8 {
+                plaintext[offset] = byte
+                offset += 1
+            }
+            plaintext.storeBytes(of: start.bigEndian, toByteOffset: Self.maximumUserByteCount, as: UInt32.self)
+            plaintext.storeBytes(of: expiry.bigEndian, toByteOffset: Self.maximumUserByteCount + 4, as: UInt32.self)
+            sealed[0] = keyID
+            let nonce = UnsafeMutableRawBufferPointer(rebasing: sealed[1..<(1 + Self.nonceByteCount)])
+            writeNonce(nonce)
+            let box = UnsafeMutableRawBufferPointer(rebasing: sealed[(1 + Self.nonceByteCount)...])
+            guard seal(UnsafeRawBufferPointer(plaintext), keyID: keyID, nonce: UnsafeRawBufferPointer(nonce), into: box)
+            else { return nil }
+            return Base64.encodePadded(UnsafeRawBufferPointer(sealed))
         }
-        let box: AES.GCM.SealedBox
-        do {
-            box = try AES.GCM.seal(
-                plaintext, using: keys[currentKeyID]!, nonce: nonce, authenticating: Self.associatedData)
-        } catch {
-            throw .encryptionFailed
-        }
-        // Key id ‖ nonce ‖ ciphertext ‖ tag, gathered into one buffer (not through the box's combined `Data`).
-        var sealed = [UInt8]()
-        sealed.reserveCapacity(Self.sealedByteCount)
-        sealed.append(currentKeyID)
-        nonce.withUnsafeBytes { sealed.append(contentsOf: $0) }
-        sealed.append(contentsOf: box.ciphertext)
-        sealed.append(contentsOf: box.tag)
-        guard sealed.count == Self.sealedByteCount, let tempID = TempID(Base64.encodePadded(sealed)) else {
-            throw .encryptionFailed
-        }
+        guard let encoded, let tempID = TempID(encoded) else { throw .encryptionFailed }
         return tempID
+    }
+
+    /// Seals `plaintext` under key `keyID` into `box` (ciphertext ‖ tag): through its prepared key if it has one, else
+    /// through `AES.GCM`. `false` if the key is not in the ring or the cipher refused.
+    private func seal(
+        _ plaintext: UnsafeRawBufferPointer, keyID: UInt8, nonce: UnsafeRawBufferPointer,
+        into box: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        if let key = prepared[Int(keyID)] {
+            return Self.associatedData.withUnsafeBytes {
+                key.seal(plaintext, nonce: nonce, associatedData: $0, into: box)
+            }
+        }
+        guard let key = keys[keyID], let nonce = try? AES.GCM.Nonce(data: nonce),
+            let sealedBox = try? AES.GCM.seal(plaintext, using: key, nonce: nonce, authenticating: Self.associatedData),
+            sealedBox.ciphertext.count + sealedBox.tag.count == box.count
+        else { return false }
+        box.copyBytes(from: sealedBox.ciphertext + sealedBox.tag)
+        return true
     }
 
     /// Seals `count` back-to-back TempIDs for `user`, like OpenTrace's batch of 100: TempID `i` is valid from
@@ -97,9 +140,8 @@ public struct TempIDSealer: Sendable {
         for index in 0..<count {
             let windowStart = start + Int64(index) * lifetime
             let validity = ValidityWindow(start: windowStart, expiry: windowStart + (lifetime - 1))
-            guard let nonce = try? AES.GCM.Nonce(data: nonces.next()) else { throw .encryptionFailed }
-            batch.append(
-                IssuedTempID(tempID: try seal(user: user, validity: validity, nonce: nonce), validity: validity))
+            let tempID = try seal(user: user, validity: validity) { nonces.next(into: $0) }
+            batch.append(IssuedTempID(tempID: tempID, validity: validity))
         }
         return batch
     }
@@ -109,27 +151,15 @@ public struct TempIDSealer: Sendable {
         guard tempID.rawValue.utf8.count == Self.sealedLength, let sealed = Base64.decodePadded(tempID.rawValue),
             sealed.count == Self.sealedByteCount
         else { return .malformed }
-        guard let key = keys[sealed[0]] else { return .unknownKey(id: sealed[0]) }
-        guard let box = try? AES.GCM.SealedBox(combined: sealed[1...]),
-            let plaintext = try? AES.GCM.open(box, using: key, authenticating: Self.associatedData),
-            plaintext.count == Self.plaintextByteCount
-        else { return .failedDecryption }
-        // Read in place: the user's bytes up to their zero padding, then the two big-endian times.
-        let opened: (user: String, start: UInt32, expiry: UInt32)? = plaintext.withUnsafeBytes { bytes in
-            var userCount = Self.maximumUserByteCount
-            while userCount > 0, bytes[userCount - 1] == 0 { userCount -= 1 }
-            let userBytes = UnsafeRawBufferPointer(rebasing: bytes[0..<userCount]).assumingMemoryBound(to: UInt8.self)
-            // Authentic plaintext always holds a valid user; anything else was not sealed by this program.
-            guard userCount > 0, !userBytes.contains(0) else { return nil }
-            let user: String? =
-                userBytes.allSatisfy { $0 < 0x80 }
-                ? String(decoding: userBytes, as: UTF8.self) : String(validating: userBytes, as: UTF8.self)
-            guard let user else { return nil }
-            let base = Self.maximumUserByteCount
-            func time(at offset: Int) -> UInt32 {
-                (0..<4).reduce(0) { $0 << 8 | UInt32(bytes[offset + $1]) }
+        let keyID = sealed[0]
+        guard keys[keyID] != nil else { return .unknownKey(id: keyID) }
+        let opened: (user: String, start: UInt32, expiry: UInt32)? = sealed.withUnsafeBytes { sealed in
+            withUnsafeTemporaryAllocation(byteCount: Self.plaintextByteCount, alignment: 8) { plaintext in
+                let nonce = UnsafeRawBufferPointer(rebasing: sealed[1..<(1 + Self.nonceByteCount)])
+                let box = UnsafeRawBufferPointer(rebasing: sealed[(1 + Self.nonceByteCount)...])
+                guard open(box, keyID: keyID, nonce: nonce, into: plaintext) else { return nil }
+                return Self.contents(of: UnsafeRawBufferPointer(plaintext))
             }
-            return (user, time(at: base), time(at: base + 4))
         }
         guard let (user, start, expiry) = opened else { return .failedDecryption }
         return .opened(
@@ -138,6 +168,45 @@ public struct TempIDSealer: Sendable {
                 start: Timestamp(secondsSinceEpoch: Int64(start)), expiry: Timestamp(secondsSinceEpoch: Int64(expiry))))
     }
 
+    /// Opens `box` (ciphertext ‖ tag) under key `keyID` into `plaintext`: through its prepared key if it has one, else
+    /// through `AES.GCM`. `false` when the box is not authentic.
+    private func open(
+        _ box: UnsafeRawBufferPointer, keyID: UInt8, nonce: UnsafeRawBufferPointer,
+        into plaintext: UnsafeMutableRawBufferPointer
+    ) -> Bool {
+        if let key = prepared[Int(keyID)] {
+            return Self.associatedData.withUnsafeBytes {
+                key.open(box, nonce: nonce, associatedData: $0, into: plaintext)
+            }
+        }
+        let tagStart = box.count - AESGCMKey.tagByteCount
+        guard let key = keys[keyID], tagStart >= 0, let nonce = try? AES.GCM.Nonce(data: nonce),
+            let sealedBox = try? AES.GCM.SealedBox(
+                nonce: nonce, ciphertext: box[..<tagStart], tag: box[tagStart...]),
+            let opened = try? AES.GCM.open(sealedBox, using: key, authenticating: Self.associatedData),
+            opened.count == plaintext.count
+        else { return false }
+        plaintext.copyBytes(from: opened)
+        return true
+    }
+
+    /// The user and the two times an authentic plaintext holds: the user's bytes up to their zero padding, then the
+    /// two big-endian times; `nil` when it holds no valid user (it was then not sealed by this program).
+    private static func contents(of plaintext: UnsafeRawBufferPointer) -> (user: String, start: UInt32, expiry: UInt32)?
+    {
+        var userCount = maximumUserByteCount
+        while userCount > 0, plaintext[userCount - 1] == 0 { userCount -= 1 }
+        let userBytes = UnsafeRawBufferPointer(rebasing: plaintext[0..<userCount]).assumingMemoryBound(to: UInt8.self)
+        guard userCount > 0, !userBytes.contains(0) else { return nil }
+        let user: String? =
+            userBytes.allSatisfy { $0 < 0x80 }
+            ? String(decoding: userBytes, as: UTF8.self) : String(validating: userBytes, as: UTF8.self)
+        guard let user else { return nil }
+        let start = UInt32(bigEndian: plaintext.loadUnaligned(fromByteOffset: maximumUserByteCount, as: UInt32.self))
+        let expiry = UInt32(
+            bigEndian: plaintext.loadUnaligned(fromByteOffset: maximumUserByteCount + 4, as: UInt32.self))
+        return (user, start, expiry)
+    }
 }
 
 /// What opening a sealed TempID found.

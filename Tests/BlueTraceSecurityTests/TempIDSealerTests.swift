@@ -127,6 +127,35 @@ struct TempIDSealerTests {
         #expect(verdicts[3] == .opened(user: Self.user, validity: validity))
     }
 
+    /// A sealer with its keys set up once (BoringSSL's `EVP_AEAD`, the fast path) and one going through swift-crypto's
+    /// `AES.GCM` on every call read each other's TempIDs, and both refuse a tampered one.
+    @Test func preparedAndPortableSealersAgree() throws {
+        let portable = TempIDSealer(keyRing: Self.ring, preparingKeys: false)
+        #if os(Linux)
+            #expect(Self.sealer.preparesKeys)
+        #endif
+        #expect(!portable.preparesKeys)
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            let user = String(
+                (0..<Int.random(in: 1...21, using: &generator)).map { _ in
+                    "0123456789+ab".randomElement(using: &generator)!
+                })
+            let start = Timestamp(secondsSinceEpoch: Int64.random(in: 0...Int64(UInt32.max), using: &generator))
+            let expiry = Timestamp(
+                secondsSinceEpoch: Int64.random(in: start.secondsSinceEpoch...Int64(UInt32.max), using: &generator))
+            let validity = ValidityWindow(start: start, expiry: expiry)
+            let (sealer, opener) = round.isMultiple(of: 2) ? (Self.sealer, portable) : (portable, Self.sealer)
+            let tempID = try sealer.seal(user: user, validity: validity)
+            #expect(opener.open(tempID) == .opened(user: user, validity: validity))
+            var bytes = try Self.bytes(tempID)
+            bytes[Int.random(in: 1..<58, using: &generator)] ^= 0x10
+            #expect(opener.open(try Self.tempID(bytes)) == .failedDecryption)
+        }
+        let batch = try Self.sealer.sealBatch(user: Self.user, count: 16, startingAt: sampleTime, lifetime: 900)
+        #expect(batch.allSatisfy { portable.open($0.tempID) == .opened(user: Self.user, validity: $0.validity) })
+    }
+
     @Test func anotherRingCannotOpen() throws {
         let tempID = try Self.sealer.seal(user: Self.user, validity: Self.validity)
         #expect(TempIDSealer(keyRing: KeyRing.generate(at: sampleTime)).open(tempID) == .failedDecryption)
