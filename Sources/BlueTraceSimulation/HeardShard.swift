@@ -41,16 +41,26 @@ struct BeaconsOnAir: Sendable {
 
 /// The runs of beacons heard by one shard of the phones: phone `p` is in shard `p % shards`, at `p / shards`.
 /// Only the network's actor hands a shard out, to one task at a time, so its lock is never contended.
+///
+/// Each phone's runs are in two parts, in the order they began: the closed ones (begun over a TempID's lifetime ago,
+/// so no beacon can extend them) and the open ones. A beacon looks only through its receiver's few open runs, which
+/// sit together in memory; with every run in one long array, its end was a cache miss of its own for every beacon.
 final class HeardShard: Sendable {
-    private let heard: Mutex<[[HeardRun]]>
-
-    init(phones: Int) {
-        heard = Mutex(Array(repeating: [], count: phones))
+    /// Every phone's runs, in its two parts.
+    private struct Runs {
+        var closed: [[HeardRun]]
+        var open: [[HeardRun]]
     }
 
-    /// The runs the phone at `local` in this shard has heard.
+    private let heard: Mutex<Runs>
+
+    init(phones: Int) {
+        heard = Mutex(Runs(closed: Array(repeating: [], count: phones), open: Array(repeating: [], count: phones)))
+    }
+
+    /// The runs the phone at `local` in this shard has heard, in the order they began.
     func runs(of local: Int) -> [HeardRun] {
-        heard.withLock { $0[local] }
+        heard.withLock { $0.closed[local] + $0.open[local] }
     }
 
     /// Delivers the beacons of `pairs` whose receiver is in this shard (`shard` of `shards`); returns how many were
@@ -70,13 +80,19 @@ final class HeardShard: Sendable {
                 let start = HeardRun.seconds(beacon.validity.start)
                 logged += 1
                 let r = Int(receiver) / shards
-                // A run for this TempID began at most one lifetime ago: look back that far only.
-                var index = heard[r].count - 1
+                // A run for this TempID began at most one lifetime ago: the older ones are closed first.
+                var ended = 0
+                while ended < heard.open[r].count && heard.open[r][ended].first < now - lifetime { ended += 1 }
+                if ended > 0 {
+                    heard.closed[r].append(contentsOf: heard.open[r][..<ended])
+                    heard.open[r].removeFirst(ended)
+                }
+                var index = heard.open[r].count - 1
                 var extended = false
-                while index >= 0 && heard[r][index].first >= now - lifetime {
-                    if heard[r][index].key == key && heard[r][index].start == start {
-                        heard[r][index].count += 1
-                        heard[r][index].last = now
+                while index >= 0 {
+                    if heard.open[r][index].key == key && heard.open[r][index].start == start {
+                        heard.open[r][index].count += 1
+                        heard.open[r][index].last = now
                         extended = true
                         break
                     }
@@ -84,7 +100,8 @@ final class HeardShard: Sendable {
                 }
                 if !extended {
                     let expiry = HeardRun.seconds(beacon.validity.expiry)
-                    heard[r].append(HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
+                    heard.open[r].append(
+                        HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
                 }
             }
             return logged
