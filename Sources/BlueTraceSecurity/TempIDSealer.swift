@@ -19,7 +19,9 @@ public struct TempIDSealer: Sendable {
     /// The most UTF-8 bytes a user may have.
     public static let maximumUserByteCount = 21
     /// The number of bytes in a nonce.
-    static let nonceByteCount = 12
+    static let nonceByteCount = AESGCMKey.nonceByteCount
+    /// Where the nonce sits in a sealed TempID's bytes (after the key id); the box (ciphertext ‖ tag) follows it.
+    private static let nonceOffsets = 1..<(1 + nonceByteCount)
     /// The number of plaintext bytes: user, start, expiry.
     static let plaintextByteCount = 29
     /// The associated data that binds every TempID to this protocol version.
@@ -96,9 +98,9 @@ public struct TempIDSealer: Sendable {
             plaintext.storeBytes(of: start.bigEndian, toByteOffset: Self.maximumUserByteCount, as: UInt32.self)
             plaintext.storeBytes(of: expiry.bigEndian, toByteOffset: Self.maximumUserByteCount + 4, as: UInt32.self)
             sealed[0] = keyID
-            let nonce = UnsafeMutableRawBufferPointer(rebasing: sealed[1..<(1 + Self.nonceByteCount)])
+            let nonce = UnsafeMutableRawBufferPointer(rebasing: sealed[Self.nonceOffsets])
             writeNonce(nonce)
-            let box = UnsafeMutableRawBufferPointer(rebasing: sealed[(1 + Self.nonceByteCount)...])
+            let box = UnsafeMutableRawBufferPointer(rebasing: sealed[Self.nonceOffsets.upperBound...])
             guard seal(UnsafeRawBufferPointer(plaintext), keyID: keyID, nonce: UnsafeRawBufferPointer(nonce), into: box)
             else { return nil }
             return Base64.encodePadded(UnsafeRawBufferPointer(sealed))
@@ -155,8 +157,8 @@ public struct TempIDSealer: Sendable {
         guard keys[keyID] != nil else { return .unknownKey(id: keyID) }
         let opened: (user: String, start: UInt32, expiry: UInt32)? = sealed.withUnsafeBytes { sealed in
             withUnsafeTemporaryAllocation(byteCount: Self.plaintextByteCount, alignment: 8) { plaintext in
-                let nonce = UnsafeRawBufferPointer(rebasing: sealed[1..<(1 + Self.nonceByteCount)])
-                let box = UnsafeRawBufferPointer(rebasing: sealed[(1 + Self.nonceByteCount)...])
+                let nonce = UnsafeRawBufferPointer(rebasing: sealed[Self.nonceOffsets])
+                let box = UnsafeRawBufferPointer(rebasing: sealed[Self.nonceOffsets.upperBound...])
                 guard open(box, keyID: keyID, nonce: nonce, into: plaintext) else { return nil }
                 return Self.contents(of: UnsafeRawBufferPointer(plaintext))
             }

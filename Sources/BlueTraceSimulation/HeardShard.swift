@@ -81,24 +81,15 @@ final class HeardShard: Sendable {
                 logged += 1
                 let r = Int(receiver) / shards
                 // A run for this TempID began at most one lifetime ago: the older ones are closed first.
-                var ended = 0
-                while ended < heard.open[r].count && heard.open[r][ended].first < now - lifetime { ended += 1 }
+                let ended = heard.open[r].firstIndex { $0.first >= now - lifetime } ?? heard.open[r].count
                 if ended > 0 {
                     heard.closed[r].append(contentsOf: heard.open[r][..<ended])
                     heard.open[r].removeFirst(ended)
                 }
-                var index = heard.open[r].count - 1
-                var extended = false
-                while index >= 0 {
-                    if heard.open[r][index].key == key && heard.open[r][index].start == start {
-                        heard.open[r][index].count += 1
-                        heard.open[r][index].last = now
-                        extended = true
-                        break
-                    }
-                    index -= 1
-                }
-                if !extended {
+                if let index = heard.open[r].lastIndex(where: { $0.key == key && $0.start == start }) {
+                    heard.open[r][index].count += 1
+                    heard.open[r][index].last = now
+                } else {
                     let expiry = HeardRun.seconds(beacon.validity.expiry)
                     heard.open[r].append(
                         HeardRun(key: key, start: start, expiry: expiry, first: now, last: now, count: 1))
