@@ -2,6 +2,7 @@ import BlueTraceDomain
 import BlueTraceSecurity
 import BlueTraceStore
 import Logging
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -198,21 +199,78 @@ public final class HealthAuthority: Sendable {
         return receipt
     }
 
+    /// Uploads of at least this many entries are judged in parts side by side, one per core.
+    static let entriesJudgedInParts = 65_536
+
     /// Looks up the TempIDs of `entries` and judges each entry, writing it into the record of the upload at once (no
     /// entry is held twice over); returns the record, the entries that did not trace, and when the lookups were done.
+    /// A large upload is judged in parts, one per core, each part's record then joined to the one before. (Looking
+    /// each part up on its own as well overlapped the lookups with judging, but made storing the upload slower by more
+    /// than it saved: docs/BENCHMARKS.md, round 8.)
     private func judge(
         _ entries: [UploadEntry], from user: String, receivedAt: Timestamp
     ) async throws -> (UploadRecord, [UnmatchedEntry], ContinuousClock.Instant) {
+        let partCount = entries.count < Self.entriesJudgedInParts ? 1 : max(1, System.coreCount)
+        let partSize = max(1, (entries.count + partCount - 1) / partCount)
         var tempIDs: [TempID] = []
-        for case .encounter(let encounter) in entries { tempIDs.append(encounter.tempID) }
+        tempIDs.reserveCapacity(entries.count)
+        // The number of the first encounter of each part (the lookups answer encounters, not malformed entries).
+        var firstEncounters: [Int] = []
+        for (index, entry) in entries.enumerated() {
+            if index % partSize == 0 { firstEncounters.append(tempIDs.count) }
+            if case .encounter(let encounter) = entry { tempIDs.append(encounter.tempID) }
+        }
         let lookups = try await issuer.lookUp(tempIDs)
+        tempIDs = []
         let lookedUp = ContinuousClock.now
 
-        var record = UploadRecord.Builder(uploader: user, receivedAt: receivedAt, expectedEntries: entries.count)
+        guard firstEncounters.count > 1 else {
+            var record = UploadRecord.Builder(uploader: user, receivedAt: receivedAt, expectedEntries: entries.count)
+            let unmatched = Self.judge(entries[...], firstEncounter: 0, lookups: lookups, into: &record)
+            return (record.finish(), unmatched, lookedUp)
+        }
+        let count = entries.count
+        var parts = await withTaskGroup(of: JudgedPart.self) { group in
+            for (number, firstEncounter) in firstEncounters.enumerated() {
+                group.addTask {
+                    let range = number * partSize..<min((number + 1) * partSize, count)
+                    var record = UploadRecord.Builder(
+                        uploader: user, receivedAt: receivedAt, expectedEntries: range.count, isPart: number > 0)
+                    let unmatched = Self.judge(
+                        entries[range], firstEncounter: firstEncounter, lookups: lookups, into: &record)
+                    record.sortTempIDs()
+                    return JudgedPart(number: number, record: record, unmatched: unmatched)
+                }
+            }
+            var parts: [JudgedPart] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.number < $1.number }
+        }
+        var first = parts.removeFirst()
+        for part in parts {
+            first.record.append(contentsOf: part.record)
+            first.unmatched.append(contentsOf: part.unmatched)
+        }
+        return (first.record.finish(), first.unmatched, lookedUp)
+    }
+
+    /// A part of a large upload, judged: its record (to join to the one before) and its entries that did not trace.
+    private struct JudgedPart: Sendable {
+        var number: Int
+        var record: UploadRecord.Builder
+        var unmatched: [UnmatchedEntry]
+    }
+
+    /// Judges `entries` (a slice of an upload, its indices the upload's), whose first encounter is number
+    /// `firstEncounter` of the upload's, writing each into `record`; returns those that did not trace.
+    private static func judge(
+        _ entries: ArraySlice<UploadEntry>, firstEncounter: Int, lookups: [TempIDLookup],
+        into record: inout UploadRecord.Builder
+    ) -> [UnmatchedEntry] {
         var unmatched: [UnmatchedEntry] = []
         // The lookups answer the encounters in order: the n-th encounter's is `lookups[n]`.
-        var encounterNumber = 0
-        for (index, entry) in entries.enumerated() {
+        var encounterNumber = firstEncounter
+        for (index, entry) in zip(entries.indices, entries) {
             switch entry {
             case .malformed(let tempID, let reason):
                 unmatched.append(UnmatchedEntry(index: index, tempID: tempID, reason: .malformed, detail: reason))
@@ -240,7 +298,7 @@ public final class HealthAuthority: Sendable {
                 }
             }
         }
-        return (record.finish(), unmatched, lookedUp)
+        return unmatched
     }
 
     /// Closes the store once the server using this authority has stopped.

@@ -181,66 +181,72 @@ package final class TempIDIssuer: Sendable {
         }
     }
 
-    /// Opens the sealed TempIDs at `positions`, each distinct one once (an upload names the TempIDs it heard many times
-    /// over), re-reading the key file once if some name a key this instance has not read.
+    /// Opens the sealed TempIDs at `positions`, re-reading the key file once if some name a key this instance has not
+    /// read.
     private func open(
         at positions: [Int], of tempIDs: [TempID], with keys: KeyRingHolder, into lookups: inout [TempIDLookup]
     ) async {
-        var numbers: [TempID: Int] = [:]
-        numbers.reserveCapacity(positions.count)
-        var distinct: [TempID] = []
-        var numberAt: [Int] = []
-        numberAt.reserveCapacity(positions.count)
-        for position in positions {
-            let tempID = tempIDs[position]
-            if let number = numbers[tempID] {
-                numberAt.append(number)
-            } else {
-                numbers[tempID] = distinct.count
-                numberAt.append(distinct.count)
-                distinct.append(tempID)
+        let (ring, sealer) = keys.current
+        var (opened, unknownKey) = await Self.open(positions, of: tempIDs, with: sealer)
+        // Sealed under a key this instance has not read: another instance may have rotated the shared key file. The
+        // ring is compared, not what `refresh` says: an upload traced at the same time may have just read it.
+        if !unknownKey.isEmpty {
+            _ = try? keys.refresh()
+            let (newRing, newSealer) = keys.current
+            if newRing != ring {
+                let (reopened, _) = await Self.open(unknownKey.map { positions[$0] }, of: tempIDs, with: newSealer)
+                for (index, lookup) in zip(unknownKey, reopened) { opened[index] = lookup }
             }
         }
-        numbers = [:]
-        var (opened, unknownKey) = await Self.open(distinct, with: keys.sealer)
-        // Sealed under a key this instance has not read: another instance may have rotated the shared key file.
-        if !unknownKey.isEmpty, case .reloaded = try? keys.refresh() {
-            let (reopened, _) = await Self.open(unknownKey.map { distinct[$0] }, with: keys.sealer)
-            for (number, lookup) in zip(unknownKey, reopened) { opened[number] = lookup }
-        }
-        for (position, number) in zip(positions, numberAt) { lookups[position] = opened[number] }
+        for (position, lookup) in zip(positions, opened) { lookups[position] = lookup }
     }
 
-    /// Opens sealed TempIDs, an AES-GCM open each, in parallel parts across the cores for a large upload: what each
-    /// is, in their order, and the positions of those naming a key the sealer lacks (undecryptable for now, to try
-    /// again with a newer ring).
+    /// Opens the sealed TempIDs at `positions` of `tempIDs`, in parallel parts across the cores for a large upload,
+    /// each distinct one once per part (an upload names the TempIDs it heard many times over, and a dictionary of them
+    /// costs less than an AES-GCM open): what each is, in the order of `positions`, and the indices into `positions`
+    /// of those naming a key the sealer lacks (undecryptable for now, to try again with a newer ring).
     static func open(
-        _ tempIDs: [TempID], with sealer: TempIDSealer
+        _ positions: [Int], of tempIDs: [TempID], with sealer: TempIDSealer
     ) async -> (lookups: [TempIDLookup], unknownKey: [Int]) {
-        let parts = tempIDs.count < 4_096 ? 1 : System.coreCount
-        let partSize = max(1, (tempIDs.count + parts - 1) / parts)
+        let parts = positions.count < 4_096 ? 1 : System.coreCount
+        let partSize = max(1, (positions.count + parts - 1) / parts)
         return await withTaskGroup(of: (start: Int, lookups: [TempIDLookup], unknownKey: [Int]).self) { group in
-            for start in stride(from: 0, to: tempIDs.count, by: partSize) {
-                let part = tempIDs[start..<min(start + partSize, tempIDs.count)]
+            for start in stride(from: 0, to: positions.count, by: partSize) {
+                let part = start..<min(start + partSize, positions.count)
                 group.addTask {
                     var lookups: [TempIDLookup] = []
                     lookups.reserveCapacity(part.count)
                     var unknownKey: [Int] = []
-                    for (position, tempID) in zip(part.indices, part) {
-                        switch sealer.open(tempID) {
-                        case .opened(let user, let validity):
-                            lookups.append(.issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
-                        case .unknownKey:
-                            lookups.append(.undecryptable)
-                            unknownKey.append(position)
-                        case .failedDecryption, .malformed:
-                            lookups.append(.undecryptable)
+                    // Where in `lookups` each distinct TempID was first answered, and whether it names a key the sealer
+                    // lacks.
+                    var answered: [TempID: (first: Int, unknownKey: Bool)] = [:]
+                    answered.reserveCapacity(part.count)
+                    for index in part {
+                        let tempID = tempIDs[positions[index]]
+                        let lookup: TempIDLookup
+                        var keyIsUnknown = false
+                        if let known = answered[tempID] {
+                            lookup = lookups[known.first]
+                            keyIsUnknown = known.unknownKey
+                        } else {
+                            switch sealer.open(tempID) {
+                            case .opened(let user, let validity):
+                                lookup = .issued(TempIDGrant(user: user, tempID: tempID, validity: validity))
+                            case .unknownKey:
+                                lookup = .undecryptable
+                                keyIsUnknown = true
+                            case .failedDecryption, .malformed:
+                                lookup = .undecryptable
+                            }
+                            answered[tempID] = (lookups.count, keyIsUnknown)
                         }
+                        lookups.append(lookup)
+                        if keyIsUnknown { unknownKey.append(index) }
                     }
                     return (start, lookups, unknownKey)
                 }
             }
-            var lookups = [TempIDLookup](repeating: .undecryptable, count: tempIDs.count)
+            var lookups = [TempIDLookup](repeating: .undecryptable, count: positions.count)
             var unknownKey: [Int] = []
             for await part in group {
                 lookups.replaceSubrange(part.start..<part.start + part.lookups.count, with: part.lookups)
@@ -276,6 +282,9 @@ package final class KeyRingHolder: Sendable {
 
     /// A sealer for the current ring.
     var sealer: TempIDSealer { state.withLock { $0.sealer } }
+
+    /// The current ring and its sealer, read together.
+    var current: (ring: KeyRing, sealer: TempIDSealer) { state.withLock { ($0.ring, $0.sealer) } }
 
     /// Re-reads the key file when it changed since it was last read (one `stat` when it did not). A key file that
     /// has gone is written back from memory, so that an instance starting later shares these keys instead of making

@@ -46,16 +46,48 @@ package struct EncounterBlock: Hashable, Sendable {
         self = UploadRecord(uploader: "", receivedAt: Timestamp(secondsSinceEpoch: 0), encounters: encounters).block
     }
 
-    /// Writes a block entry by entry.
-    package struct Writer {
+    /// Writes a block entry by entry, or in parts written side by side and then joined (`append(contentsOf:)`).
+    package struct Writer: Sendable {
         private var bytes: [UInt8]
+        /// The entries in `bytes`.
         private var count: UInt32 = 0
+        /// Where each contact number was written, for a part whose numbers are renumbered when it is joined to the
+        /// block before it; `nil` for a block written whole.
+        private var contactOffsets: [UInt32]?
+        /// The parts joined after this block's own entries, each already renumbered into this block's contacts: kept
+        /// apart until `finish` writes the whole block once, at its size (joining them as they come would copy the
+        /// block each time it outgrew its room, into fresh memory, which is dear).
+        private var joined: [Writer] = []
+        /// The magic and the number of entries, before the first entry.
+        private static let headerByteCount = 8
 
-        /// Starts a block, with room for about `expectedEntries` 20-digit entries.
-        package init(expectedEntries: Int) {
+        /// Starts a block, with room for about `expectedEntries` 20-digit entries; a block written as a part of another
+        /// (`isPart`) also notes where its contact numbers are.
+        package init(expectedEntries: Int, isPart: Bool = false) {
             bytes = EncounterBlock.magic
             bytes.reserveCapacity(12 + 38 * expectedEntries)
+            if isPart { contactOffsets = [] }
             append(UInt32(0))
+        }
+
+        /// Adds the entries of `part`, which follow those added so far, its contact number `n` written as
+        /// `renumbered[n]` (its contacts' numbers in this block's list).
+        package mutating func append(contentsOf part: consuming Writer, renumbering renumbered: [UInt32]) {
+            var part = part
+            precondition(part.contactOffsets != nil, "a block joined to another is started as a part")
+            let parts = part.joined
+            part.joined = []
+            for var piece in [part] + parts {
+                // The part's own numbers (those of the parts joined to it were renumbered into them).
+                piece.bytes.withUnsafeMutableBytes { bytes in
+                    for offset in piece.contactOffsets ?? [] {
+                        let at = Int(offset)
+                        let number = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+                        bytes.storeBytes(of: renumbered[Int(number)].littleEndian, toByteOffset: at, as: UInt32.self)
+                    }
+                }
+                joined.append(piece)
+            }
         }
 
         /// Adds `encounter`, whose contact (if it has one) is number `contactNumber` of the list `finish` is given.
@@ -100,7 +132,10 @@ package struct EncounterBlock: Hashable, Sendable {
                 bytes.append(verdict)
                 if let tempID = encounter.tempID { append(text: tempID, lengthBytes: 2) }
                 appendTimes(of: encounter, span: span, heardOffset: heardOffset)
-                if encounter.contact != nil { append(contactNumber) }
+                if encounter.contact != nil {
+                    noteContactNumber(at: bytes.count)
+                    append(contactNumber)
+                }
                 if let detail = encounter.detail { append(text: detail, lengthBytes: 4) }
                 return
             }
@@ -126,10 +161,18 @@ package struct EncounterBlock: Hashable, Sendable {
                         fields.store(UInt64(bitPattern: heardAt.secondsSinceEpoch))
                     }
                 }
-                if encounter.contact != nil { fields.store(contactNumber) }
+                if encounter.contact != nil {
+                    noteContactNumber(at: bytes.count + fields.count)
+                    fields.store(contactNumber)
+                }
                 bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<fields.count]))
             }
             if let detail = encounter.detail { append(text: detail, lengthBytes: 4) }
+        }
+
+        /// Notes, in a part, that a contact number is written at byte `offset`.
+        private mutating func noteContactNumber(at offset: Int) {
+            contactOffsets?.append(UInt32(offset))
         }
 
         /// Appends the start, expiry and heard-at of `encounter` that it has, in the forms `span` and `heardOffset`
@@ -161,6 +204,21 @@ package struct EncounterBlock: Hashable, Sendable {
 
         /// The block of every entry added, with the list of contacts their numbers point into.
         package consuming func finish(contacts: [String]) -> EncounterBlock {
+            if !joined.isEmpty {
+                var size = bytes.count + 4
+                for part in joined { size += part.bytes.count - Self.headerByteCount }
+                for contact in contacts { size += 2 + contact.utf8.count }
+                var whole: [UInt8] = []
+                whole.reserveCapacity(size)
+                whole.append(contentsOf: bytes)
+                // Each part let go of once copied, so that the block is never held twice over.
+                joined.reverse()
+                while let part = joined.popLast() {
+                    whole.append(contentsOf: part.bytes[Self.headerByteCount...])
+                    count += part.count
+                }
+                bytes = consume whole
+            }
             withUnsafeBytes(of: count.littleEndian) { count in
                 for (offset, byte) in count.enumerated() { bytes[4 + offset] = byte }
             }

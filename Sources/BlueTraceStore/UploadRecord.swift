@@ -43,8 +43,9 @@ public struct UploadRecord: Hashable, Sendable {
     }
 
     /// Makes an upload record entry by entry, as tracing judges them: each entry is written into the block at once,
-    /// so a million-entry upload is never held as a million stored encounters beside its block.
-    public struct Builder {
+    /// so a million-entry upload is never held as a million stored encounters beside its block. A large upload can be
+    /// built in parts side by side, one per core, each part then joined to the one before (`append(contentsOf:)`).
+    public struct Builder: Sendable {
         private let uploader: String
         private let receivedAt: Timestamp
         private var writer: EncounterBlock.Writer
@@ -56,11 +57,11 @@ public struct UploadRecord: Hashable, Sendable {
         private var listed: [Int32: Set<String>] = [:]
 
         /// Starts the record of an upload of about `expectedEntries` entries from `uploader`, received at
-        /// `receivedAt`.
-        public init(uploader: String, receivedAt: Timestamp, expectedEntries: Int) {
+        /// `receivedAt`; `isPart` when it holds entries that follow another builder's, to be joined to it.
+        public init(uploader: String, receivedAt: Timestamp, expectedEntries: Int, isPart: Bool = false) {
             self.uploader = uploader
             self.receivedAt = receivedAt
-            self.writer = EncounterBlock.Writer(expectedEntries: expectedEntries)
+            self.writer = EncounterBlock.Writer(expectedEntries: expectedEntries, isPart: isPart)
         }
 
         /// Adds the next entry, with its verdict.
@@ -86,23 +87,67 @@ public struct UploadRecord: Hashable, Sendable {
             contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
             contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)
             contacts[index].encounters += 1
-            if let tempID = encounter.tempID, contacts[index].tempIDs.last != tempID {
-                // A contact heard through many TempIDs keeps a set of those listed, so that each is listed once
-                // instead of a million entries of a hundred TempIDs being sorted in `finish`.
-                if contacts[index].tempIDs.count < 64 {
+            if let tempID = encounter.tempID { list(tempID, forContactAt: position) }
+            writer.append(encounter, contactNumber: UInt32(position))
+        }
+
+        /// Adds every entry of `part`, a builder (started as a part) of the entries that follow those added so far:
+        /// the record is the same as if they had been appended here one by one.
+        public mutating func append(contentsOf part: consuming Builder) {
+            var renumbered: [UInt32] = []
+            renumbered.reserveCapacity(part.contacts.count)
+            for (partPosition, contact) in part.contacts.enumerated() {
+                guard let position = positions[contact.phone] else {
+                    let position = Int32(contacts.count)
+                    positions[contact.phone] = position
+                    contacts.append(contact)
+                    if let set = part.listed[Int32(partPosition)] { listed[position] = set }
+                    renumbered.append(UInt32(position))
+                    continue
+                }
+                let index = Int(position)
+                contacts[index].firstEncounter = min(contacts[index].firstEncounter, contact.firstEncounter)
+                contacts[index].lastEncounter = max(contacts[index].lastEncounter, contact.lastEncounter)
+                contacts[index].encounters += contact.encounters
+                // Listed after this builder's own (`finish` sorts them and drops repeats); a set kept of them no
+                // longer holds them all, and is made again if more are listed.
+                contacts[index].tempIDs.append(contentsOf: contact.tempIDs)
+                listed[position] = nil
+                renumbered.append(UInt32(position))
+            }
+            writer.append(contentsOf: part.writer, renumbering: renumbered)
+            entryCount += part.entryCount
+            matchedCount += part.matchedCount
+        }
+
+        /// Lists `tempID` among those the contact at `position` was heard through (`finish` sorts each list and drops
+        /// repeats).
+        private mutating func list(_ tempID: String, forContactAt position: Int32) {
+            let index = Int(position)
+            guard contacts[index].tempIDs.last != tempID else { return }
+            // A contact heard through many TempIDs keeps a set of those listed, so that each is listed once instead
+            // of a million entries of a hundred TempIDs being sorted in `finish`.
+            if contacts[index].tempIDs.count < 64 {
+                contacts[index].tempIDs.append(tempID)
+            } else {
+                if listed[position] == nil { listed[position] = Set(contacts[index].tempIDs) }
+                if listed[position, default: []].insert(tempID).inserted {
                     contacts[index].tempIDs.append(tempID)
-                } else {
-                    if listed[position] == nil { listed[position] = Set(contacts[index].tempIDs) }
-                    if listed[position, default: []].insert(tempID).inserted {
-                        contacts[index].tempIDs.append(tempID)
-                    }
                 }
             }
-            writer.append(encounter, contactNumber: UInt32(position))
         }
 
         /// The record of every entry added.
         public consuming func finish() -> UploadRecord {
+            sortTempIDs()
+            return UploadRecord(
+                uploader: uploader, receivedAt: receivedAt, block: writer.finish(contacts: contacts.map(\.phone)),
+                entryCount: entryCount, matchedCount: matchedCount, tracedContacts: contacts)
+        }
+
+        /// Sorts each contact's TempIDs and drops the repeats, as `finish` does: a part calls it before it is joined,
+        /// so that its share of the sorting runs on its own core and `finish` sorts lists already sorted in runs.
+        public mutating func sortTempIDs() {
             // Each contact's TempIDs once, sorted: sorting the few a contact has costs less than hashing them.
             for position in contacts.indices where contacts[position].tempIDs.count > 1 {
                 contacts[position].tempIDs.sort()
@@ -114,9 +159,6 @@ public struct UploadRecord: Hashable, Sendable {
                 }
                 contacts[position].tempIDs.removeLast(contacts[position].tempIDs.count - kept)
             }
-            return UploadRecord(
-                uploader: uploader, receivedAt: receivedAt, block: writer.finish(contacts: contacts.map(\.phone)),
-                entryCount: entryCount, matchedCount: matchedCount, tracedContacts: contacts)
         }
     }
 }

@@ -1,4 +1,5 @@
 import BlueTraceDomain
+import Dispatch
 import NIOCore
 
 /// A message that can read the common, flat form of itself without `JSONDecoder`.
@@ -156,13 +157,17 @@ public struct FlatJSONObject {
             let start = position
             var count = 0
             skipSpace()
-            if take(UInt8(ascii: "]")) { return FlatJSONArray(payload: payload, start: start, count: 0) }
+            if take(UInt8(ascii: "]")) {
+                return FlatJSONArray(payload: payload, start: start, count: 0, checkpoints: [])
+            }
             var fields: [(key: String, value: Value)] = []
+            var checkpoints: [Int] = []
             repeat {
                 // Upload entries of the usual shape are checked without making their keys; any other element is
                 // checked as the flat object it must be.
                 skipSpace()
                 let elementStart = position
+                if count % FlatJSONArray.checkpointStride == 0 { checkpoints.append(elementStart) }
                 if uploadEntryFields(keepingStrings: false) == nil {
                     position = elementStart
                     guard object(allowingArrays: false, into: &fields, keepingStrings: false) else { return nil }
@@ -170,7 +175,8 @@ public struct FlatJSONObject {
                 count += 1
                 skipSpace()
             } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "]")) ? FlatJSONArray(payload: payload, start: start, count: count) : nil
+            return take(UInt8(ascii: "]"))
+                ? FlatJSONArray(payload: payload, start: start, count: count, checkpoints: checkpoints) : nil
         }
 
         /// Checks a string as `string()` reads it without making it: `.string("")` if it is a valid string. A string
@@ -400,45 +406,85 @@ public struct FlatJSONObject {
 
 /// An array of flat objects in a payload, checked when the payload was read but kept as its bytes: its elements are made
 /// one at a time when visited, so a million-entry upload is not held as a million objects beside its payload.
-public struct FlatJSONArray {
+public struct FlatJSONArray: Sendable {
     /// The payload the array lies in (its storage shared, not copied).
     private let payload: ByteBuffer
     /// Where its elements start among the payload's readable bytes: just after the `[`.
     private let start: Int
     /// How many elements it has.
     public let count: Int
+    /// Where element `n · checkpointStride` starts, for every such element: noted as the array is checked, so that
+    /// its elements can be read in parts side by side.
+    private let checkpoints: [Int]
+    /// Elements between two checkpoints.
+    static let checkpointStride = 16_384
+    /// Arrays of at least this many elements are read as upload entries in parts, across the cores.
+    static let entriesReadInParts = 65_536
 
-    fileprivate init(payload: ByteBuffer, start: Int, count: Int) {
+    fileprivate init(payload: ByteBuffer, start: Int, count: Int, checkpoints: [Int]) {
         self.payload = payload
         self.start = start
         self.count = count
+        self.checkpoints = checkpoints
     }
 
     /// The elements as upload entries, each judged as `UploadEntry(flatJSON:)` judges it. An element of the usual
     /// shape (the keys `tempID`, `start`, `expiry`, `received`, each at most once, without escapes) is read straight
     /// into its entry, its keys matched as bytes and never made into strings; any other element is read as a
-    /// `FlatJSONObject`, as `map` would.
-    func uploadEntries() -> [UploadEntry] {
-        var entries: [UploadEntry] = []
-        entries.reserveCapacity(count)
+    /// `FlatJSONObject`, as `map` would. An array of at least `partsFrom` elements is read in parts across the cores,
+    /// each from a checkpoint, every entry written into its place.
+    func uploadEntries(inPartsFrom partsFrom: Int = entriesReadInParts) -> [UploadEntry] {
         payload.withUnsafeReadableBytes { bytes in
-            var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: start)
-            var element = FlatJSONObject(fields: [])
-            for index in 0..<count {
-                reader.skipSpace()
-                if index > 0 { _ = reader.take(UInt8(ascii: ",")) }
-                let elementStart = reader.position
-                if let entry = reader.uploadEntry() {
-                    entries.append(entry)
-                    continue
+            guard count >= partsFrom, checkpoints.count > 1 else {
+                var entries: [UploadEntry] = []
+                entries.reserveCapacity(count)
+                read(0..<count, of: bytes) { _, entry in entries.append(entry) }
+                return entries
+            }
+            return [UploadEntry](unsafeUninitializedCapacity: count) { entries, initialized in
+                let shared = SharedMemory(bytes: bytes, entries: entries.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: checkpoints.count) { part in
+                    let first = part * Self.checkpointStride
+                    read(first..<min(first + Self.checkpointStride, count), of: shared.bytes) { index, entry in
+                        (shared.entries + index).initialize(to: entry)
+                    }
                 }
-                reader.position = elementStart
-                let read = reader.object(allowingArrays: false, into: &element.fields, keepingStrings: true)
-                precondition(read, "an array's element changed between checking and reading it")
-                entries.append(UploadEntry(flatJSON: element))
+                initialized = count
             }
         }
-        return entries
+    }
+
+    /// The payload's bytes and the entries being made, shared by the parts of `uploadEntries`.
+    ///
+    /// `@unchecked Sendable`, and safe: `bytes` are only read, and stay valid until every part is done
+    /// (`concurrentPerform` returns only then, inside `withUnsafeReadableBytes`); each part initializes only the
+    /// entries of its own range, each once, so no two threads ever touch the same memory.
+    private struct SharedMemory: @unchecked Sendable {
+        let bytes: UnsafeRawBufferPointer
+        let entries: UnsafeMutablePointer<UploadEntry>
+    }
+
+    /// Reads the elements numbered `range` (which starts at a checkpoint, or at 0), handing each to `body` with its
+    /// number.
+    private func read(
+        _ range: Range<Int>, of bytes: UnsafeRawBufferPointer, _ body: (Int, UploadEntry) -> Void
+    ) {
+        let position = range.lowerBound == 0 ? start : checkpoints[range.lowerBound / Self.checkpointStride]
+        var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: position)
+        var element = FlatJSONObject(fields: [])
+        for index in range {
+            reader.skipSpace()
+            if index > range.lowerBound { _ = reader.take(UInt8(ascii: ",")) }
+            let elementStart = reader.position
+            if let entry = reader.uploadEntry() {
+                body(index, entry)
+                continue
+            }
+            reader.position = elementStart
+            let read = reader.object(allowingArrays: false, into: &element.fields, keepingStrings: true)
+            precondition(read, "an array's element changed between checking and reading it")
+            body(index, UploadEntry(flatJSON: element))
+        }
     }
 }
 
