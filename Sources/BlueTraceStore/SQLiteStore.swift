@@ -381,19 +381,22 @@ public final class SQLiteStore: AuthorityStore {
         // so each slice starts its search afresh).
         return try await writer.read { db in
             var found = [TempIDGrant?](repeating: nil, count: tempIDs.count)
-            for start in stride(from: 0, to: order.decimal.count, by: 16_384) {
-                try self.withIndex(loadingWith: db) { index in
-                    var lowerBound = 0
-                    var previous: (key: TempIDIndex.Key, grant: TempIDGrant?)?
-                    for (key, position) in order.decimal[start..<min(start + 16_384, order.decimal.count)] {
-                        // The same TempID again (sorted, its entries are neighbours): the same answer.
-                        if let previous, previous.key == key {
-                            found[position] = previous.grant
-                            continue
+            let halves = order.decimal.count >= Self.lookupsSearchedInHalves ? 2 : 1
+            try found.withUnsafeMutableBufferPointer { answers in
+                let shared = SharedAnswers(answers: answers)
+                for start in stride(from: 0, to: order.decimal.count, by: 16_384) {
+                    let slice = order.decimal[start..<min(start + 16_384, order.decimal.count)]
+                    try self.withIndex(loadingWith: db) { index in
+                        // Searched in halves side by side through a copy of the index, which shares its storage:
+                        // nothing changes it while the lock is held, and the copy is gone before it is let go.
+                        let snapshot = index
+                        let half = (slice.count + halves - 1) / halves
+                        DispatchQueue.concurrentPerform(iterations: halves) { part in
+                            let from = slice.startIndex + part * half
+                            Self.search(
+                                slice[from..<min(from + half, slice.endIndex)], of: tempIDs, in: snapshot,
+                                into: shared)
                         }
-                        let grant = index.grant(of: key, tempID: tempIDs[position], searchingFrom: &lowerBound)
-                        found[position] = grant
-                        previous = (key, grant)
                     }
                 }
             }
@@ -403,6 +406,36 @@ public final class SQLiteStore: AuthorityStore {
                 }
             }
             return found
+        }
+    }
+
+    /// Lookups of at least this many 20-digit TempIDs are searched in two halves side by side.
+    static let lookupsSearchedInHalves = 65_536
+
+    /// The answers being written by the halves of a search.
+    ///
+    /// `@unchecked Sendable`, and safe: each half writes only the positions of its own TempIDs (every position is in
+    /// one half only), and `concurrentPerform` returns before the buffer's scope ends.
+    private struct SharedAnswers: @unchecked Sendable {
+        let answers: UnsafeMutableBufferPointer<TempIDGrant?>
+    }
+
+    /// Searches `index` for the TempIDs of `sorted` (in the index's order), writing each answer at its position.
+    private static func search(
+        _ sorted: ArraySlice<(key: TempIDIndex.Key, position: Int)>, of tempIDs: [TempID], in index: TempIDIndex,
+        into shared: SharedAnswers
+    ) {
+        var lowerBound = 0
+        var previous: (key: TempIDIndex.Key, grant: TempIDGrant?)?
+        for (key, position) in sorted {
+            // The same TempID again (sorted, its entries are neighbours): the same answer.
+            if let previous, previous.key == key {
+                shared.answers[position] = previous.grant
+                continue
+            }
+            let grant = index.grant(of: key, tempID: tempIDs[position], searchingFrom: &lowerBound)
+            shared.answers[position] = grant
+            previous = (key, grant)
         }
     }
 

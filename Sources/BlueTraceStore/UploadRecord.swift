@@ -55,6 +55,8 @@ public struct UploadRecord: Hashable, Sendable {
         private var contacts: [TracedContact] = []
         /// The TempIDs listed so far of contacts heard through many (see `append`).
         private var listed: [Int32: Set<String>] = [:]
+        /// Whether every contact's TempIDs are sorted, each once (as `sortTempIDs` leaves them).
+        private var tempIDsSorted = true
 
         /// Starts the record of an upload of about `expectedEntries` entries from `uploader`, received at
         /// `receivedAt`; `isPart` when it holds entries that follow another builder's, to be joined to it.
@@ -109,12 +111,19 @@ public struct UploadRecord: Hashable, Sendable {
                 contacts[index].firstEncounter = min(contacts[index].firstEncounter, contact.firstEncounter)
                 contacts[index].lastEncounter = max(contacts[index].lastEncounter, contact.lastEncounter)
                 contacts[index].encounters += contact.encounters
-                // Listed after this builder's own (`finish` sorts them and drops repeats); a set kept of them no
-                // longer holds them all, and is made again if more are listed.
-                contacts[index].tempIDs.append(contentsOf: contact.tempIDs)
+                // Both lists sorted (as parts leave them): merged in one pass, still sorted. Else listed after this
+                // builder's own, for `finish` to sort. Either way a set kept of them no longer holds them all, and is
+                // made again if more are listed.
+                if tempIDsSorted, part.tempIDsSorted {
+                    contacts[index].tempIDs = Self.union(contacts[index].tempIDs, contact.tempIDs)
+                } else {
+                    contacts[index].tempIDs.append(contentsOf: contact.tempIDs)
+                    tempIDsSorted = false
+                }
                 listed[position] = nil
                 renumbered.append(UInt32(position))
             }
+            if !part.tempIDsSorted { tempIDsSorted = false }
             writer.append(contentsOf: part.writer, renumbering: renumbered)
             entryCount += part.entryCount
             matchedCount += part.matchedCount
@@ -129,12 +138,37 @@ public struct UploadRecord: Hashable, Sendable {
             // of a million entries of a hundred TempIDs being sorted in `finish`.
             if contacts[index].tempIDs.count < 64 {
                 contacts[index].tempIDs.append(tempID)
+                tempIDsSorted = false
             } else {
                 if listed[position] == nil { listed[position] = Set(contacts[index].tempIDs) }
                 if listed[position, default: []].insert(tempID).inserted {
                     contacts[index].tempIDs.append(tempID)
+                    tempIDsSorted = false
                 }
             }
+        }
+
+        /// The TempIDs of two sorted lists without repeats, sorted, each once.
+        private static func union(_ first: [String], _ second: [String]) -> [String] {
+            var union: [String] = []
+            union.reserveCapacity(first.count + second.count)
+            var (i, j) = (0, 0)
+            while i < first.count, j < second.count {
+                if first[i] < second[j] {
+                    union.append(first[i])
+                    i += 1
+                } else if second[j] < first[i] {
+                    union.append(second[j])
+                    j += 1
+                } else {
+                    union.append(first[i])
+                    i += 1
+                    j += 1
+                }
+            }
+            union.append(contentsOf: first[i...])
+            union.append(contentsOf: second[j...])
+            return union
         }
 
         /// The record of every entry added.
@@ -146,8 +180,10 @@ public struct UploadRecord: Hashable, Sendable {
         }
 
         /// Sorts each contact's TempIDs and drops the repeats, as `finish` does: a part calls it before it is joined,
-        /// so that its share of the sorting runs on its own core and `finish` sorts lists already sorted in runs.
+        /// so that its share of the sorting runs on its own core and joining merges sorted lists instead.
         public mutating func sortTempIDs() {
+            guard !tempIDsSorted else { return }
+            defer { tempIDsSorted = true }
             // Each contact's TempIDs once, sorted: sorting the few a contact has costs less than hashing them.
             for position in contacts.indices where contacts[position].tempIDs.count > 1 {
                 contacts[position].tempIDs.sort()

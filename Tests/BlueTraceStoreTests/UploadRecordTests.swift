@@ -60,17 +60,22 @@ struct UploadRecordTests {
         let encounters = Self.encounters(count: 3_000)
         let whole = UploadRecord(uploader: "+61410999999", receivedAt: Self.t0, encounters: encounters)
         let bounds = [0] + cuts + [encounters.count]
-        var joined: UploadRecord.Builder?
-        for (part, (from, to)) in zip(bounds, bounds.dropFirst()).enumerated() {
-            var builder = UploadRecord.Builder(
-                uploader: "+61410999999", receivedAt: Self.t0, expectedEntries: to - from, isPart: part > 0)
-            for encounter in encounters[from..<to] { builder.append(encounter) }
-            if joined == nil { joined = builder } else { joined?.append(contentsOf: builder) }
+        // Parts joined as they are, and parts whose TempID lists were sorted first (as the server's are: then the
+        // lists are merged instead of sorted at the end).
+        for sortingParts in [false, true] {
+            var joined: UploadRecord.Builder?
+            for (part, (from, to)) in zip(bounds, bounds.dropFirst()).enumerated() {
+                var builder = UploadRecord.Builder(
+                    uploader: "+61410999999", receivedAt: Self.t0, expectedEntries: to - from, isPart: part > 0)
+                for encounter in encounters[from..<to] { builder.append(encounter) }
+                if sortingParts { builder.sortTempIDs() }
+                if joined == nil { joined = builder } else { joined?.append(contentsOf: builder) }
+            }
+            let record = try #require(joined).finish()
+            #expect(record == whole, "sorting parts first: \(sortingParts)")
+            #expect(record.block == whole.block)
+            #expect(record.tracedContacts.first { $0.phone == "+6141000000" }?.tempIDs.count == 100)
+            #expect(record.encounters == encounters, "the joined block reads back as the upload")
         }
-        let record = try #require(joined).finish()
-        #expect(record == whole)
-        #expect(record.block == whole.block)
-        #expect(record.tracedContacts.first { $0.phone == "+6141000000" }?.tempIDs.count == 100)
-        #expect(record.encounters == encounters, "the joined block reads back as the upload")
     }
 }
