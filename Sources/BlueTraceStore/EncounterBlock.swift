@@ -54,10 +54,11 @@ package struct EncounterBlock: Hashable, Sendable {
         /// Where each contact number was written, for a part whose numbers are renumbered when it is joined to the
         /// block before it; `nil` for a block written whole.
         private var contactOffsets: [UInt32]?
-        /// The parts joined after this block's own entries, each already renumbered into this block's contacts: kept
-        /// apart until `finish` writes the whole block once, at its size (joining them as they come would copy the
-        /// block each time it outgrew its room, into fresh memory, which is dear).
-        private var joined: [Writer] = []
+        /// The parts joined after this block's own entries, each with what its contact numbers stand for in this
+        /// block (`renumbered[n]` for its number `n`): kept apart until `finish` writes the whole block once, at its
+        /// size, and renumbers each part's numbers there (joining them as they come would copy the block each time it
+        /// outgrew its room, into fresh memory, which is dear).
+        private var joined: [(part: Writer, renumbered: [UInt32])] = []
         /// The magic and the number of entries, before the first entry.
         private static let headerByteCount = 8
 
@@ -75,19 +76,11 @@ package struct EncounterBlock: Hashable, Sendable {
         package mutating func append(contentsOf part: consuming Writer, renumbering renumbered: [UInt32]) {
             var part = part
             precondition(part.contactOffsets != nil, "a block joined to another is started as a part")
-            let parts = part.joined
+            // The parts joined to it count in its numbers: theirs stand for `renumbered` of those.
+            let pieces = part.joined
             part.joined = []
-            for var piece in [part] + parts {
-                // The part's own numbers (those of the parts joined to it were renumbered into them).
-                piece.bytes.withUnsafeMutableBytes { bytes in
-                    for offset in piece.contactOffsets ?? [] {
-                        let at = Int(offset)
-                        let number = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))
-                        bytes.storeBytes(of: renumbered[Int(number)].littleEndian, toByteOffset: at, as: UInt32.self)
-                    }
-                }
-                joined.append(piece)
-            }
+            joined.append((part, renumbered))
+            for piece in pieces { joined.append((piece.part, piece.renumbered.map { renumbered[Int($0)] })) }
         }
 
         /// Adds `encounter`, whose contact (if it has one) is number `contactNumber` of the list `finish` is given.
@@ -206,15 +199,24 @@ package struct EncounterBlock: Hashable, Sendable {
         package consuming func finish(contacts: [String]) -> EncounterBlock {
             if !joined.isEmpty {
                 var size = bytes.count + 4
-                for part in joined { size += part.bytes.count - Self.headerByteCount }
+                for (part, _) in joined { size += part.bytes.count - Self.headerByteCount }
                 for contact in contacts { size += 2 + contact.utf8.count }
                 var whole: [UInt8] = []
                 whole.reserveCapacity(size)
                 whole.append(contentsOf: bytes)
                 // Each part let go of once copied, so that the block is never held twice over.
                 joined.reverse()
-                while let part = joined.popLast() {
+                while let (part, renumbered) = joined.popLast() {
+                    let base = whole.count - Self.headerByteCount
                     whole.append(contentsOf: part.bytes[Self.headerByteCount...])
+                    whole.withUnsafeMutableBytes { whole in
+                        for offset in part.contactOffsets ?? [] {
+                            let at = base + Int(offset)
+                            let number = UInt32(littleEndian: whole.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+                            whole.storeBytes(
+                                of: renumbered[Int(number)].littleEndian, toByteOffset: at, as: UInt32.self)
+                        }
+                    }
                     count += part.count
                 }
                 bytes = consume whole

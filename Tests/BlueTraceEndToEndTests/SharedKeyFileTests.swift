@@ -12,9 +12,9 @@ import Testing
 struct SharedKeyFileTests {
     static let now = Timestamp(secondsSinceEpoch: 1_589_391_906)
 
-    static func issuer(_ keys: KeyRingHolder) -> TempIDIssuer {
+    static func issuer(_ keys: KeyRingHolder, batchSize: Int = 1) -> TempIDIssuer {
         TempIDIssuer(
-            scheme: .sealed, policy: TempIDPolicy(), sealedBatchSize: 1, store: InMemoryStore(), keys: keys,
+            scheme: .sealed, policy: TempIDPolicy(), sealedBatchSize: batchSize, store: InMemoryStore(), keys: keys,
             clock: ManualWallClock(now))
     }
 
@@ -69,5 +69,39 @@ struct SharedKeyFileTests {
         #expect(try keys.refresh() == .restored)
         #expect(try KeyFile.load(path: path) == ring)
         #expect(try keys.refresh() == .unchanged)
+    }
+
+    @Test("A large sealed upload is opened in parts: repeats in both, forged ones, and a key added since all answer")
+    func sealedInParts() async throws {
+        let directory = try TestDirectory()
+        let path = "\(directory.path)/keys.json"
+        let (ring, _) = try KeyFile.loadOrCreate(path: path, now: Self.now)
+        let issuing = KeyRingHolder(ring: ring, path: path)
+        let tracing = KeyRingHolder(ring: ring, path: path)
+        let old = try await Self.issuer(issuing, batchSize: 100).issue(to: "+61410000001")
+        var rotated = ring
+        rotated.rotate(at: Self.now)
+        try KeyFile.save(rotated, to: path)
+        #expect(try issuing.refresh() == .reloaded(currentKeyID: 2, keys: 2))
+        let new = try await Self.issuer(issuing, batchSize: 100).issue(to: "+61410000002")
+        #expect(Data(base64Encoded: new[0].tempID.rawValue)?.first == 2)
+        var forgedBytes = try #require(Data(base64Encoded: old[0].tempID.rawValue))
+        forgedBytes[forgedBytes.count - 1] ^= 1
+        let forged = try #require(TempID(forgedBytes.base64EncodedString()))
+
+        // 10,000 entries in two parts: the same TempIDs throughout, so each part meets each one many times.
+        let grants = old + new
+        let tempIDs = (0..<10_000).map { $0 % 201 == 200 ? forged : grants[$0 % 201 % grants.count].tempID }
+        #expect(tracing.ring == ring, "the tracing instance has not read the rotation yet")
+        let lookups = try await Self.issuer(tracing).lookUp(tempIDs)
+        for (index, lookup) in lookups.enumerated() {
+            let expected: TempIDLookup =
+                index % 201 == 200 ? .undecryptable : .issued(grants[index % 201 % grants.count])
+            guard lookup == expected else {
+                Issue.record("entry \(index): \(lookup), expected \(expected)")
+                return
+            }
+        }
+        #expect(tracing.ring == rotated, "the upload made the tracing instance read the key file")
     }
 }
