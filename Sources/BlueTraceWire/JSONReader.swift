@@ -1,6 +1,7 @@
 import BlueTraceDomain
 import Dispatch
 import NIOCore
+import Synchronization
 
 /// A message that can read the common, flat form of itself without `JSONDecoder`.
 ///
@@ -47,8 +48,14 @@ public struct FlatJSONObject {
 
     /// Reads `payload` as one flat JSON object; `nil` if it is anything else (or not valid JSON).
     public init?(_ payload: ByteBuffer) {
+        self.init(payload, checkingInPartsFrom: FlatJSONArray.bytesCheckedInParts)
+    }
+
+    /// Reads `payload` as `init(_:)` does, checking an array in parts side by side when at least `partsFrom` bytes of
+    /// the payload remain where it starts (tests choose; `.max` checks every array in one pass).
+    init?(_ payload: ByteBuffer, checkingInPartsFrom partsFrom: Int) {
         let parsed: [(key: String, value: Value)]? = payload.withUnsafeReadableBytes { bytes in
-            var reader = Reader(bytes: bytes, payload: payload)
+            var reader = Reader(bytes: bytes, payload: payload, checkingInPartsFrom: partsFrom)
             guard let fields = reader.object(allowingArrays: true) else { return nil }
             reader.skipSpace()
             return reader.isAtEnd ? fields : nil
@@ -96,11 +103,15 @@ public struct FlatJSONObject {
         /// The payload `bytes` are the readable bytes of, kept by the arrays read from it.
         let payload: ByteBuffer
         var position = 0
+        /// An array is checked in parts side by side when at least this many bytes remain where its first element
+        /// starts.
+        let checkingInPartsFrom: Int
 
-        init(bytes: UnsafeRawBufferPointer, payload: ByteBuffer, position: Int = 0) {
+        init(bytes: UnsafeRawBufferPointer, payload: ByteBuffer, position: Int = 0, checkingInPartsFrom: Int = .max) {
             self.bytes = bytes
             self.payload = payload
             self.position = position
+            self.checkingInPartsFrom = checkingInPartsFrom
         }
 
         var isAtEnd: Bool { position == bytes.count }
@@ -151,32 +162,153 @@ public struct FlatJSONObject {
         }
 
         /// An array whose elements are all flat objects: each is read to check it, then let go; the array keeps
-        /// where it lies in the payload.
+        /// where it lies in the payload. A large array is checked in parts side by side (`elementsCheckedInParts`),
+        /// and in one pass whenever those parts do not prove themselves.
         private mutating func array() -> FlatJSONArray? {
             guard take(UInt8(ascii: "[")) else { return nil }
             let start = position
-            var count = 0
             skipSpace()
             if take(UInt8(ascii: "]")) {
-                return FlatJSONArray(payload: payload, start: start, count: 0, checkpoints: [])
+                return FlatJSONArray(payload: payload, start: start, count: 0, checkpoints: [], checkedInParts: 0)
             }
+            var run = ElementRun()
+            var parts = 1
+            if bytes.count - position >= checkingInPartsFrom, let checked = elementsCheckedInParts() {
+                (run, position, parts) = checked
+            } else {
+                guard checkElements(stoppingAt: .max, into: &run) == .lastElement else { return nil }
+            }
+            return take(UInt8(ascii: "]"))
+                ? FlatJSONArray(
+                    payload: payload, start: start, count: run.count, checkpoints: run.checkpoints,
+                    checkedInParts: parts)
+                : nil
+        }
+
+        /// Elements of an array checked one after another: how many, and where each `checkpointStride`-th of them
+        /// starts (numbered from the first element checked).
+        struct ElementRun {
+            var count = 0
+            var checkpoints: [FlatJSONArray.Checkpoint] = []
+        }
+
+        /// How a run of `checkElements` ended.
+        enum ElementRunEnd {
+            /// No comma followed the last element read: the position is after it and the spaces after it.
+            case lastElement
+            /// The next element starts where the run was told to stop, and the position is there.
+            case reachedStop
+            /// An element is not a flat object, or the next element starts beyond where the run was to stop.
+            case invalid
+        }
+
+        /// Checks the array's elements from the one starting at the position (spaces skipped), counting them into
+        /// `run`, until one is followed by no comma, or the next one starts at `stop`. Upload entries of the usual
+        /// shape are checked without making their keys; any other element is checked as the flat object it must be.
+        mutating func checkElements(stoppingAt stop: Int, into run: inout ElementRun) -> ElementRunEnd {
             var fields: [(key: String, value: Value)] = []
-            var checkpoints: [Int] = []
-            repeat {
-                // Upload entries of the usual shape are checked without making their keys; any other element is
-                // checked as the flat object it must be.
-                skipSpace()
+            while true {
                 let elementStart = position
-                if count % FlatJSONArray.checkpointStride == 0 { checkpoints.append(elementStart) }
+                if run.count % FlatJSONArray.checkpointStride == 0 {
+                    run.checkpoints.append(FlatJSONArray.Checkpoint(index: run.count, position: elementStart))
+                }
                 if uploadEntryFields(keepingStrings: false) == nil {
                     position = elementStart
-                    guard object(allowingArrays: false, into: &fields, keepingStrings: false) else { return nil }
+                    guard object(allowingArrays: false, into: &fields, keepingStrings: false) else { return .invalid }
                 }
-                count += 1
+                run.count += 1
                 skipSpace()
-            } while take(UInt8(ascii: ","))
-            return take(UInt8(ascii: "]"))
-                ? FlatJSONArray(payload: payload, start: start, count: count, checkpoints: checkpoints) : nil
+                guard take(UInt8(ascii: ",")) else { return .lastElement }
+                skipSpace()
+                if position >= stop { return position == stop ? .reachedStop : .invalid }
+            }
+        }
+
+        /// Checks the array's elements from the first one (at the position) to its last in parts side by side, as
+        /// `checkElements` would in one pass: the run, the position after the last element, and how many parts; or
+        /// `nil`, the position unchanged, when the parts do not prove themselves (or an element is invalid), and one
+        /// pass must decide.
+        ///
+        /// The bytes are cut at even offsets, and each later part starts at the first `}` `,` `{` after its cut (any
+        /// spaces between): where an element would start if that comma were between elements, though it may lie in a
+        /// string. Each part checks elements until the next one starts where the next part does. The first part starts
+        /// at a true element, so when it stops exactly at the second part's start, that start is a true element's
+        /// too, and the second part checks what one pass would check from there; and so on: the parts prove
+        /// themselves when every part but the last stops exactly at the next one's start and the last ends the array.
+        private func elementsCheckedInParts() -> (run: ElementRun, end: Int, parts: Int)? {
+            let first = position
+            let partLength = (bytes.count - first) / FlatJSONArray.checkedParts
+            var starts = [first]
+            for part in 1..<FlatJSONArray.checkedParts {
+                let cut = first + part * partLength
+                if let start = Self.elementStartCandidate(in: bytes, from: cut, before: cut + partLength),
+                    start > starts[starts.count - 1]
+                {
+                    starts.append(start)
+                }
+            }
+            guard starts.count > 1 else { return nil }
+            let partStarts = starts
+            let ends = Mutex<[(run: ElementRun, end: ElementRunEnd, position: Int)?]>(
+                Array(repeating: nil, count: starts.count))
+            let shared = SharedBytes(bytes: bytes)
+            let payload = payload
+            DispatchQueue.concurrentPerform(iterations: starts.count) { part in
+                var reader = Reader(bytes: shared.bytes, payload: payload, position: partStarts[part])
+                var run = ElementRun()
+                let end = reader.checkElements(
+                    stoppingAt: part + 1 < partStarts.count ? partStarts[part + 1] : .max, into: &run)
+                let position = reader.position
+                ends.withLock { $0[part] = (run, end, position) }
+            }
+            var run = ElementRun()
+            var end = first
+            for (part, checked) in ends.withLock({ $0 }).enumerated() {
+                guard let checked, checked.end == (part + 1 < starts.count ? .reachedStop : .lastElement) else {
+                    return nil
+                }
+                for checkpoint in checked.run.checkpoints {
+                    run.checkpoints.append(
+                        FlatJSONArray.Checkpoint(index: run.count + checkpoint.index, position: checkpoint.position))
+                }
+                run.count += checked.run.count
+                end = checked.position
+            }
+            return (run, end, starts.count)
+        }
+
+        /// The position of the first `{` in `from..<before` that follows `}` and a comma (spaces allowed around the
+        /// comma); `nil` if there is none.
+        private static func elementStartCandidate(
+            in bytes: UnsafeRawBufferPointer, from: Int, before: Int
+        ) -> Int? {
+            func skippingSpace(_ index: Int) -> Int {
+                var index = index
+                while index < bytes.count,
+                    bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+                {
+                    index += 1
+                }
+                return index
+            }
+            var index = from
+            while index < min(before, bytes.count) {
+                defer { index += 1 }
+                guard bytes[index] == UInt8(ascii: "}") else { continue }
+                let comma = skippingSpace(index + 1)
+                guard comma < bytes.count, bytes[comma] == UInt8(ascii: ",") else { continue }
+                let brace = skippingSpace(comma + 1)
+                if brace < bytes.count, bytes[brace] == UInt8(ascii: "{") { return brace }
+            }
+            return nil
+        }
+
+        /// The payload's bytes, read by the parts of `elementsCheckedInParts`.
+        ///
+        /// `@unchecked Sendable`, and safe: the bytes are only read, and stay valid until every part is done
+        /// (`concurrentPerform` returns only then, inside the `withUnsafeReadableBytes` of `FlatJSONObject.init`).
+        private struct SharedBytes: @unchecked Sendable {
+            let bytes: UnsafeRawBufferPointer
         }
 
         /// Checks a string as `string()` reads it without making it: `.string("")` if it is a valid string. A string
@@ -413,19 +545,33 @@ public struct FlatJSONArray: Sendable {
     private let start: Int
     /// How many elements it has.
     public let count: Int
-    /// Where element `n · checkpointStride` starts, for every such element: noted as the array is checked, so that
-    /// its elements can be read in parts side by side.
-    private let checkpoints: [Int]
-    /// Elements between two checkpoints.
+    /// Where elements start, the first among them: noted every `checkpointStride` elements as the array is checked
+    /// (and where each part of that check began), so that its elements can be read in parts side by side.
+    private let checkpoints: [Checkpoint]
+    /// How many parts the array was checked in, side by side (1: in one pass; 0: it is empty).
+    let checkedInParts: Int
+    /// Elements between two checkpoints (at most).
     static let checkpointStride = 16_384
     /// Arrays of at least this many elements are read as upload entries in parts, across the cores.
     static let entriesReadInParts = 65_536
+    /// Arrays with at least this many bytes from their first element to the payload's end are checked in parts.
+    static let bytesCheckedInParts = 1 << 20
+    /// How many parts a large array is checked in: a few per core, so that a part held up by a busy core leaves
+    /// little behind it.
+    static let checkedParts = max(2, System.coreCount) * 4
 
-    fileprivate init(payload: ByteBuffer, start: Int, count: Int, checkpoints: [Int]) {
+    /// Where an element starts among the payload's readable bytes, and its number in the array.
+    struct Checkpoint: Sendable {
+        let index: Int
+        let position: Int
+    }
+
+    fileprivate init(payload: ByteBuffer, start: Int, count: Int, checkpoints: [Checkpoint], checkedInParts: Int) {
         self.payload = payload
         self.start = start
         self.count = count
         self.checkpoints = checkpoints
+        self.checkedInParts = checkedInParts
     }
 
     /// The elements as upload entries, each judged as `UploadEntry(flatJSON:)` judges it. An element of the usual
@@ -438,14 +584,15 @@ public struct FlatJSONArray: Sendable {
             guard count >= partsFrom, checkpoints.count > 1 else {
                 var entries: [UploadEntry] = []
                 entries.reserveCapacity(count)
-                read(0..<count, of: bytes) { _, entry in entries.append(entry) }
+                read(0..<count, from: start, of: bytes) { _, entry in entries.append(entry) }
                 return entries
             }
             return [UploadEntry](unsafeUninitializedCapacity: count) { entries, initialized in
                 let shared = SharedMemory(bytes: bytes, entries: entries.baseAddress!)
                 DispatchQueue.concurrentPerform(iterations: checkpoints.count) { part in
-                    let first = part * Self.checkpointStride
-                    read(first..<min(first + Self.checkpointStride, count), of: shared.bytes) { index, entry in
+                    let end = part + 1 < checkpoints.count ? checkpoints[part + 1].index : count
+                    let checkpoint = checkpoints[part]
+                    read(checkpoint.index..<end, from: checkpoint.position, of: shared.bytes) { index, entry in
                         (shared.entries + index).initialize(to: entry)
                     }
                 }
@@ -464,12 +611,11 @@ public struct FlatJSONArray: Sendable {
         let entries: UnsafeMutablePointer<UploadEntry>
     }
 
-    /// Reads the elements numbered `range` (which starts at a checkpoint, or at 0), handing each to `body` with its
-    /// number.
+    /// Reads the elements numbered `range`, the first of which starts at `position` (or after spaces there), handing
+    /// each to `body` with its number.
     private func read(
-        _ range: Range<Int>, of bytes: UnsafeRawBufferPointer, _ body: (Int, UploadEntry) -> Void
+        _ range: Range<Int>, from position: Int, of bytes: UnsafeRawBufferPointer, _ body: (Int, UploadEntry) -> Void
     ) {
-        let position = range.lowerBound == 0 ? start : checkpoints[range.lowerBound / Self.checkpointStride]
         var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: position)
         var element = FlatJSONObject(fields: [])
         for index in range {

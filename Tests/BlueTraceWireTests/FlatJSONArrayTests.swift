@@ -36,6 +36,7 @@ struct FlatJSONArrayTests {
         let object = try #require(FlatJSONObject(ByteBuffer(string: Self.upload(count: count))))
         let array = try #require(object.objects("entries"))
         #expect(array.count == count)
+        #expect(array.checkedInParts > 1)
         let inParts = array.uploadEntries()
         let whole = array.uploadEntries(inPartsFrom: .max)
         #expect(inParts.count == count)
@@ -53,5 +54,57 @@ struct FlatJSONArrayTests {
             if case .malformed = $0.element { true } else { false }
         }
         #expect(malformed.map(\.offset) == (0..<count).filter { [5, 8].contains($0 % 13) })
+    }
+
+    /// The entries array of `json`, checked in parts wherever it can be (`inParts`) or in one pass.
+    static func entries(_ json: String, inParts: Bool) -> FlatJSONArray? {
+        FlatJSONObject(ByteBuffer(string: json), checkingInPartsFrom: inParts ? 0 : .max)?.objects("entries")
+    }
+
+    @Test("An upload checked in parts side by side is the array one pass checks, and reads the same entries")
+    func checkedInPartsAsOne() throws {
+        let json = Self.upload(count: 3 * FlatJSONArray.checkpointStride + 101)
+        let inParts = try #require(Self.entries(json, inParts: true))
+        let onePass = try #require(Self.entries(json, inParts: false))
+        #expect(inParts.checkedInParts == FlatJSONArray.checkedParts)
+        #expect(onePass.checkedInParts == 1)
+        #expect(inParts.count == onePass.count)
+        // Read in parts from the checkpoints of each, and in one pass.
+        let whole = onePass.uploadEntries(inPartsFrom: .max)
+        #expect(whole.count == 3 * FlatJSONArray.checkpointStride + 101)
+        #expect(inParts.uploadEntries(inPartsFrom: 0) == whole)
+        #expect(onePass.uploadEntries(inPartsFrom: 0) == whole)
+        #expect(inParts.uploadEntries(inPartsFrom: .max) == whole)
+    }
+
+    @Test("Where a cut falls in a string full of `},{`, the parts do not prove themselves and one pass decides")
+    func bracesInStringsAtTheCuts() throws {
+        let entry = #"{"tempID":"100000000000","start":1589391906,"expiry":1589392805}"#
+        let note = String(repeating: "},{},{ } , {", count: 100_000)
+        let json =
+            #"{"type":"upload_contact_log","id":1,"entries":[\#(entry),{"tempID":"1","note":"\#(note)"},\#(entry)]}"#
+        let inParts = try #require(Self.entries(json, inParts: true))
+        #expect(inParts.checkedInParts == 1)
+        #expect(inParts.count == 3)
+        let onePass = try #require(Self.entries(json, inParts: false))
+        #expect(inParts.uploadEntries() == onePass.uploadEntries())
+        guard case .encounter(let last) = inParts.uploadEntries()[2] else {
+            Issue.record("the last entry is \(inParts.uploadEntries()[2])")
+            return
+        }
+        #expect(last.tempID.rawValue == "100000000000")
+    }
+
+    @Test("A large array with a bad element, or without its closing bracket, is refused in parts as in one pass")
+    func badLargeArraysRefused() {
+        let json = Self.upload(count: 2 * FlatJSONArray.checkpointStride)
+        let middle = json.index(json.startIndex, offsetBy: json.utf8.count / 2)
+        let badElement = json[..<middle] + #"{"tempID":},"# + json[middle...]
+        // The bad element goes in at the middle byte, into whichever element lies there.
+        for bad in [String(badElement), String(json.dropLast(2)) + "}", String(json.dropLast(1))] {
+            #expect(Self.entries(bad, inParts: true) == nil)
+            #expect(Self.entries(bad, inParts: false) == nil)
+        }
+        #expect(Self.entries(json, inParts: true)?.checkedInParts == FlatJSONArray.checkedParts)
     }
 }

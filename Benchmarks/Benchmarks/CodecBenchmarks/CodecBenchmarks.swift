@@ -25,6 +25,19 @@ private let upload: ByteBuffer = {
             + Array(repeating: entry, count: 100).joined(separator: ",")
             + "]}")
 }()
+/// An upload of a million entries naming as many TempIDs (90.6 MiB, as `bench --scenario upload` sends): the server
+/// checks it in parts and reads its entries in parts, side by side on the cores.
+private let millionUpload: ByteBuffer = {
+    var json = #"{"v":1,"type":"upload_contact_log","id":3,"entries":["#
+    json.reserveCapacity(96_000_000)
+    for index in 0..<1_000_000 {
+        if index > 0 { json += "," }
+        let start = 1_589_392_446 + index % 86_400
+        json += #"{"tempID":"\#(12_345_678_900_000_000_000 as UInt64 + UInt64(index))","start":\#(start),"#
+        json += #""expiry":\#(start + 899),"received":\#(start + 114)}"#
+    }
+    return payload(json + "]}")
+}()
 private let tempIDReply = ServerFrame(
     id: 123_456,
     message: .tempID(
@@ -94,6 +107,13 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark("decode \(name): JSONDecoder") { benchmark in
             for _ in benchmark.scaledIterations { blackHole(try decoder.decode(ClientFrame.self, from: frame)) }
         }
+    }
+    Benchmark(
+        "decode upload of 1,000,000: hand-written",
+        configuration: .init(
+            metrics: [.wallClock, .cpuTotal, .peakMemoryResident], maxDuration: .seconds(10), maxIterations: 10)
+    ) { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try coder.decode(ClientFrame.self, from: millionUpload)) }
     }
     for (name, frame) in [("tempid reply", tempIDReply), ("upload receipt", receipt)] {
         let mirror = EncodableReply(frame: frame)
