@@ -331,6 +331,29 @@ public struct FlatJSONObject {
 
         /// An integer without sign games, leading zeros, fraction or exponent; anything else is left to the decoder.
         private mutating func integer() -> Value? {
+            switch number() {
+            case .int64(let value): .integer(value)
+            case .beyondInt64(let value): .largeInteger(value)
+            case nil: nil
+            }
+        }
+
+        /// An integer as `integer()` reads it.
+        enum Number {
+            /// One that fits `Int64`.
+            case int64(Int64)
+            /// One above `Int64.max` (up to `UInt64.max`).
+            case beyondInt64(UInt64)
+
+            /// The integer, if it fits `Int64`.
+            var int64: Int64? {
+                guard case .int64(let value) = self else { return nil }
+                return value
+            }
+        }
+
+        /// Reads an integer as `integer()` does, as a `Number` (which, unlike a `Value`, is copied as plain bits).
+        private mutating func number() -> Number? {
             let negative = take(UInt8(ascii: "-"))
             let start = position
             var magnitude: UInt64 = 0
@@ -350,9 +373,9 @@ public struct FlatJSONObject {
             }
             if negative {
                 guard magnitude <= UInt64(Int64.max) + 1, magnitude != 0 else { return nil }
-                return .integer(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+                return .int64(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
             }
-            return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .largeInteger(magnitude)
+            return magnitude <= UInt64(Int64.max) ? .int64(Int64(magnitude)) : .beyondInt64(magnitude)
         }
 
         /// A string, unescaped; `nil` for invalid UTF-8, raw control characters, bad escapes or lone surrogates.
@@ -446,26 +469,20 @@ public struct FlatJSONObject {
         /// An upload entry of the usual shape (see `FlatJSONArray.uploadEntries`), read up to its closing brace; `nil`,
         /// leaving the position anywhere, for any element of another shape.
         mutating func uploadEntry() -> UploadEntry? {
-            guard let fields = uploadEntryFields(keepingStrings: true) else { return nil }
-            return UploadEntryFields(
-                tempID: fields.tempID, start: fields.start, expiry: fields.expiry, received: fields.received
-            ).entry
+            uploadEntryFields(keepingStrings: true)?.entry
         }
 
-        /// The values of an object of the usual upload-entry shape (only the keys `tempID`, `start`, `expiry` and
-        /// `received`, each at most once, written without escapes), read up to its closing brace; `nil`, leaving the
+        /// The fields of an object of the usual upload-entry shape (only the keys `tempID`, `start`, `expiry` and
+        /// `received`, each at most once, written without escapes), read up to its closing brace and judged as
+        /// `UploadEntryFields(tempID:start:expiry:received:)` judges a flat object's values; `nil`, leaving the
         /// position anywhere, for any other element (the object reader then decides). Without `keepingStrings`,
-        /// strings are checked but not made. Whatever this reads, `object` would read too, with the same values.
-        mutating func uploadEntryFields(
-            keepingStrings: Bool
-        ) -> (tempID: Value?, start: Value?, expiry: Value?, received: Value?)? {
+        /// strings are checked but not made (a string `tempID` is then empty). Whatever this reads, `object` would
+        /// read too, with the same values. Each value is read straight into its field, never made into a `Value`.
+        mutating func uploadEntryFields(keepingStrings: Bool) -> UploadEntryFields? {
             skipSpace()
             guard take(UInt8(ascii: "{")) else { return nil }
             var seen: UInt8 = 0
-            var tempID: Value?
-            var start: Value?
-            var expiry: Value?
-            var received: Value?
+            var fields = UploadEntryFields(tempID: nil, start: nil, expiry: nil, received: .absent)
             skipSpace()
             if !take(UInt8(ascii: "}")) {
                 repeat {
@@ -497,18 +514,32 @@ public struct FlatJSONObject {
                     skipSpace()
                     guard take(UInt8(ascii: ":")) else { return nil }
                     skipSpace()
-                    guard let value = value(allowingArrays: false, keepingStrings: keepingStrings) else { return nil }
-                    switch field {
-                    case 1: tempID = value
-                    case 2: start = value
-                    case 4: expiry = value
-                    default: received = value
+                    guard position < bytes.count else { return nil }
+                    if bytes[position] == UInt8(ascii: "\"") {
+                        // A string: kept only as the TempID; in any other field it is the wrong type.
+                        if field == 1, keepingStrings {
+                            guard let tempID = string() else { return nil }
+                            fields.tempID = tempID
+                        } else {
+                            guard skipString() != nil else { return nil }
+                            if field == 1 { fields.tempID = "" }
+                            if field == 8 { fields.received = .invalid }
+                        }
+                    } else {
+                        // Anything else must be an integer (an array or an object is not a flat object's value).
+                        guard let number = number() else { return nil }
+                        switch field {
+                        case 2: fields.start = number.int64
+                        case 4: fields.expiry = number.int64
+                        case 8: fields.received = number.int64.map(UploadEntryFields.Received.time) ?? .invalid
+                        default: break
+                        }
                     }
                     skipSpace()
                 } while take(UInt8(ascii: ","))
                 guard take(UInt8(ascii: "}")) else { return nil }
             }
-            return (tempID, start, expiry, received)
+            return fields
         }
 
         /// Whether the bytes of `key` are those of `name`: lengths first, then the bytes of two buffers.
