@@ -175,7 +175,7 @@ struct TraceBenchCommand: AsyncParsableCommand {
     func run() async throws {
         Logs.bootstrap(level: common.logLevel)
         // The server's allocator settings, so that the benchmark measures the server's path.
-        MallocArenas.limitToCores()
+        MallocTuning.apply()
         let base = directory ?? FileManager.default.temporaryDirectory.path
         let folder = "\(base)/bluetrace-trace-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -207,7 +207,7 @@ struct ServerCommand: AsyncParsableCommand {
         // What the server prints is for people; a reader that went away (`bluetrace server … | head`) must not
         // end the health authority.
         signal(SIGPIPE, SIG_IGN)
-        MallocArenas.limitToCores()
+        MallocTuning.apply()
         let logger = Logger(label: "bluetrace.server")
         let configuration = ServerConfiguration(
             host: host, port: serverPort, blockDuration: blockDuration, tempIDLifetime: tempIDLifetime,
