@@ -357,6 +357,12 @@ public struct FlatJSONObject {
             let negative = take(UInt8(ascii: "-"))
             let start = position
             var magnitude: UInt64 = 0
+            // Nineteen digits never overflow a UInt64 (twenty may): those are read without checking.
+            let unchecked = min(bytes.count, start + 19)
+            while position < unchecked, case let digit = bytes[position] &- UInt8(ascii: "0"), digit < 10 {
+                magnitude = magnitude &* 10 &+ UInt64(digit)
+                position += 1
+            }
             while position < bytes.count, case let digit = bytes[position] &- UInt8(ascii: "0"), digit < 10 {
                 let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
                 let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
