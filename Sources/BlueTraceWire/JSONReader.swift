@@ -241,7 +241,7 @@ public struct FlatJSONObject {
             var starts = [first]
             for part in 1..<FlatJSONArray.checkedParts {
                 let cut = first + part * partLength
-                if let start = Self.elementStartCandidate(in: bytes, from: cut, before: cut + partLength),
+                if let start = elementStartCandidate(from: cut, before: cut + partLength),
                     start > starts[starts.count - 1]
                 {
                     starts.append(start)
@@ -277,28 +277,16 @@ public struct FlatJSONObject {
             return (run, end, starts.count)
         }
 
-        /// The position of the first `{` in `from..<before` that follows `}` and a comma (spaces allowed around the
-        /// comma); `nil` if there is none.
-        private static func elementStartCandidate(
-            in bytes: UnsafeRawBufferPointer, from: Int, before: Int
-        ) -> Int? {
-            func skippingSpace(_ index: Int) -> Int {
-                var index = index
-                while index < bytes.count,
-                    bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
-                {
-                    index += 1
-                }
-                return index
-            }
-            var index = from
-            while index < min(before, bytes.count) {
-                defer { index += 1 }
-                guard bytes[index] == UInt8(ascii: "}") else { continue }
-                let comma = skippingSpace(index + 1)
-                guard comma < bytes.count, bytes[comma] == UInt8(ascii: ",") else { continue }
-                let brace = skippingSpace(comma + 1)
-                if brace < bytes.count, bytes[brace] == UInt8(ascii: "{") { return brace }
+        /// The position of the first `{` in `from..<before` that follows `}` and a comma (spaces, as `skipSpace`
+        /// skips them, allowed around the comma); `nil` if there is none. The position itself is left as it is.
+        private func elementStartCandidate(from: Int, before: Int) -> Int? {
+            var probe = self
+            for index in from..<min(before, bytes.count) where bytes[index] == UInt8(ascii: "}") {
+                probe.position = index + 1
+                probe.skipSpace()
+                guard probe.take(UInt8(ascii: ",")) else { continue }
+                probe.skipSpace()
+                if probe.position < bytes.count, bytes[probe.position] == UInt8(ascii: "{") { return probe.position }
             }
             return nil
         }
