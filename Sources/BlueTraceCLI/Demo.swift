@@ -10,7 +10,8 @@ import NIOCore
 /// `bluetrace demo`: a server and three phones in one process on loopback, playing the assignment's interactions.
 ///
 /// Every party writes to its own labelled transcript; the script waits on those transcripts (never on guessed
-/// delays), except where the story itself is about time passing (a TempID expiring, a block ending).
+/// delays), except where the story itself is about time passing (a TempID expiring, a block ending): there it lets
+/// time pass through its `DemoTime`, real seconds by default, a manual clock's in tests.
 public struct Demo: Sendable {
     /// The sample accounts, as the assignment's credentials.txt (CRLF line endings, no final newline).
     public static let sampleCredentials =
@@ -29,13 +30,15 @@ public struct Demo: Sendable {
     private let sink: any Transcript
     private let logger: Logger
     private let tls: Bool
+    private let time: DemoTime
 
     /// Creates the demo writing to `sink`; with `tls`, the phones talk to the server over TLS, with a development
-    /// certificate made for the run.
-    public init(sink: any Transcript, logger: Logger, tls: Bool = false) {
+    /// certificate made for the run. The server and phones read `time`'s clock.
+    public init(sink: any Transcript, logger: Logger, tls: Bool = false, time: DemoTime = .real) {
         self.sink = sink
         self.logger = logger
         self.tls = tls
+        self.time = time
     }
 
     /// Runs the whole scenario; throws if any party does not do what the script expects.
@@ -66,7 +69,7 @@ public struct Demo: Sendable {
             narrator.write("The phones talk to the server over TLS (a development certificate in \(directory)/certs).")
         }
         let authority = try await ServerApplication.open(
-            configuration: configuration,
+            configuration: configuration, clock: time.clock,
             observers: [AssignmentTranscript(transcript: serverOutput, format: configuration.timeFormat)],
             logger: logger
         ).authority
@@ -90,6 +93,7 @@ public struct Demo: Sendable {
                 configuration: ClientConfiguration(
                     serverHost: "127.0.0.1", serverPort: port, udpPort: 0, udpHost: "127.0.0.1",
                     logDirectory: directory, tls: tls),
+                clock: time.clock,
                 screen: RecordingTranscript(forward: PrefixedTranscript(label: label, sink: sink)), logger: logger)
         }
 
@@ -121,7 +125,7 @@ public struct Demo: Sendable {
         try await a.expect("The beacon is valid.")
 
         narrator.write("6. \(Self.tempIDLifetime) s later B's TempID has expired; B beacons it again and A rejects it.")
-        try await Task.sleep(for: .seconds(Self.tempIDLifetime))
+        try await time.pass(Self.tempIDLifetime)
         await b.type("Beacon 127.0.0.1 \(a.beaconPort)")
         try await a.expect("The beacon is invalid.")
 
