@@ -57,6 +57,8 @@ public struct UploadRecord: Hashable, Sendable {
         private var listed: [Int32: Set<String>] = [:]
         /// Whether every contact's TempIDs are sorted, each once (as `sortTempIDs` leaves them).
         private var tempIDsSorted = true
+        /// The position of the contact the last traced entry named, or -1 before any did.
+        private var lastContact: Int32 = -1
 
         /// Starts the record of an upload of about `expectedEntries` entries from `uploader`, received at
         /// `receivedAt`; `isPart` when it holds entries that follow another builder's, to be joined to it.
@@ -75,9 +77,17 @@ public struct UploadRecord: Hashable, Sendable {
             }
             matchedCount += 1
             let when = encounter.heardAt ?? encounter.validity?.start ?? receivedAt
-            guard let position = positions[phone] else {
-                let position = Int32(contacts.count)
+            // Entries of one contact come in runs (a phone logs the same neighbour beacon after beacon): the contact
+            // of the entry before is compared first, and only another one is looked up by hashing its number.
+            let position: Int32
+            if lastContact >= 0, contacts[Int(lastContact)].phone == phone {
+                position = lastContact
+            } else if let known = positions[phone] {
+                position = known
+            } else {
+                position = Int32(contacts.count)
                 positions[phone] = position
+                lastContact = position
                 contacts.append(
                     TracedContact(
                         phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
@@ -85,6 +95,7 @@ public struct UploadRecord: Hashable, Sendable {
                 writer.append(encounter, contactNumber: UInt32(position))
                 return
             }
+            lastContact = position
             let index = Int(position)
             contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
             contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)

@@ -78,4 +78,29 @@ struct UploadRecordTests {
             #expect(record.encounters == encounters, "the joined block reads back as the upload")
         }
     }
+
+    @Test("Each traced contact is counted as by hand: first and last encounter, encounters, each TempID once, sorted")
+    func contactsCountedAsByHand() {
+        // Contact 0 is named in runs (consecutive entries) and between other contacts, so both the run's shortcut
+        // and the lookup by number are taken.
+        let encounters = Self.encounters(count: 3_000)
+        let record = UploadRecord(uploader: "+61410999999", receivedAt: Self.t0, encounters: encounters)
+        var order: [String] = []
+        var byPhone: [String: TracedContact] = [:]
+        for encounter in encounters {
+            guard let phone = encounter.contact else { continue }
+            let when = encounter.heardAt ?? encounter.validity?.start ?? Self.t0
+            var contact =
+                byPhone[phone]
+                ?? TracedContact(phone: phone, firstEncounter: when, lastEncounter: when, encounters: 0, tempIDs: [])
+            if byPhone[phone] == nil { order.append(phone) }
+            contact.firstEncounter = min(contact.firstEncounter, when)
+            contact.lastEncounter = max(contact.lastEncounter, when)
+            contact.encounters += 1
+            if let tempID = encounter.tempID { contact.tempIDs = Array(Set(contact.tempIDs + [tempID])).sorted() }
+            byPhone[phone] = contact
+        }
+        #expect(record.tracedContacts == order.map { byPhone[$0]! })
+        #expect(record.matchedCount == encounters.filter { $0.contact != nil }.count)
+    }
 }
