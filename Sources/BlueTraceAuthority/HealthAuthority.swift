@@ -264,7 +264,7 @@ public final class HealthAuthority: Sendable {
     /// Judges `entries` (a slice of an upload, its indices the upload's), whose first encounter is number
     /// `firstEncounter` of the upload's, writing each into `record`; returns those that did not trace.
     private static func judge(
-        _ entries: ArraySlice<UploadEntry>, firstEncounter: Int, lookups: [TempIDLookup],
+        _ entries: ArraySlice<UploadEntry>, firstEncounter: Int, lookups: TempIDLookups,
         into record: inout UploadRecord.Builder
     ) -> [UnmatchedEntry] {
         var unmatched: [UnmatchedEntry] = []

@@ -151,41 +151,49 @@ package final class TempIDIssuer: Sendable {
     static let lookupPart = 131_072
 
     /// What is known of each of `tempIDs`, in their order: issued (to whom, when valid), unknown, or undecryptable.
-    /// 20-digit TempIDs are looked up in the store; sealed ones are opened, each distinct one once.
-    func lookUp(_ tempIDs: [TempID]) async throws -> [TempIDLookup] {
-        var lookups = [TempIDLookup](repeating: .unknown, count: tempIDs.count)
-        var decimalPositions: [Int] = []
+    /// 20-digit TempIDs are looked up in the store, a TempID repeating one of the last few thousand distinct ones
+    /// answered by the same lookup (`RecentTempIDs`); sealed ones are opened, each distinct one once.
+    func lookUp(_ tempIDs: [TempID]) async throws -> TempIDLookups {
+        var answerOf = [Int32](repeating: 0, count: tempIDs.count)
+        var mapped: [TempID] = []
         var sealedPositions: [Int] = []
+        var recent = RecentTempIDs()
         for (position, tempID) in tempIDs.enumerated() {
-            if tempID.isDecimal { decimalPositions.append(position) } else { sealedPositions.append(position) }
-        }
-        try await lookUpMapped(at: decimalPositions, of: tempIDs, into: &lookups)
-        if let keys, !sealedPositions.isEmpty {
-            await open(at: sealedPositions, of: tempIDs, with: keys, into: &lookups)
-        }
-        return lookups
-    }
-
-    /// Looks the 20-digit TempIDs at `positions` up in the store, in parts, so that the store's answers for a huge
-    /// upload are never held beside all of its lookups.
-    private func lookUpMapped(
-        at positions: [Int], of tempIDs: [TempID], into lookups: inout [TempIDLookup]
-    )
-        async throws
-    {
-        for start in stride(from: 0, to: positions.count, by: Self.lookupPart) {
-            let part = positions[start..<min(start + Self.lookupPart, positions.count)]
-            for (position, grant) in zip(part, try await store.grants(of: part.map { tempIDs[$0] })) {
-                if let grant { lookups[position] = .issued(grant) }
+            if let halves = tempID.decimalHalves {
+                answerOf[position] = recent.answer(for: halves) {
+                    mapped.append(tempID)
+                    return Int32(mapped.count - 1)
+                }
+            } else {
+                sealedPositions.append(position)
             }
         }
+        var answers: [TempIDLookup] = []
+        answers.reserveCapacity(mapped.count + sealedPositions.count)
+        try await lookUpMapped(mapped, into: &answers)
+        mapped = []
+        // The sealed TempIDs' answers follow, one per entry.
+        for (number, position) in sealedPositions.enumerated() { answerOf[position] = Int32(answers.count + number) }
+        if let keys, !sealedPositions.isEmpty {
+            answers += await open(at: sealedPositions, of: tempIDs, with: keys)
+        } else {
+            answers += repeatElement(.unknown, count: sealedPositions.count)
+        }
+        return TempIDLookups(answers: answers, answerOf: answerOf)
     }
 
-    /// Opens the sealed TempIDs at `positions`, re-reading the key file once if some name a key this instance has not
-    /// read.
-    private func open(
-        at positions: [Int], of tempIDs: [TempID], with keys: KeyRingHolder, into lookups: inout [TempIDLookup]
-    ) async {
+    /// Looks `tempIDs` (20-digit) up in the store and appends the answers, in parts, so that the store's answers for a
+    /// huge upload are never held beside all of its lookups.
+    private func lookUpMapped(_ tempIDs: [TempID], into answers: inout [TempIDLookup]) async throws {
+        for start in stride(from: 0, to: tempIDs.count, by: Self.lookupPart) {
+            let part = Array(tempIDs[start..<min(start + Self.lookupPart, tempIDs.count)])
+            for grant in try await store.grants(of: part) { answers.append(grant.map { .issued($0) } ?? .unknown) }
+        }
+    }
+
+    /// Opens the sealed TempIDs at `positions` (what each is, in their order), re-reading the key file once if some
+    /// name a key this instance has not read.
+    private func open(at positions: [Int], of tempIDs: [TempID], with keys: KeyRingHolder) async -> [TempIDLookup] {
         let (ring, sealer) = keys.current
         var (opened, unknownKey) = await Self.open(positions, of: tempIDs, with: sealer)
         // Sealed under a key this instance has not read: another instance may have rotated the shared key file. The
@@ -198,7 +206,7 @@ package final class TempIDIssuer: Sendable {
                 for (index, lookup) in zip(unknownKey, reopened) { opened[index] = lookup }
             }
         }
-        for (position, lookup) in zip(positions, opened) { lookups[position] = lookup }
+        return opened
     }
 
     /// Opens the sealed TempIDs at `positions` of `tempIDs`, in parallel parts across the cores for a large upload,

@@ -37,7 +37,11 @@ public enum Bench {
             notes.append(
                 "Each upload is a \(UploadPayload.describe(bytes: bytes)) frame; encoding it as JSON takes this client "
                     + String(format: "%.1f ms", encoding.seconds * 1000)
-                    + ", which is part of the upload latency. Entries repeat up to "
+                    + (options.scenario == .upload
+                        ? ", once per client before the run (each upload resends those bytes under its own request id, "
+                            + "so the latency is the server's and the network's)"
+                        : ", which is part of the upload latency")
+                    + ". Entries repeat up to "
                     + "\(BenchOptions.uploadPoolSize) TempIDs each client downloaded before the run.")
         }
         switch target {

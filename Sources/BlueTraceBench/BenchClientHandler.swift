@@ -80,7 +80,7 @@ final class BenchClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func sendWhileRoom() {
-        while let frame = loop?.nextRequest() { write(frame) }
+        while let id = loop?.nextRequest() { write(loop!.message, id: id) }
     }
 
     private func end(error: BenchError?) {
@@ -147,6 +147,14 @@ final class BenchClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         var buffer = context.channel.allocator.buffer(capacity: 64)
         Framing.write(frame, into: &buffer)
         context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+    }
+
+    /// Writes the frame of `message` under request `id`: its own head, then the fields every such frame shares.
+    private func write(_ message: EncodedClientMessage, id: UInt64) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(message.head(id: id, allocator: context.channel.allocator)), promise: nil)
+        context.write(wrapOutboundOut(message.fields), promise: nil)
         needsFlush = true
     }
 

@@ -14,7 +14,8 @@ struct ClosedLoop: Sendable {
     }
 
     let operation: BenchOperation
-    let message: ClientMessage
+    /// The request, encoded once: every request of the loop is the same message under its own id.
+    let message: EncodedClientMessage
     let window: RunWindow
     let pipeline: Int
     /// Entries each upload holds (every one must be traced for the upload to count as a success).
@@ -27,7 +28,8 @@ struct ClosedLoop: Sendable {
     private var inFlight: [(id: UInt64, sentAt: ContinuousClock.Instant)] = []
     private var oldest = 0
 
-    init(operation: BenchOperation, message: ClientMessage, window: RunWindow, pipeline: Int, uploadEntries: Int) {
+    init(operation: BenchOperation, message: EncodedClientMessage, window: RunWindow, pipeline: Int, uploadEntries: Int)
+    {
         self.operation = operation
         self.message = message
         self.window = window
@@ -38,8 +40,8 @@ struct ClosedLoop: Sendable {
     /// Whether the window has ended and every reply is in.
     var isDone: Bool { inFlight.count == oldest && ContinuousClock.now >= window.end }
 
-    /// The next request to send, if there is room for one and the window is open.
-    mutating func nextRequest() -> ClientFrame? {
+    /// The id of the next request to send (of `message`), if there is room for one and the window is open.
+    mutating func nextRequest() -> UInt64? {
         guard inFlight.count - oldest < pipeline else { return nil }
         let now = ContinuousClock.now
         guard now < window.end else { return nil }
@@ -50,7 +52,7 @@ struct ClosedLoop: Sendable {
         let id = nextID
         nextID += 1
         inFlight.append((id, now))
-        return ClientFrame(id: id, message: message)
+        return id
     }
 
     /// Judges a reply to the oldest request in flight.

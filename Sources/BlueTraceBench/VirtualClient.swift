@@ -91,12 +91,15 @@ struct VirtualClient: Sendable {
         var recorder = LatencyRecorder()
         var window: RunWindow?
         var upload: ClientMessage?
+        // Encoded before the run, once: a closed loop sends it again and again.
+        var encodedUpload: EncodedClientMessage?
         while true {
             do {
                 try await connector.withConnection { connection in
                     try await connection.login(username, password: options.password)
                     if options.needsUploadPool, upload == nil {
                         upload = try await makeUpload(&connection)
+                        if options.scenario == .upload { encodedUpload = EncodedClientMessage(upload!) }
                     }
                     if window == nil {
                         events.yield(.ready(loginMicroseconds: nil))
@@ -112,7 +115,7 @@ struct VirtualClient: Sendable {
                         let (measured, error) = try await connection.runClosedLoop(
                             ClosedLoop(
                                 operation: options.scenario == .upload ? .upload : .tempid,
-                                message: options.scenario == .upload ? upload! : .downloadTempID, window: window!,
+                                message: encodedUpload ?? EncodedClientMessage(.downloadTempID), window: window!,
                                 pipeline: options.pipeline, uploadEntries: options.uploadEntries))
                         recorder.merge(measured)
                         if let error { throw error }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlueTraceBench
+import BlueTraceServer
 import Foundation
 import Logging
 

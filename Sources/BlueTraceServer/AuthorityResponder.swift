@@ -3,6 +3,7 @@ import BlueTraceDomain
 import BlueTraceStore
 import BlueTraceWire
 import Logging
+import Synchronization
 
 /// The protocol's rules for one connection over the health authority: login first, then the user's requests.
 ///
@@ -30,7 +31,7 @@ public struct AuthorityResponder: SessionResponder {
             if let user {
                 return reply(SessionReply(.error(.alreadyLoggedIn, message: "Already logged in as \(user).")))
             }
-            run(message, reply) { authority in
+            run(message.type, reply) { authority in
                 switch try await authority.login(username: username, password: password) {
                 case .accepted:
                     SessionReply(
@@ -46,7 +47,7 @@ public struct AuthorityResponder: SessionResponder {
                 }
             }
         case .register(let username, let password):
-            run(message, reply) { authority in
+            run(message.type, reply) { authority in
                 switch try await authority.register(username: username, password: password) {
                 case .created: SessionReply(.registered(message: "Account \(username) created."))
                 case .taken:
@@ -75,7 +76,7 @@ public struct AuthorityResponder: SessionResponder {
                     let following = grants.dropFirst().map(\.issued)
                     reply(SessionReply(.tempID(grants[0].tempID, grants[0].validity, following: following)))
                 case .failure(let error):
-                    reply(Self.failed(message, error, logger))
+                    reply(Self.failed(message.type, error, logger))
                 }
             }
         case .uploadContactLog(let entries, let code):
@@ -87,7 +88,9 @@ public struct AuthorityResponder: SessionResponder {
                             message: "An upload may hold at most \(maximumUploadEntries) entries; this one has "
                                 + "\(entries.count). Nothing was stored: split it and upload again.")))
             }
-            run(message, reply) { authority in
+            // Once a large upload is answered and let go, the memory it freed is given back to the system.
+            let releasing = entries.count >= Self.uploadEntriesReleasingMemory
+            run(message.type, reply, thenReleasingMemory: releasing) { authority in
                 if authority.requiresUploadCode {
                     // A client that does not know codes learns it needs one; ours then asks its user and sends again.
                     guard let code else {
@@ -101,7 +104,7 @@ public struct AuthorityResponder: SessionResponder {
                 return SessionReply(.uploadReceipt(try await authority.traceUpload(from: user, entries: entries)))
             }
         case .acknowledgeNotice(let noticeID):
-            run(message, reply) { authority in
+            run(message.type, reply) { authority in
                 guard try await authority.acknowledgeNotice(noticeID, by: user) else {
                     return SessionReply(
                         .error(.badRequest, message: "There is no pending notice \(noticeID) for \(user)."))
@@ -116,26 +119,44 @@ public struct AuthorityResponder: SessionResponder {
         }
     }
 
-    /// Runs `work` as a task and replies with what it returns, or with an internal error when it throws.
+    /// Uploads of at least this many entries are followed by `MallocTuning.releaseFreedMemory`.
+    static let uploadEntriesReleasingMemory = 65_536
+
+    /// Runs `work` (for a message of `type`) as a task and replies with what it returns, or with an internal error
+    /// when it throws; with `releasingMemory`, then lets `work` go (and all it holds, a whole upload) and gives the
+    /// memory freed back to the system.
     private func run(
-        _ message: ClientMessage, _ reply: @escaping @Sendable (SessionReply) -> Void,
+        _ type: String, _ reply: @escaping @Sendable (SessionReply) -> Void,
+        thenReleasingMemory releasingMemory: Bool = false,
         _ work: @escaping @Sendable (HealthAuthority) async throws -> SessionReply
     ) {
+        // Held in a box that the task empties, so that the work (and what it captured) is gone before memory is
+        // released, not when the task's closure is.
+        let box = Mutex<(@Sendable (HealthAuthority) async throws -> SessionReply)?>(work)
         Task { [authority, logger] in
-            do {
-                reply(try await work(authority))
-            } catch {
-                reply(Self.failed(message, error, logger))
-            }
+            reply(await Self.perform(box.withLock { $0.take() }!, type, authority, logger))
+            if releasingMemory { MallocTuning.releaseFreedMemory() }
         }
     }
 
-    private static func failed(_ message: ClientMessage, _ error: any Error, _ logger: Logger) -> SessionReply {
+    /// What `work` answers, or the reply to its error.
+    private static func perform(
+        _ work: @Sendable (HealthAuthority) async throws -> SessionReply, _ type: String, _ authority: HealthAuthority,
+        _ logger: Logger
+    ) async -> SessionReply {
+        do {
+            return try await work(authority)
+        } catch {
+            return failed(type, error, logger)
+        }
+    }
+
+    private static func failed(_ type: String, _ error: any Error, _ logger: Logger) -> SessionReply {
         if case StoreError.unavailable(let reason) = error {
-            logger.warning("database unavailable", metadata: ["type": "\(message.type)", "reason": "\(reason)"])
+            logger.warning("database unavailable", metadata: ["type": "\(type)", "reason": "\(reason)"])
             return SessionReply(.error(.unavailable, message: ServerText.unavailable))
         }
-        logger.error("request failed", metadata: ["type": "\(message.type)", "error": "\(error)"])
+        logger.error("request failed", metadata: ["type": "\(type)", "error": "\(error)"])
         return SessionReply(.error(.internalError, message: "The server could not complete the request; try again."))
     }
 }

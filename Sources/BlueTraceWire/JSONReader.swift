@@ -106,6 +106,8 @@ public struct FlatJSONObject {
         /// An array is checked in parts side by side when at least this many bytes remain where its first element
         /// starts.
         let checkingInPartsFrom: Int
+        /// The TempIDs read last, when reading an upload's entries: a repeat shares the string read first.
+        var recentTempIDs: RecentStrings?
 
         init(bytes: UnsafeRawBufferPointer, payload: ByteBuffer, position: Int = 0, checkingInPartsFrom: Int = .max) {
             self.bytes = bytes
@@ -373,7 +375,7 @@ public struct FlatJSONObject {
         }
 
         /// A string, unescaped; `nil` for invalid UTF-8, raw control characters, bad escapes or lone surrogates.
-        private mutating func string() -> String? {
+        private mutating func string(sharingRepeats: Bool = false) -> String? {
             guard take(UInt8(ascii: "\"")) else { return nil }
             let start = position
             var highBits: UInt8 = 0
@@ -388,7 +390,10 @@ public struct FlatJSONObject {
                 defer { position += 1 }
                 let utf8 = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 // Plain ASCII (every key, every TempID) is valid UTF-8 as it stands: made without validating it again.
-                if highBits < 0x80 { return String(decoding: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self) }
+                if highBits < 0x80 {
+                    if sharingRepeats, recentTempIDs != nil { return recentTempIDs!.string(of: utf8) }
+                    return String(decoding: utf8.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+                }
                 return String(validating: utf8, as: UTF8.self)
             }
             var utf8 = Array(bytes[start..<position])
@@ -512,7 +517,7 @@ public struct FlatJSONObject {
                     if bytes[position] == UInt8(ascii: "\"") {
                         // A string: kept only as the TempID; in any other field it is the wrong type.
                         if field == 1, keepingStrings {
-                            guard let tempID = string() else { return nil }
+                            guard let tempID = string(sharingRepeats: true) else { return nil }
                             fields.tempID = tempID
                         } else {
                             guard skipString() != nil else { return nil }
@@ -573,6 +578,8 @@ public struct FlatJSONArray: Sendable {
     /// Where elements start, the first among them: noted every `checkpointStride` elements as the array is checked
     /// (and where each part of that check began), so that its elements can be read in parts side by side.
     private let checkpoints: [Checkpoint]
+    /// The first element of each part `uploadEntries` reads side by side (one per checkpoint) for a large array.
+    var partStarts: [Int] { checkpoints.map(\.index) }
     /// How many parts the array was checked in, side by side (1: in one pass; 0: it is empty).
     let checkedInParts: Int
     /// Elements between two checkpoints (at most).
@@ -642,6 +649,7 @@ public struct FlatJSONArray: Sendable {
         _ range: Range<Int>, from position: Int, of bytes: UnsafeRawBufferPointer, _ body: (Int, UploadEntry) -> Void
     ) {
         var reader = FlatJSONObject.Reader(bytes: bytes, payload: payload, position: position)
+        reader.recentTempIDs = RecentStrings()
         var element = FlatJSONObject(fields: [])
         for index in range {
             reader.skipSpace()

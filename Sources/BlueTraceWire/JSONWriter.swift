@@ -21,6 +21,11 @@ struct JSONObjectWriter: ~Copyable {
         buffer.writeInteger(UInt8(ascii: "{"))
     }
 
+    /// Goes on with an object whose opening and first fields were written elsewhere: the next field follows a comma.
+    init(following: Void) {
+        isFirst = false
+    }
+
     /// Closes the object.
     consuming func finish(_ buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "}"))
@@ -206,7 +211,15 @@ extension ClientFrame: JSONFrameEncodable {
     public func writeJSON(into buffer: inout ByteBuffer) {
         var object = JSONObjectWriter(&buffer)
         object.envelope(type: message.type, id: id, &buffer)
-        switch message {
+        message.writeFields(into: &object, &buffer)
+        object.finish(&buffer)
+    }
+}
+
+extension ClientMessage {
+    /// Writes the fields that follow the envelope.
+    func writeFields(into object: inout JSONObjectWriter, _ buffer: inout ByteBuffer) {
+        switch self {
         case .login(let username, let password), .register(let username, let password):
             object.field("username", username, &buffer)
             object.field("password", password, &buffer)
@@ -230,6 +243,5 @@ extension ClientFrame: JSONFrameEncodable {
         case .downloadTempID, .logout:
             break
         }
-        object.finish(&buffer)
     }
 }

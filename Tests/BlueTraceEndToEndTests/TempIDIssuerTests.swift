@@ -78,4 +78,67 @@ struct TempIDIssuerTests {
         #expect(issued.first?.tempID != wouldBeDrawn)
         #expect(try await store.grants(for: [wouldBeDrawn])[wouldBeDrawn] == imported)
     }
+
+    @Test(
+        "An upload's repeated TempIDs are looked up once each, and every entry gets its own TempID's answer",
+        arguments: [false, true])
+    func repeatsLookedUpOnce(sqlite: Bool) async throws {
+        let store: any AuthorityStore = sqlite ? try SQLiteStore() : InMemoryStore()
+        let slot = { (tempID: TempID) in RecentTempIDs.slot(of: tempID.decimalHalves!) }
+        // 100 TempIDs in slots of their own, then two that share a slot none of them has.
+        var random = SystemRandomNumberGenerator()
+        var distinct: [TempID] = []
+        var byTaken: [Int: TempID] = [:]
+        while distinct.count < 100 {
+            let tempID = TempID.randomDecimal(using: &random)
+            if byTaken[slot(tempID)] == nil {
+                byTaken[slot(tempID)] = tempID
+                distinct.append(tempID)
+            }
+        }
+        var spare: [Int: TempID] = [:]
+        var pair: [TempID] = []
+        while pair.isEmpty {
+            let tempID = TempID.randomDecimal(using: &random)
+            guard byTaken[slot(tempID)] == nil else { continue }
+            if let other = spare[slot(tempID)], other != tempID {
+                pair = [other, tempID]
+            } else {
+                spare[slot(tempID)] = tempID
+            }
+        }
+        #expect(slot(pair[0]) == slot(pair[1]))
+        // All but the first ten are issued (the ten are unknown to the store).
+        let validity = TempIDPolicy().validity(issuedAt: Self.start)
+        let issued = (distinct[10...] + pair).enumerated().map { number, tempID in
+            TempIDGrant(user: "+6141\(String(1_000_000 + number))", tempID: tempID, validity: validity)
+        }
+        #expect(try await store.importTempIDs(Array(issued), at: Self.start) == issued.count)
+        let grantOf = Dictionary(uniqueKeysWithValues: issued.map { ($0.tempID, $0) })
+
+        // The pool over and over, and after every seventh entry one naming a TempID that is not of the 20-digit scheme
+        // (no keys: unknown, answered alone).
+        let notDecimal = try #require(TempID("not-a-20-digit-tempid"))
+        let pool = distinct + pair
+        var tempIDs: [TempID] = []
+        for index in 0..<20_000 {
+            tempIDs.append(pool[index % pool.count])
+            if index % 7 == 6 { tempIDs.append(notDecimal) }
+        }
+        let lookups = try await Self.issuer(store).lookUp(tempIDs)
+
+        #expect(lookups.count == tempIDs.count)
+        for (index, tempID) in tempIDs.enumerated() {
+            let expected: TempIDLookup = grantOf[tempID].map { .issued($0) } ?? .unknown
+            guard lookups[index] == expected else {
+                Issue.record("entry \(index) (\(tempID)): \(lookups[index]), expected \(expected)")
+                return
+            }
+        }
+        // Each of the hundred once; each entry of the pair again (each pushes the other out of their slot); each
+        // entry not of the scheme on its own.
+        let pairEntries = tempIDs.count { pair.contains($0) }
+        let notDecimalEntries = tempIDs.count { $0 == notDecimal }
+        #expect(lookups.answerCount == 100 + pairEntries + notDecimalEntries)
+    }
 }

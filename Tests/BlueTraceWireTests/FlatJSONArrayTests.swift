@@ -56,6 +56,50 @@ struct FlatJSONArrayTests {
         #expect(malformed.map(\.offset) == (0..<count).filter { [5, 8].contains($0 % 13) })
     }
 
+    @Test("Repeats of a long TempID share one string; different TempIDs, however many, keep their own text")
+    func repeatedTempIDsShared() throws {
+        // 3,000 20-digit TempIDs (more than the table has slots, so many share one), 80-character ones, short ones,
+        // and one written with an escape (read the slow way); each named by a run of three entries.
+        let long = (0..<3_000).map { String(10_000_000_000_000_000_000 as UInt64 + UInt64($0) * 7_919) }
+        let sealed = (0..<50).map { String(repeating: "Q", count: 76) + String(1_000 + $0) }
+        let pool = long + sealed + ["short", "12345678901234567890"]
+        let count = FlatJSONArray.entriesReadInParts + FlatJSONArray.checkpointStride / 2
+        let named = (0..<count).map { pool[($0 / 3 * 7) % pool.count] }
+        var json = #"{"v":1,"type":"upload_contact_log","id":7,"entries":["#
+        for (index, tempID) in named.enumerated() {
+            if index > 0 { json += "," }
+            // The last of the pool, written with an escaped first digit.
+            let written = tempID == pool.last! ? #"\u0031"# + tempID.dropFirst() : tempID
+            json += #"{"tempID":"\#(written)","start":1589391906,"expiry":1589392805}"#
+        }
+        json += "]}"
+        let object = try #require(FlatJSONObject(ByteBuffer(string: json)))
+        let array = try #require(object.objects("entries"))
+        let entries = array.uploadEntries()
+        #expect(entries.count == count)
+
+        var storage: [UnsafePointer<UInt8>?] = []
+        for (index, entry) in entries.enumerated() {
+            guard case .encounter(let encounter) = entry, encounter.tempID.rawValue == named[index] else {
+                Issue.record("entry \(index) is \(entry), expected the TempID \(named[index])")
+                return
+            }
+            var text = encounter.tempID.rawValue
+            storage.append(text.withUTF8 { $0.baseAddress })
+        }
+        // A long TempID repeated by the next entry is the same string, but where a new part begins (each part keeps
+        // its own table) and when it was written with an escape.
+        let partStarts = Set(array.partStarts)
+        #expect(partStarts.count > 1)
+        let repeats = (1..<count).filter {
+            named[$0] == named[$0 - 1] && named[$0].utf8.count > 15 && named[$0] != pool.last!
+                && !partStarts.contains($0)
+        }
+        let unshared = repeats.filter { storage[$0] != storage[$0 - 1] }
+        #expect(repeats.count > count / 2)
+        #expect(unshared.isEmpty, "\(unshared.count) of \(repeats.count) repeats have a string of their own")
+    }
+
     /// The entries array of `json`, checked in parts wherever it can be (`inParts`) or in one pass.
     static func entries(_ json: String, inParts: Bool) -> FlatJSONArray? {
         FlatJSONObject(ByteBuffer(string: json), checkingInPartsFrom: inParts ? 0 : .max)?.objects("entries")

@@ -180,6 +180,25 @@ struct JSONWriterTests {
         #expect(try coder.decodeWithFoundation(ClientFrame.self, from: handWritten) == frame)
     }
 
+    @Test(
+        "A message encoded once is, under any request id, byte for byte the frame written whole",
+        arguments: clientFrames.map(\.frame)
+            + [
+                ClientFrame(
+                    id: 1, message: .uploadContactLog([.malformed(tempID: "bad id", reason: "r")], code: "7Q2X"))
+            ]
+    )
+    func encodedOnce(frame: ClientFrame) {
+        let encoded = EncodedClientMessage(frame.message, allocator: allocator)
+        for id in [frame.id, 0, 42, UInt64.max] {
+            var whole = allocator.buffer(capacity: 64)
+            Framing.write(ClientFrame(id: id, message: frame.message), into: &whole)
+            var pieces = encoded.head(id: id, allocator: allocator)
+            pieces.writeImmutableBuffer(encoded.fields)
+            #expect(pieces == whole, "id \(id): \(String(buffer: pieces))")
+        }
+    }
+
     @Test("A malformed upload entry is written as what it kept of the entry: its TempID, if it had one")
     func malformedEntries() throws {
         let frame = ClientFrame(

@@ -18,8 +18,13 @@ import Foundation
 /// there, split up, once freed. Fixed at glibc's starting value (128 KiB), every such array is given back to the system
 /// when freed: five uploads in a row then peak at 320 MiB instead of 358–378 MiB, as fast (round 9).
 ///
+/// Small blocks freed stay in the heaps: after a 1,000,000-entry upload (each of its TempIDs a string of its own, as
+/// they then were), 125 MiB of freed memory was still resident until the next upload reused it, so each upload's peak
+/// stood on the last one's leftovers. `releaseFreedMemory` gives it back (`malloc_trim`), and the server calls it after each
+/// large upload (`AuthorityResponder`): docs/BENCHMARKS.md, round 11.
+///
 /// A `GLIBC_TUNABLES` setting of `glibc.malloc.arena_max` or `glibc.malloc.mmap_threshold` wins over its part here.
-enum MallocTuning {
+public enum MallocTuning {
     /// glibc's `M_ARENA_MAX` (malloc.h, which Swift's Glibc module does not export).
     private static let arenaMaximum: Int32 = -8
     /// glibc's `M_MMAP_THRESHOLD`.
@@ -29,7 +34,7 @@ enum MallocTuning {
 
     /// Limits the heaps to one per core and fixes the threshold for mapping blocks on their own, unless the
     /// environment sets them.
-    static func apply() {
+    public static func apply() {
         #if canImport(Glibc)
             let tunables = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"] ?? ""
             // `mallopt` looked up at run time: a C library without it (musl) is left as it is.
@@ -41,6 +46,16 @@ enum MallocTuning {
             if !tunables.contains("glibc.malloc.mmap_threshold") {
                 _ = mallopt(mapThreshold, mappedFrom)
             }
+        #endif
+    }
+
+    /// Gives the pages of every free block in glibc's heaps back to the system (`malloc_trim(0)`); does nothing
+    /// with another C library. Takes each heap's lock in turn, for a few milliseconds after a large upload.
+    static func releaseFreedMemory() {
+        #if canImport(Glibc)
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+            let mallocTrim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+            _ = mallocTrim(0)
         #endif
     }
 }
