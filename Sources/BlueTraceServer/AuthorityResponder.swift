@@ -135,7 +135,11 @@ public struct AuthorityResponder: SessionResponder {
         let box = Mutex<(@Sendable (HealthAuthority) async throws -> SessionReply)?>(work)
         Task { [authority, logger] in
             reply(await Self.perform(box.withLock { $0.take() }!, type, authority, logger))
-            if releasingMemory { MallocTuning.releaseFreedMemory() }
+            if releasingMemory {
+                let started = ContinuousClock.now
+                MallocTuning.releaseFreedMemory()
+                logger.debug("freed memory given back", metadata: ["took": "\(ContinuousClock.now - started)"])
+            }
         }
     }
 
