@@ -169,15 +169,21 @@ package final class TempIDIssuer: Sendable {
             }
         }
         var answers: [TempIDLookup] = []
-        answers.reserveCapacity(mapped.count + sealedPositions.count)
+        answers.reserveCapacity(mapped.count)
         try await lookUpMapped(mapped, into: &answers)
         mapped = []
-        // The sealed TempIDs' answers follow, one per entry.
-        for (number, position) in sealedPositions.enumerated() { answerOf[position] = Int32(answers.count + number) }
-        if let keys, !sealedPositions.isEmpty {
-            answers += await open(at: sealedPositions, of: tempIDs, with: keys)
-        } else {
-            answers += repeatElement(.unknown, count: sealedPositions.count)
+        guard !sealedPositions.isEmpty else { return TempIDLookups(answers: answers, answerOf: answerOf) }
+        // The sealed TempIDs' answers follow, one per distinct TempID (without keys, one unknown for all).
+        let base = answers.count
+        guard let keys else {
+            answers.append(.unknown)
+            for position in sealedPositions { answerOf[position] = Int32(base) }
+            return TempIDLookups(answers: answers, answerOf: answerOf)
+        }
+        let sealed = await open(at: sealedPositions, of: tempIDs, with: keys)
+        answers += sealed.answers
+        for (number, position) in sealedPositions.enumerated() {
+            answerOf[position] = Int32(base) + sealed.answerOf[number]
         }
         return TempIDLookups(answers: answers, answerOf: answerOf)
     }
@@ -191,76 +197,96 @@ package final class TempIDIssuer: Sendable {
         }
     }
 
-    /// Opens the sealed TempIDs at `positions` (what each is, in their order), re-reading the key file once if some
-    /// name a key this instance has not read.
-    private func open(at positions: [Int], of tempIDs: [TempID], with keys: KeyRingHolder) async -> [TempIDLookup] {
+    /// Opens the sealed TempIDs at `positions`, re-reading the key file once if some name a key this instance has not
+    /// read: an answer per distinct TempID, and for each of `positions` the number of its answer.
+    private func open(
+        at positions: [Int], of tempIDs: [TempID], with keys: KeyRingHolder
+    ) async -> SealedAnswers {
         let (ring, sealer) = keys.current
-        var (opened, unknownKey) = await Self.open(positions, of: tempIDs, with: sealer)
+        var opened = await Self.open(positions, of: tempIDs, with: sealer)
         // Sealed under a key this instance has not read: another instance may have rotated the shared key file. The
         // ring is compared, not what `refresh` says: an upload traced at the same time may have just read it.
-        if !unknownKey.isEmpty {
+        if !opened.unknownKey.isEmpty {
             _ = try? keys.refresh()
             let (newRing, newSealer) = keys.current
             if newRing != ring {
-                let (reopened, _) = await Self.open(unknownKey.map { positions[$0] }, of: tempIDs, with: newSealer)
-                for (index, lookup) in zip(unknownKey, reopened) { opened[index] = lookup }
+                let again = opened.unknownKey.map { opened.firstPositions[$0] }
+                let reopened = await Self.open(again, of: tempIDs, with: newSealer)
+                for (number, answer) in opened.unknownKey.enumerated() {
+                    opened.answers[answer] = reopened.answers[Int(reopened.answerOf[number])]
+                }
             }
         }
         return opened
     }
 
+    /// What the sealed TempIDs of an upload are: one answer per distinct TempID (per part of a large upload), the
+    /// number of its answer for each TempID asked about, and which answers name a key the sealer lacks.
+    struct SealedAnswers: Sendable {
+        /// The answers.
+        var answers: [TempIDLookup] = []
+        /// For each TempID asked about, in order, the index of its answer.
+        var answerOf: [Int32] = []
+        /// For each answer, the position (in the upload's TempIDs) of the first TempID it answers.
+        var firstPositions: [Int] = []
+        /// The answers (indices) of TempIDs naming a key the sealer lacks: undecryptable for now, to try again with a
+        /// newer ring.
+        var unknownKey: [Int] = []
+    }
+
     /// Opens the sealed TempIDs at `positions` of `tempIDs`, in parallel parts across the cores for a large upload,
     /// each distinct one once per part (an upload names the TempIDs it heard many times over, and a dictionary of them
-    /// costs less than an AES-GCM open): what each is, in the order of `positions`, and the indices into `positions`
-    /// of those naming a key the sealer lacks (undecryptable for now, to try again with a newer ring).
-    static func open(
-        _ positions: [Int], of tempIDs: [TempID], with sealer: TempIDSealer
-    ) async -> (lookups: [TempIDLookup], unknownKey: [Int]) {
+    /// costs less than an AES-GCM open).
+    static func open(_ positions: [Int], of tempIDs: [TempID], with sealer: TempIDSealer) async -> SealedAnswers {
         let parts = positions.count < 4_096 ? 1 : System.coreCount
         let partSize = max(1, (positions.count + parts - 1) / parts)
-        return await withTaskGroup(of: (start: Int, lookups: [TempIDLookup], unknownKey: [Int]).self) { group in
+        return await withTaskGroup(of: (start: Int, answers: SealedAnswers).self) { group in
             for start in stride(from: 0, to: positions.count, by: partSize) {
                 let part = start..<min(start + partSize, positions.count)
-                group.addTask {
-                    var lookups: [TempIDLookup] = []
-                    lookups.reserveCapacity(part.count)
-                    var unknownKey: [Int] = []
-                    // Where in `lookups` each distinct TempID was first answered, and whether it names a key the sealer
-                    // lacks.
-                    var answered: [TempID: (first: Int, unknownKey: Bool)] = [:]
-                    answered.reserveCapacity(part.count)
-                    for index in part {
-                        let tempID = tempIDs[positions[index]]
-                        let lookup: TempIDLookup
-                        var keyIsUnknown = false
-                        if let known = answered[tempID] {
-                            lookup = lookups[known.first]
-                            keyIsUnknown = known.unknownKey
-                        } else {
-                            switch sealer.open(tempID) {
-                            case .opened(let user, let validity):
-                                lookup = .issued(TempIDGrant(user: user, tempID: tempID, validity: validity))
-                            case .unknownKey:
-                                lookup = .undecryptable
-                                keyIsUnknown = true
-                            case .failedDecryption, .malformed:
-                                lookup = .undecryptable
-                            }
-                            answered[tempID] = (lookups.count, keyIsUnknown)
-                        }
-                        lookups.append(lookup)
-                        if keyIsUnknown { unknownKey.append(index) }
-                    }
-                    return (start, lookups, unknownKey)
-                }
+                group.addTask { (start, SealedAnswers(positions: positions[part], of: tempIDs, with: sealer)) }
             }
-            var lookups = [TempIDLookup](repeating: .undecryptable, count: positions.count)
-            var unknownKey: [Int] = []
-            for await part in group {
-                lookups.replaceSubrange(part.start..<part.start + part.lookups.count, with: part.lookups)
-                unknownKey.append(contentsOf: part.unknownKey)
+            var parts: [(start: Int, answers: SealedAnswers)] = []
+            for await part in group { parts.append(part) }
+            var all = SealedAnswers()
+            all.answerOf.reserveCapacity(positions.count)
+            for (_, part) in parts.sorted(by: { $0.start < $1.start }) {
+                let base = all.answers.count
+                all.unknownKey += part.unknownKey.map { base + $0 }
+                all.answers += part.answers
+                all.firstPositions += part.firstPositions
+                all.answerOf += part.answerOf.map { Int32(base) + $0 }
             }
-            return (lookups, unknownKey.sorted())
+            return all
+        }
+    }
+}
+
+extension TempIDIssuer.SealedAnswers {
+    /// Opens the sealed TempIDs at `positions` of `tempIDs`, each distinct one once.
+    init(positions: ArraySlice<Int>, of tempIDs: [TempID], with sealer: TempIDSealer) {
+        answerOf.reserveCapacity(positions.count)
+        // Where in `answers` each distinct TempID was answered.
+        var answered: [TempID: Int32] = [:]
+        answered.reserveCapacity(positions.count)
+        for position in positions {
+            let tempID = tempIDs[position]
+            if let known = answered[tempID] {
+                answerOf.append(known)
+                continue
+            }
+            let answer = Int32(answers.count)
+            switch sealer.open(tempID) {
+            case .opened(let user, let validity):
+                answers.append(.issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
+            case .unknownKey:
+                answers.append(.undecryptable)
+                unknownKey.append(Int(answer))
+            case .failedDecryption, .malformed:
+                answers.append(.undecryptable)
+            }
+            firstPositions.append(position)
+            answered[tempID] = answer
+            answerOf.append(answer)
         }
     }
 }

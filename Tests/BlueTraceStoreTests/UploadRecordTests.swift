@@ -85,6 +85,28 @@ struct UploadRecordTests {
         // and the lookup by number are taken.
         let encounters = Self.encounters(count: 3_000)
         let record = UploadRecord(uploader: "+61410999999", receivedAt: Self.t0, encounters: encounters)
+        #expect(record.tracedContacts == Self.contactsByHand(encounters))
+        #expect(record.matchedCount == encounters.filter { $0.contact != nil }.count)
+    }
+
+    @Test("Two contacts heard through the same many TempIDs each list every one of them")
+    func sharedTempIDsListedForEach() {
+        // Two phones, each heard through the same 100 TempIDs, entries alternating between them: a TempID listed for
+        // one is still to be listed for the other.
+        let tempIDs = (0..<100).map { String(10_000_000_000_000_000_000 as UInt64 + UInt64($0)) }
+        let encounters = (0..<1_000).map { index in
+            let start = Self.t0 + Int64(index % 100) * 900
+            return StoredEncounter(
+                tempID: tempIDs[index / 2 % 100], validity: ValidityWindow(start: start, expiry: start + 899),
+                heardAt: start + 1, contact: index % 2 == 0 ? "+61410000001" : "+61410000002", unmatchedReason: nil)
+        }
+        let record = UploadRecord(uploader: "+61410999999", receivedAt: Self.t0, encounters: encounters)
+        #expect(record.tracedContacts.map(\.tempIDs) == [tempIDs, tempIDs])
+        #expect(record.tracedContacts == Self.contactsByHand(encounters))
+    }
+
+    /// The traced contacts of `encounters`, counted one by one, in the order they were first named.
+    static func contactsByHand(_ encounters: [StoredEncounter]) -> [TracedContact] {
         var order: [String] = []
         var byPhone: [String: TracedContact] = [:]
         for encounter in encounters {
@@ -100,7 +122,6 @@ struct UploadRecordTests {
             if let tempID = encounter.tempID { contact.tempIDs = Array(Set(contact.tempIDs + [tempID])).sorted() }
             byPhone[phone] = contact
         }
-        #expect(record.tracedContacts == order.map { byPhone[$0]! })
-        #expect(record.matchedCount == encounters.filter { $0.contact != nil }.count)
+        return order.map { byPhone[$0]! }
     }
 }
