@@ -192,7 +192,9 @@ package final class TempIDIssuer: Sendable {
     /// huge upload are never held beside all of its lookups.
     private func lookUpMapped(_ tempIDs: [TempID], into answers: inout [TempIDLookup]) async throws {
         for start in stride(from: 0, to: tempIDs.count, by: Self.lookupPart) {
-            let part = Array(tempIDs[start..<min(start + Self.lookupPart, tempIDs.count)])
+            // Most uploads are one part: asked as they are, not copied.
+            let end = min(start + Self.lookupPart, tempIDs.count)
+            let part = start == 0 && end == tempIDs.count ? tempIDs : Array(tempIDs[start..<end])
             for grant in try await store.grants(of: part) { answers.append(grant.map { .issued($0) } ?? .unknown) }
         }
     }

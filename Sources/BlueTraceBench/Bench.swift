@@ -35,8 +35,8 @@ public enum Bench {
             let (bytes, encoding) = UploadPayload.measure(entries: options.uploadEntries)
             frameBytes = bytes
             notes.append(
-                "Each upload of 20-digit TempIDs is a \(UploadPayload.describe(bytes: bytes)) frame (of sealed ones, about 1.6 times "
-                    + "that); encoding it as JSON takes this client "
+                "Each upload of 20-digit TempIDs is a \(UploadPayload.describe(bytes: bytes)) frame "
+                    + "(of sealed ones, about 1.6 times that); encoding it as JSON takes this client "
                     + String(format: "%.1f ms", encoding.seconds * 1000)
                     + (options.scenario == .upload
                         ? ", once per client before the run (each upload resends those bytes under its own request id, "

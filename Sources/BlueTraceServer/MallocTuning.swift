@@ -20,8 +20,8 @@ import Foundation
 ///
 /// Small blocks freed stay in the heaps: after a 1,000,000-entry upload (each of its TempIDs a string of its own, as
 /// they then were), 125 MiB of freed memory was still resident until the next upload reused it, so each upload's peak
-/// stood on the last one's leftovers. `releaseFreedMemory` gives it back (`malloc_trim`), and the server calls it after each
-/// large upload (`AuthorityResponder`): docs/BENCHMARKS.md, round 11.
+/// stood on the last one's leftovers. `releaseFreedMemory` gives it back (`malloc_trim`), and the server calls it
+/// after each large upload (`AuthorityResponder`): docs/BENCHMARKS.md, round 11.
 ///
 /// A `GLIBC_TUNABLES` setting of `glibc.malloc.arena_max` or `glibc.malloc.mmap_threshold` wins over its part here.
 public enum MallocTuning {
