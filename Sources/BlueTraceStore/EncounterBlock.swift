@@ -230,22 +230,17 @@ package struct EncounterBlock: Hashable, Sendable {
         }
 
         private mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
-            withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+            bytes.appendLittleEndian(value)
         }
 
         private mutating func append(text: String, lengthBytes: Int) {
-            var text = text
-            text.withUTF8 { utf8 in
-                let count = min(utf8.count, lengthBytes == 2 ? Int(UInt16.max) : Int(UInt32.max))
-                if lengthBytes == 2 { append(UInt16(count)) } else { append(UInt32(count)) }
-                bytes.append(contentsOf: utf8[..<count])
-            }
+            bytes.appendText(text, lengthBytes: lengthBytes)
         }
     }
 
     /// The entries of a stored block, in upload order; throws when the bytes are not a block this version can read.
     package static func encounters(in bytes: [UInt8]) throws(CorruptBlock) -> [StoredEncounter] {
-        var reader = Reader(bytes: bytes)
+        var reader = BlockReader(bytes: bytes)
         let magic = try reader.take(4)
         let version2 = magic.elementsEqual(Self.magic)
         guard version2 || magic.elementsEqual(firstMagic) else { throw CorruptBlock() }
@@ -271,7 +266,7 @@ package struct EncounterBlock: Hashable, Sendable {
     }
 
     /// The list of contacts: their number, then each as its length and bytes.
-    private static func readContacts(_ reader: inout Reader) throws(CorruptBlock) -> [String] {
+    private static func readContacts(_ reader: inout BlockReader) throws(CorruptBlock) -> [String] {
         let contactCount = Int(try reader.integer(UInt32.self))
         var contacts: [String] = []
         contacts.reserveCapacity(min(contactCount, reader.bytes.count))
@@ -281,7 +276,7 @@ package struct EncounterBlock: Hashable, Sendable {
 
     /// One entry, its contact left out and given as its number instead (−1 for none).
     private static func readEntry(
-        _ reader: inout Reader, version2: Bool
+        _ reader: inout BlockReader, version2: Bool
     ) throws(CorruptBlock) -> (StoredEncounter, contactNumber: Int) {
         let flags = try reader.integer(UInt8.self)
         // Version 1 has no compact forms: their flags in a version-1 block mean damage.
@@ -323,41 +318,12 @@ package struct EncounterBlock: Hashable, Sendable {
             unmatchedReason: verdict == 0 ? nil : reasons[verdict - 1], detail: detail)
         return (encounter, contactNumber)
     }
-
-    /// Reads a block front to back, refusing to run past its end.
-    private struct Reader {
-        let bytes: [UInt8]
-        var offset = 0
-
-        var isAtEnd: Bool { offset == bytes.count }
-
-        mutating func take(_ count: Int) throws(CorruptBlock) -> ArraySlice<UInt8> {
-            guard count <= bytes.count - offset else { throw CorruptBlock() }
-            defer { offset += count }
-            return bytes[offset..<offset + count]
-        }
-
-        mutating func integer<Integer: FixedWidthInteger>(_: Integer.Type) throws(CorruptBlock) -> Integer {
-            let slice = try take(MemoryLayout<Integer>.size)
-            var value = Integer.zero
-            for (shift, byte) in slice.enumerated() { value |= Integer(byte) << (shift * 8) }
-            return value
-        }
-
-        mutating func timestamp() throws(CorruptBlock) -> Timestamp {
-            Timestamp(secondsSinceEpoch: Int64(bitPattern: try integer(UInt64.self)))
-        }
-
-        mutating func text(lengthBytes: Int) throws(CorruptBlock) -> String {
-            let count = lengthBytes == 2 ? Int(try integer(UInt16.self)) : Int(try integer(UInt32.self))
-            return String(decoding: try take(count), as: UTF8.self)
-        }
-    }
 }
 
 /// A stored block of encounters that this version cannot read (damaged, or written by a later version).
 package struct CorruptBlock: Error, CustomStringConvertible {
     package var description: String {
-        "an upload's stored entries cannot be read: the database is damaged or was written by a newer bluetrace"
+        "an upload's stored entries or contacts cannot be read: the database is damaged or was written by a newer "
+            + "bluetrace"
     }
 }

@@ -90,6 +90,12 @@ struct RawStatement: ~Copyable {
             UnsafeBufferPointer(start: bytes, count: bytes == nil ? 0 : Int(sqlite3_column_bytes(handle, column))))
     }
 
+    /// The bytes of the blob in `column` (0-based) of the current row, copied.
+    func blob(at column: Int32) -> [UInt8] {
+        guard let bytes = sqlite3_column_blob(handle, column) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
     /// The integer in `column` (0-based) of the current row.
     func int64(at column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)

@@ -19,6 +19,8 @@ public final class SQLiteStore: AuthorityStore {
     private let checkpointer: WALCheckpointer?
     /// Set by `close()`: a readiness check then says so instead of using the closed database.
     private let closed = Mutex(false)
+    /// About how many bytes of an upload's traced contacts go into one block (`ContactBlock.parts`).
+    private let contactPartBytes: Int
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
@@ -29,8 +31,12 @@ public final class SQLiteStore: AuthorityStore {
     }
 
     /// Opens the store as `init(path:exclusive:)` does, asking for a WAL checkpoint whenever the log holds
-    /// `checkpointAfterPages` pages (tests use a small number).
-    init(path: String, exclusive: Bool, checkpointAfterPages: Int32) throws(StoreError) {
+    /// `checkpointAfterPages` pages, and writing an upload's contacts in blocks of about `contactPartBytes` bytes
+    /// (tests use small numbers).
+    init(
+        path: String, exclusive: Bool, checkpointAfterPages: Int32, contactPartBytes: Int = 4 << 20
+    ) throws(StoreError) {
+        self.contactPartBytes = contactPartBytes
         lock = exclusive ? try ServerLock(databasePath: path) : nil
         let checkpointer = WALCheckpointer(path: path, threshold: checkpointAfterPages)
         self.checkpointer = checkpointer
@@ -58,6 +64,7 @@ public final class SQLiteStore: AuthorityStore {
 
     /// Opens a private in-memory database (for tests and simulations).
     public init() throws(StoreError) {
+        contactPartBytes = 4 << 20
         lock = nil
         checkpointer = nil
         do {
@@ -200,7 +207,7 @@ public final class SQLiteStore: AuthorityStore {
                 var encounters: [StoredEncounter] = []
                 while try select.step() { encounters.append(select.storedEncounter()) }
                 select.reset()
-                try Self.storeEntries(
+                try Self.storeEntriesWithContactRows(
                     of: UploadRecord(
                         uploader: upload["uploader"], receivedAt: Timestamp(secondsSinceEpoch: upload["receivedAt"]),
                         encounters: encounters),
@@ -240,6 +247,46 @@ public final class SQLiteStore: AuthorityStore {
                         name TEXT PRIMARY KEY, passwordHash TEXT NOT NULL, createdAt INTEGER NOT NULL,
                         failures INTEGER NOT NULL DEFAULT 0, blockedUntil INTEGER, updatedAt INTEGER NOT NULL);
                     """)
+        }
+        migrator.registerMigration("v11: an upload's traced contacts in one block") { db in
+            // A row per contact cost most of storing a large upload (docs/BENCHMARKS.md, round 12); contacts are only
+            // read by upload, so each upload's are kept together (`ContactBlock`, a row per few megabytes of them),
+            // in the order of their rows.
+            try db.execute(
+                sql: """
+                    CREATE TABLE uploadContacts (
+                        id INTEGER PRIMARY KEY,
+                        uploadId INTEGER NOT NULL REFERENCES upload(id) ON DELETE CASCADE,
+                        contacts BLOB NOT NULL);
+                    CREATE INDEX uploadContacts_on_upload ON uploadContacts(uploadId);
+                    """)
+            let select = try RawStatement(
+                db,
+                sql: """
+                    SELECT uploadId, phone, firstEncounter, lastEncounter, encounters, tempIDs FROM contact
+                    ORDER BY uploadId, phone
+                    """)
+            var pending: (uploadId: Int64, contacts: [TracedContact])?
+            func flush() throws {
+                guard let (uploadId, contacts) = pending else { return }
+                try Self.storeContacts(contacts, uploadID: uploadId, partBytes: 4 << 20, in: db)
+            }
+            while try select.step() {
+                let uploadId = select.int64(at: 0)
+                if pending?.uploadId != uploadId {
+                    try flush()
+                    pending = (uploadId, [])
+                }
+                let tempIDs = select.text(at: 5)
+                pending?.contacts.append(
+                    TracedContact(
+                        phone: select.text(at: 1), firstEncounter: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
+                        lastEncounter: Timestamp(secondsSinceEpoch: select.int64(at: 3)),
+                        encounters: Int(select.int64(at: 4)),
+                        tempIDs: tempIDs.isEmpty ? [] : tempIDs.split(separator: ",").map(String.init)))
+            }
+            try flush()
+            try db.execute(sql: "DROP TABLE contact")
         }
         return migrator
     }
@@ -461,30 +508,44 @@ public final class SQLiteStore: AuthorityStore {
     // MARK: Uploads
 
     public func recordUpload(_ upload: UploadRecord, audit: [AuditEntry]) async throws -> Int64 {
-        // The record holds its block already encoded: the writer queue is busy only for the rows themselves.
+        // The record holds its entries already encoded: the writer queue is busy only for the rows themselves (and
+        // the contacts' blocks, encoded a part at a time so that a huge upload's are never all held twice).
         let block = upload.block.bytes
         let contacts = upload.tracedContacts
+        let partBytes = contactPartBytes
         return try await writer.write { db in
             var row = UploadRow(
                 id: nil, uploader: upload.uploader, receivedAt: upload.receivedAt.secondsSinceEpoch,
                 entryCount: upload.entryCount, matchedCount: upload.matchedCount)
             try row.insert(db)
-            try Self.storeEntries(block: block, contacts: contacts, id: row.id!, in: db)
+            let update = try RawStatement(db, sql: "UPDATE upload SET entries = ? WHERE id = ?")
+            update.bind(row.id!, at: 2)
+            try update.run(bindingBlob: block, at: 1)
+            try Self.storeContacts(contacts, uploadID: row.id!, partBytes: partBytes, in: db)
             try Self.insertAudit(audit, in: db)
             return row.id!
         }
     }
 
-    /// Stores the entries block and the traced contacts of the upload whose row is `id`.
-    private static func storeEntries(of upload: UploadRecord, id: Int64, in db: Database) throws {
-        try storeEntries(
-            block: upload.block.bytes, contacts: upload.tracedContacts, id: id, in: db)
+    /// Stores the traced contacts of the upload whose row is `uploadID`, as one block per `partBytes` bytes or so of
+    /// them (none for an upload that traced nobody), in their order.
+    private static func storeContacts(
+        _ contacts: [TracedContact], uploadID: Int64, partBytes: Int, in db: Database
+    ) throws {
+        guard !contacts.isEmpty else { return }
+        let insert = try RawStatement(db, sql: "INSERT INTO uploadContacts (uploadId, contacts) VALUES (?, ?)")
+        insert.bind(uploadID, at: 1)
+        for part in ContactBlock.parts(of: contacts, bytes: partBytes) {
+            try insert.run(bindingBlob: ContactBlock(contacts[part]).bytes, at: 2)
+        }
     }
 
-    private static func storeEntries(block: [UInt8], contacts: [TracedContact], id: Int64, in db: Database) throws {
+    /// Stores the entries block and the traced contacts, a row each, of the upload whose row is `id`: the schema of
+    /// migrations v7 to v10, kept for migration v7 (a shipped migration never changes).
+    private static func storeEntriesWithContactRows(of upload: UploadRecord, id: Int64, in db: Database) throws {
         let update = try RawStatement(db, sql: "UPDATE upload SET entries = ? WHERE id = ?")
         update.bind(id, at: 2)
-        try update.run(bindingBlob: block, at: 1)
+        try update.run(bindingBlob: upload.block.bytes, at: 1)
         let insert = try RawStatement(
             db,
             sql: """
@@ -492,7 +553,7 @@ public final class SQLiteStore: AuthorityStore {
                 VALUES (?, ?, ?, ?, ?, ?)
                 """)
         insert.bind(id, at: 1)
-        for contact in contacts {
+        for contact in upload.tracedContacts {
             insert.bind(contact.phone, at: 2)
             insert.bind(contact.firstEncounter.secondsSinceEpoch, at: 3)
             insert.bind(contact.lastEncounter.secondsSinceEpoch, at: 4)
@@ -789,23 +850,17 @@ public final class SQLiteStore: AuthorityStore {
 
     public func tracedContacts(of uploader: String) async throws -> [TracedContact] {
         try await writer.read { db in
-            let rows = try Row.fetchAll(
+            let select = try RawStatement(
                 db,
                 sql: """
-                    SELECT contact.phone, contact.firstEncounter, contact.lastEncounter, contact.encounters,
-                           contact.tempIDs
-                    FROM contact JOIN upload ON upload.id = contact.uploadId
-                    WHERE upload.uploader = ?
-                    """, arguments: [uploader])
-            return TracedContact.merged(
-                rows.map { row in
-                    let tempIDs: String = row["tempIDs"]
-                    return TracedContact(
-                        phone: row["phone"], firstEncounter: Timestamp(secondsSinceEpoch: row["firstEncounter"]),
-                        lastEncounter: Timestamp(secondsSinceEpoch: row["lastEncounter"]),
-                        encounters: row["encounters"],
-                        tempIDs: tempIDs.isEmpty ? [] : tempIDs.split(separator: ",").map(String.init))
-                })
+                    SELECT uploadContacts.contacts FROM uploadContacts
+                    JOIN upload ON upload.id = uploadContacts.uploadId WHERE upload.uploader = ?
+                    ORDER BY uploadContacts.id
+                    """)
+            select.bind(uploader, at: 1)
+            var contacts: [TracedContact] = []
+            while try select.step() { contacts += try ContactBlock.contacts(in: select.blob(at: 0)) }
+            return TracedContact.merged(contacts)
         }
     }
 }

@@ -26,8 +26,9 @@ struct SQLiteStoreTests {
                 try String.fetchOne(db, sql: "PRAGMA journal_mode")
             )
         }
-        for table in ["account", "contact", "loginState", "tempID", "upload"] { #expect(tables.contains(table)) }
+        for table in ["account", "loginState", "tempID", "upload", "uploadContacts"] { #expect(tables.contains(table)) }
         #expect(!tables.contains("encounter"), "entries live in one block per upload since v7")
+        #expect(!tables.contains("contact"), "traced contacts live in one block per upload since v11")
         #expect(columns.contains("entries"))
         #expect(mode == "wal")
     }
@@ -83,7 +84,7 @@ struct SQLiteStoreTests {
                 "v6: TempIDs appended in issue order, found through an index in memory",
                 "v7: an upload's entries in one block, a row per traced contact",
                 "v8: one-time upload codes and the audit trail", "v9: exposure notices",
-                "v10: health officials' console accounts",
+                "v10: health officials' console accounts", "v11: an upload's traced contacts in one block",
             ])
         let upload = try await store.upload(id: 1)
         #expect(
@@ -97,6 +98,102 @@ struct SQLiteStoreTests {
         }
         #expect(tempIDTable?.contains("id INTEGER PRIMARY KEY") == true)
         #expect(tempIDTable?.contains("WITHOUT ROWID") == false)
+    }
+
+    @Test("Contact rows of schema v10 become one block per upload, read back as they were, and go with their upload")
+    func migratesContactRows() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v10: health officials' console accounts")
+            try await queue.write { db in
+                for (id, uploader, day) in [(1, "+61410666666", 0), (2, "+61410666666", 30), (3, "+61410555555", 30)] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO upload (id, uploader, receivedAt, entryCount, matchedCount)
+                            VALUES (?, ?, ?, 2, 2)
+                            """,
+                        arguments: [id, uploader, t0.secondsSinceEpoch + Int64(day) * 86_400])
+                }
+                let rows: [(Int, String, Int64, Int64, Int, String)] = [
+                    (1, "+61410888888", 10, 20, 2, "11111111111111111111,sealed+AAA="),
+                    (1, "+61410777777", 5, 5, 1, ""),
+                    (2, "+61410888888", 30, 40, 3, "22222222222222222222"),
+                    (3, "+61410999999", 1, 2, 1, "33333333333333333333"),
+                ]
+                for (uploadId, phone, first, last, encounters, tempIDs) in rows {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO contact (uploadId, phone, firstEncounter, lastEncounter, encounters, tempIDs)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            uploadId, phone, t0.secondsSinceEpoch + first, t0.secondsSinceEpoch + last, encounters,
+                            tempIDs,
+                        ])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(
+            try await store.tracedContacts(of: "+61410666666") == [
+                TracedContact(
+                    phone: "+61410777777", firstEncounter: t0 + 5, lastEncounter: t0 + 5, encounters: 1, tempIDs: []),
+                TracedContact(
+                    phone: "+61410888888", firstEncounter: t0 + 10, lastEncounter: t0 + 40, encounters: 5,
+                    tempIDs: ["11111111111111111111", "22222222222222222222", "sealed+AAA="]),
+            ])
+        #expect(
+            try await store.tracedContacts(of: "+61410555555") == [
+                TracedContact(
+                    phone: "+61410999999", firstEncounter: t0 + 1, lastEncounter: t0 + 2, encounters: 1,
+                    tempIDs: ["33333333333333333333"])
+            ])
+        let (tables, blocks) = try await DatabaseQueue(path: path).read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"),
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM uploadContacts") ?? 0
+            )
+        }
+        #expect(!tables.contains("contact"))
+        #expect(blocks == 3, "one block per upload that traced anybody")
+        // Retention deletes an upload's block with it.
+        _ = try await store.deleteData(olderThan: t0 + 86_400)
+        #expect(
+            try await store.tracedContacts(of: "+61410666666").map(\.firstEncounter) == [t0 + 30],
+            "the first upload's contacts went with it; the second's stay")
+        let left = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM uploadContacts") ?? 0
+        }
+        #expect(left == 2)
+    }
+
+    @Test("An upload's contacts are written a block per part and read back whole, in order, and deleted with it")
+    func contactsInParts() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let store = try SQLiteStore(path: path, exclusive: true, checkpointAfterPages: 10_000, contactPartBytes: 300)
+        let encounters = (0..<400).map { number in
+            StoredEncounter(
+                tempID: String(format: "%020d", number), validity: ValidityWindow(start: t0, expiry: t0 + 899),
+                heardAt: t0 + Int64(number), contact: "+6141000\(number % 40)", unmatchedReason: nil)
+        }
+        let record = UploadRecord(uploader: "+61410666666", receivedAt: t0, encounters: encounters)
+        #expect(record.tracedContacts.count == 40)
+        _ = try await store.recordUpload(record)
+        let rows = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM uploadContacts") ?? 0
+        }
+        // Each contact takes 30 + 12 + 10 × 17 = 212 bytes: two reach 300.
+        #expect(rows == 20)
+        #expect(try await store.tracedContacts(of: "+61410666666") == TracedContact.merged(record.tracedContacts))
+        _ = try await store.deleteData(olderThan: t0 + 1)
+        #expect(try await store.tracedContacts(of: "+61410666666").isEmpty)
+        let left = try await DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM uploadContacts") ?? 0
+        }
+        #expect(left == 0)
     }
 
     @Test(

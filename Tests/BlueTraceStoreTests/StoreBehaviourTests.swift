@@ -262,10 +262,13 @@ struct StoreBehaviourTests {
                 UploadRecord(uploader: "+61410777777", receivedAt: t0 + 86_400, encounters: [encounter]))
             _ = try await store.deleteData(olderThan: t0 + 1)
             // Counted past the store: no row of the deleted upload's is left behind, the other upload's is there.
-            #expect(try await database.integer("SELECT COUNT(*) FROM contact") == 1)
+            let table = kind.contactTable
+            #expect(try await database.integer("SELECT COUNT(*) FROM \(table)") == 1)
             #expect(
-                try await database.integer("SELECT COUNT(*) FROM contact WHERE \(kind.uploadColumn) = \(kept)") == 1)
-            #expect(try await database.integer("SELECT COUNT(*) FROM contact WHERE \(kind.uploadColumn) = \(old)") == 0)
+                try await database.integer("SELECT COUNT(*) FROM \(table) WHERE \(kind.uploadColumn) = \(kept)") == 1)
+            #expect(
+                try await database.integer("SELECT COUNT(*) FROM \(table) WHERE \(kind.uploadColumn) = \(old)") == 0)
+            #expect(try await store.tracedContacts(of: "+61410777777").map(\.encounters) == [1])
             await store.close()
         }
     }

@@ -63,7 +63,16 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    /// The column of the `contact` table naming its upload.
+    /// The table of traced contacts: SQLite keeps an upload's in one block (a row per upload), PostgreSQL a row per
+    /// contact.
+    var contactTable: String {
+        switch self {
+        case .sqlite: "uploadContacts"
+        case .postgres: "contact"
+        }
+    }
+
+    /// The column of `contactTable` naming its upload.
     var uploadColumn: String {
         switch self {
         case .sqlite: "uploadId"
