@@ -51,7 +51,7 @@ public struct UploadRecord: Hashable, Sendable {
         private var writer: EncounterBlock.Writer
         private var entryCount = 0
         private var matchedCount = 0
-        private var positions: [String: Int32] = [:]
+        private var positions = PhonePositions()
         private var contacts: [TracedContact] = []
         /// The TempIDs listed so far of contacts heard through many (see `append`).
         private var listed: [Int32: Set<String>] = [:]
@@ -79,23 +79,20 @@ public struct UploadRecord: Hashable, Sendable {
             let when = encounter.heardAt ?? encounter.validity?.start ?? receivedAt
             // Entries of one contact come in runs (a phone logs the same neighbour beacon after beacon): the contact
             // of the entry before is compared first, and only another one is looked up by hashing its number.
-            let position: Int32
-            if lastContact >= 0, contacts[Int(lastContact)].phone == phone {
-                position = lastContact
-            } else if let known = positions[phone] {
-                position = known
-            } else {
-                position = Int32(contacts.count)
-                positions[phone] = position
+            var position = lastContact
+            if lastContact < 0 || contacts[Int(lastContact)].phone != phone {
+                let (found, added) = positions.position(of: phone, orAdd: Int32(contacts.count))
+                position = found
                 lastContact = position
-                contacts.append(
-                    TracedContact(
-                        phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
-                        tempIDs: encounter.tempID.map { [$0] } ?? []))
-                writer.append(encounter, contactNumber: UInt32(position))
-                return
+                if added {
+                    contacts.append(
+                        TracedContact(
+                            phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
+                            tempIDs: encounter.tempID.map { [$0] } ?? []))
+                    writer.append(encounter, contactNumber: UInt32(position))
+                    return
+                }
             }
-            lastContact = position
             let index = Int(position)
             contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
             contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)
@@ -110,9 +107,8 @@ public struct UploadRecord: Hashable, Sendable {
             var renumbered: [UInt32] = []
             renumbered.reserveCapacity(part.contacts.count)
             for (partPosition, contact) in part.contacts.enumerated() {
-                guard let position = positions[contact.phone] else {
-                    let position = Int32(contacts.count)
-                    positions[contact.phone] = position
+                let (position, added) = positions.position(of: contact.phone, orAdd: Int32(contacts.count))
+                if added {
                     contacts.append(contact)
                     if let set = part.listed[Int32(partPosition)] { listed[position] = set }
                     renumbered.append(UInt32(position))
