@@ -1,10 +1,10 @@
 /// The position of each contact by phone number, for judging an upload: a phone is hashed once per entry that changes
-/// contact, a million times for the largest uploads, so phones of up to 15 bytes (every E.164 number) are kept packed
-/// into two words beside their position in one open-addressed table, found with one multiply-and-shift hash and,
-/// mostly, one cache line (a `[String: Int32]` hashes with SipHash and keeps its keys, values and occupancy apart).
-/// Longer phones go to a dictionary.
+/// contact, a million times for the largest uploads, so phones of up to 16 bytes (every E.164 number with its `+`) are
+/// kept packed into two words beside their position in one open-addressed table, found with one multiply-and-shift
+/// hash and, mostly, one cache line (a `[String: Int32]` hashes with SipHash and keeps its keys, values and occupancy
+/// apart). Longer phones go to a dictionary.
 struct PhonePositions: Sendable {
-    /// A phone's bytes, packed: the first eight in `low`, the rest in `high` with the length in its top byte.
+    /// A phone's bytes, packed: the first eight in `low`, the rest in `high`, 0xFF past its end.
     private struct Slot: Sendable {
         var low: UInt64
         var high: UInt64
@@ -16,7 +16,7 @@ struct PhonePositions: Sendable {
     private var slots = [Slot](repeating: empty, count: 1_024)
     /// Phones in `slots`.
     private var count = 0
-    /// Phones longer than 15 bytes.
+    /// Phones longer than 16 bytes.
     private var others: [String: Int32] = [:]
 
     /// The position of `phone` if it has one; otherwise gives it `newPosition` and says it was added.
@@ -52,17 +52,18 @@ struct PhonePositions: Sendable {
         }
     }
 
-    /// The bytes of a phone of at most 15 bytes as two words (the length in the top byte of the second, so that no two
-    /// phones share them); `nil` for a longer one.
+    /// The bytes of a phone of at most 16 bytes as two words, the bytes past its end 0xFF (a byte UTF-8 never holds,
+    /// so that no two phones share them); `nil` for a longer one.
     private static func packed(_ bytes: UnsafeBufferPointer<UInt8>) -> (low: UInt64, high: UInt64)? {
-        guard bytes.count <= 15 else { return nil }
-        var low: UInt64 = 0
-        var high = UInt64(bytes.count) << 56
+        guard bytes.count <= 16 else { return nil }
+        var low = UInt64.max
+        var high = UInt64.max
         for (offset, byte) in bytes.enumerated() {
+            // Each byte starts as 0xFF: flipping the bits where they differ from `byte` leaves `byte`.
             if offset < 8 {
-                low |= UInt64(byte) << (offset * 8)
+                low ^= UInt64(byte ^ 0xFF) << (offset * 8)
             } else {
-                high |= UInt64(byte) << ((offset - 8) * 8)
+                high ^= UInt64(byte ^ 0xFF) << ((offset - 8) * 8)
             }
         }
         return (low, high)
