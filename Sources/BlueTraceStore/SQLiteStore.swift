@@ -21,6 +21,9 @@ public final class SQLiteStore: AuthorityStore {
     private let closed = Mutex(false)
     /// About how many bytes of an upload's traced contacts go into one block (`ContactBlock.parts`).
     private let contactPartBytes: Int
+    /// The part size a store uses unless a test asks for another: 4 MiB, a few thousand contacts, small enough that
+    /// encoding a part just before its insert never holds a huge upload's contacts twice.
+    static let defaultContactPartBytes = 4 << 20
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     ///
@@ -34,7 +37,7 @@ public final class SQLiteStore: AuthorityStore {
     /// `checkpointAfterPages` pages, and writing an upload's contacts in blocks of about `contactPartBytes` bytes
     /// (tests use small numbers).
     init(
-        path: String, exclusive: Bool, checkpointAfterPages: Int32, contactPartBytes: Int = 4 << 20
+        path: String, exclusive: Bool, checkpointAfterPages: Int32, contactPartBytes: Int = defaultContactPartBytes
     ) throws(StoreError) {
         self.contactPartBytes = contactPartBytes
         lock = exclusive ? try ServerLock(databasePath: path) : nil
@@ -64,7 +67,7 @@ public final class SQLiteStore: AuthorityStore {
 
     /// Opens a private in-memory database (for tests and simulations).
     public init() throws(StoreError) {
-        contactPartBytes = 4 << 20
+        contactPartBytes = Self.defaultContactPartBytes
         lock = nil
         checkpointer = nil
         do {
@@ -269,7 +272,7 @@ public final class SQLiteStore: AuthorityStore {
             var pending: (uploadId: Int64, contacts: [TracedContact])?
             func flush() throws {
                 guard let (uploadId, contacts) = pending else { return }
-                try Self.storeContacts(contacts, uploadID: uploadId, partBytes: 4 << 20, in: db)
+                try Self.storeContacts(contacts, uploadID: uploadId, partBytes: Self.defaultContactPartBytes, in: db)
             }
             while try select.step() {
                 let uploadId = select.int64(at: 0)
@@ -518,13 +521,18 @@ public final class SQLiteStore: AuthorityStore {
                 id: nil, uploader: upload.uploader, receivedAt: upload.receivedAt.secondsSinceEpoch,
                 entryCount: upload.entryCount, matchedCount: upload.matchedCount)
             try row.insert(db)
-            let update = try RawStatement(db, sql: "UPDATE upload SET entries = ? WHERE id = ?")
-            update.bind(row.id!, at: 2)
-            try update.run(bindingBlob: block, at: 1)
+            try Self.storeEntries(block, uploadID: row.id!, in: db)
             try Self.storeContacts(contacts, uploadID: row.id!, partBytes: partBytes, in: db)
             try Self.insertAudit(audit, in: db)
             return row.id!
         }
+    }
+
+    /// Stores the encoded entries `block` in the row of the upload `uploadID`.
+    private static func storeEntries(_ block: [UInt8], uploadID: Int64, in db: Database) throws {
+        let update = try RawStatement(db, sql: "UPDATE upload SET entries = ? WHERE id = ?")
+        update.bind(uploadID, at: 2)
+        try update.run(bindingBlob: block, at: 1)
     }
 
     /// Stores the traced contacts of the upload whose row is `uploadID`, as one block per `partBytes` bytes or so of
@@ -543,9 +551,7 @@ public final class SQLiteStore: AuthorityStore {
     /// Stores the entries block and the traced contacts, a row each, of the upload whose row is `id`: the schema of
     /// migrations v7 to v10, kept for migration v7 (a shipped migration never changes).
     private static func storeEntriesWithContactRows(of upload: UploadRecord, id: Int64, in db: Database) throws {
-        let update = try RawStatement(db, sql: "UPDATE upload SET entries = ? WHERE id = ?")
-        update.bind(id, at: 2)
-        try update.run(bindingBlob: upload.block.bytes, at: 1)
+        try storeEntries(upload.block.bytes, uploadID: id, in: db)
         let insert = try RawStatement(
             db,
             sql: """
