@@ -8,30 +8,8 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// The longest TempID accepted anywhere.
     public static let maximumLength = 256
 
-    /// How a TempID is held: a 20-digit one as the numbers its two halves make (copied, compared and hashed without
-    /// touching the heap, which tracing a million entries does many times over), any other as its text.
-    private enum Storage: Hashable, Sendable {
-        case decimal(high: UInt64, low: UInt64)
-        case text(String)
-    }
-
-    private let storage: Storage
-
-    /// The identifier as it is written and sent (made anew for a 20-digit TempID: use `decimalHalves` on hot paths).
-    public var rawValue: String {
-        switch storage {
-        case .decimal(let high, let low): Self.text(ofHalves: (high, low))
-        case .text(let text): text
-        }
-    }
-
-    /// How many bytes its text takes (known without making it).
-    public var utf8Count: Int {
-        switch storage {
-        case .decimal: Self.decimalLength
-        case .text(let text): text.utf8.count
-        }
-    }
+    /// The identifier as it is written and sent.
+    public let rawValue: String
 
     /// Accepts `text` when it is 1–256 printable ASCII characters without spaces; `nil` otherwise.
     public init?<S: StringProtocol>(_ text: S) {
@@ -45,39 +23,20 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
             return true
         }
         guard valid else { return nil }
-        self.init(knownValid: string)
+        self.rawValue = string
     }
 
     /// A TempID of `text` that was a TempID's text before (a wallet's, made again): not checked again.
     init(knownValid text: String) {
-        if let halves = Self.decimalHalves(of: text) {
-            storage = .decimal(high: halves.high, low: halves.low)
-        } else {
-            storage = .text(text)
-        }
-    }
-
-    /// The 20-digit TempID whose text is exactly `utf8` (read straight from a buffer, made without a `String`); `nil`
-    /// when those bytes are anything else.
-    public init?(decimalUTF8 utf8: UnsafeRawBufferPointer) {
-        guard utf8.count == Self.decimalLength,
-            let halves = Self.decimalHalves(ofTwentyBytes: utf8.assumingMemoryBound(to: UInt8.self))
-        else { return nil }
-        storage = .decimal(high: halves.high, low: halves.low)
+        rawValue = text
     }
 
     /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.
-    public var isDecimal: Bool {
-        if case .decimal = storage { return true }
-        return false
-    }
+    public var isDecimal: Bool { decimalHalves != nil }
 
     /// A 20-digit TempID as the numbers its first and last 10 digits make; `nil` for any other TempID. The pairs sort
     /// in the same order as the texts, so they can stand for them where comparing strings would cost too much.
-    public var decimalHalves: (high: UInt64, low: UInt64)? {
-        if case .decimal(let high, let low) = storage { return (high, low) }
-        return nil
-    }
+    public var decimalHalves: (high: UInt64, low: UInt64)? { Self.decimalHalves(of: rawValue) }
 
     /// The halves of `text` if it is a 20-digit TempID (`decimalHalves`), without making a `TempID` of it first.
     public static func decimalHalves(of text: String) -> (high: UInt64, low: UInt64)? {
@@ -141,15 +100,10 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// has more than 10 digits.
     public init?(decimalHalves halves: (high: UInt64, low: UInt64)) {
         guard halves.high < Self.halfLimit, halves.low < Self.halfLimit else { return nil }
-        storage = .decimal(high: halves.high, low: halves.low)
-    }
-
-    /// The 20 digits of `halves`, each half written with its leading zeros.
-    private static func text(ofHalves halves: (high: UInt64, low: UInt64)) -> String {
-        String(unsafeUninitializedCapacity: decimalLength) { buffer in
+        rawValue = String(unsafeUninitializedCapacity: Self.decimalLength) { buffer in
             var (high, low) = halves
-            for index in stride(from: decimalLength - 1, through: 0, by: -1) {
-                if index >= decimalLength / 2 {
+            for index in stride(from: Self.decimalLength - 1, through: 0, by: -1) {
+                if index >= Self.decimalLength / 2 {
                     buffer[index] = UInt8(ascii: "0") + UInt8(low % 10)
                     low /= 10
                 } else {
@@ -157,21 +111,13 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
                     high /= 10
                 }
             }
-            return decimalLength
+            return Self.decimalLength
         }
     }
 
     public var description: String { rawValue }
 
-    /// The order of the texts; two 20-digit TempIDs are compared by their halves, which sort the same way.
-    public static func < (lhs: TempID, rhs: TempID) -> Bool {
-        if case .decimal(let leftHigh, let leftLow) = lhs.storage,
-            case .decimal(let rightHigh, let rightLow) = rhs.storage
-        {
-            return (leftHigh, leftLow) < (rightHigh, rightLow)
-        }
-        return lhs.rawValue < rhs.rawValue
-    }
+    public static func < (lhs: TempID, rhs: TempID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

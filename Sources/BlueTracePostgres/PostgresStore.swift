@@ -465,8 +465,7 @@ public final class PostgresStore: AuthorityStore {
                     TracedContact(
                         phone: phone, firstEncounter: Timestamp(secondsSinceEpoch: first),
                         lastEncounter: Timestamp(secondsSinceEpoch: last), encounters: Int(count),
-                        // Only traced TempIDs are listed, and a TempID never holds a comma.
-                        tempIDs: heard.split(separator: ",").compactMap { TempID($0) }))
+                        tempIDs: heard.isEmpty ? [] : heard.split(separator: ",").map(String.init)))
             }
             return TracedContact.merged(contacts)
         }

@@ -150,7 +150,7 @@ public struct TempIDSealer: Sendable {
 
     /// Opens `tempID`: the user and validity it was sealed with, or why it cannot be opened.
     public func open(_ tempID: TempID) -> SealedTempIDVerdict {
-        guard tempID.utf8Count == Self.sealedLength, let sealed = Base64.decodePadded(tempID.rawValue),
+        guard tempID.rawValue.utf8.count == Self.sealedLength, let sealed = Base64.decodePadded(tempID.rawValue),
             sealed.count == Self.sealedByteCount
         else { return .malformed }
         let keyID = sealed[0]

@@ -35,13 +35,13 @@ package struct ContactBlock: Hashable, Sendable {
             bytes.appendLittleEndian(UInt64(clamping: contact.encounters))
             bytes.appendLittleEndian(UInt32(contact.tempIDs.count))
             for tempID in contact.tempIDs {
-                if let halves = tempID.decimalHalves {
+                if let halves = TempID.decimalHalves(of: tempID) {
                     bytes.append(Self.decimalTag)
                     bytes.appendLittleEndian(halves.high)
                     bytes.appendLittleEndian(halves.low)
                 } else {
                     bytes.append(Self.textTag)
-                    bytes.appendText(tempID.rawValue, lengthBytes: 2)
+                    bytes.appendText(tempID, lengthBytes: 2)
                 }
             }
         }
@@ -87,7 +87,7 @@ package struct ContactBlock: Hashable, Sendable {
             let encounters = try reader.integer(UInt64.self)
             guard let encounters = Int(exactly: encounters) else { throw CorruptBlock() }
             let tempIDCount = Int(try reader.integer(UInt32.self))
-            var tempIDs: [TempID] = []
+            var tempIDs: [String] = []
             tempIDs.reserveCapacity(min(tempIDCount, bytes.count / 3))
             for _ in 0..<tempIDCount {
                 switch try reader.integer(UInt8.self) {
@@ -96,10 +96,9 @@ package struct ContactBlock: Hashable, Sendable {
                     guard let tempID = TempID(decimalHalves: (high, try reader.integer(UInt64.self))) else {
                         throw CorruptBlock()
                     }
-                    tempIDs.append(tempID)
+                    tempIDs.append(tempID.rawValue)
                 case textTag:
-                    guard let tempID = TempID(try reader.text(lengthBytes: 2)) else { throw CorruptBlock() }
-                    tempIDs.append(tempID)
+                    tempIDs.append(try reader.text(lengthBytes: 2))
                 default:
                     throw CorruptBlock()
                 }
