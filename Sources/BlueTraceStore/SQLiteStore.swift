@@ -21,8 +21,9 @@ public final class SQLiteStore: AuthorityStore {
     private let closed = Mutex(false)
     /// About how many bytes of an upload's traced contacts go into one block (`ContactBlock.parts`).
     private let contactPartBytes: Int
-    /// The part size a store uses unless a test asks for another: 4 MiB, a few thousand contacts, small enough that
-    /// encoding a part just before its insert never holds a huge upload's contacts twice.
+    /// The part size a store uses unless a test asks for another: 4 MiB, about 20,000 contacts heard through ten
+    /// TempIDs each, small enough that encoding a part just before its insert never holds a huge upload's contacts
+    /// twice.
     static let defaultContactPartBytes = 4 << 20
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
