@@ -49,7 +49,7 @@ public struct AssignmentTranscript: AuthorityObserver {
     /// making them: every line has at least one character, and an encounter's first line holds its TempID and a comma.
     static func leastBytes(of upload: TracedUpload) -> Int {
         var bytes = 2 * lineCount(of: upload)
-        for case .encounter(let encounter) in upload.entries { bytes += encounter.tempID.rawValue.utf8.count }
+        for case .encounter(let encounter) in upload.entries { bytes += encounter.tempID.utf8Count }
         return bytes
     }
 

@@ -287,14 +287,14 @@ public final class HealthAuthority: Sendable {
                 case .traced(let grant):
                     record.append(
                         StoredEncounter(
-                            tempID: encounter.tempID.rawValue, validity: encounter.validity,
-                            heardAt: encounter.receivedAt, contact: grant.user, unmatchedReason: nil))
+                            tempID: encounter.tempID, validity: encounter.validity, heardAt: encounter.receivedAt,
+                            contact: grant.user, unmatchedReason: nil))
                 case .unmatched(let reason):
                     unmatched.append(UnmatchedEntry(index: index, tempID: encounter.tempID.rawValue, reason: reason))
                     record.append(
                         StoredEncounter(
-                            tempID: encounter.tempID.rawValue, validity: encounter.validity,
-                            heardAt: encounter.receivedAt, contact: nil, unmatchedReason: reason))
+                            tempID: encounter.tempID, validity: encounter.validity, heardAt: encounter.receivedAt,
+                            contact: nil, unmatchedReason: reason))
                 }
             }
         }

@@ -12,9 +12,9 @@ import Synchronization
 ///
 /// 20-digit TempIDs are issued by group commit: the requests that arrive while batches are being written (at most
 /// `maximumBatchesInFlight`) wait together for the next one, which draws their TempIDs, records them in one store
-/// transaction and appends them to tempIDs.txt in one write. Each request is answered only once its TempID is committed and written; under light
-/// load a batch is one TempID, so nobody waits for company. A TempID drawn before (the store refuses the repeat) is
-/// drawn again in the next batch: a TempID is never issued twice.
+/// transaction and appends them to tempIDs.txt in one write. Each request is answered only once its TempID is
+/// committed and written; under light load a batch is one TempID, so nobody waits for company. A TempID drawn before
+/// (the store refuses the repeat) is drawn again in the next batch: a TempID is never issued twice.
 package final class TempIDIssuer: Sendable {
     /// One request for TempIDs, waiting for its batch.
     private struct Request: Sendable {
@@ -152,7 +152,8 @@ package final class TempIDIssuer: Sendable {
 
     /// What is known of each of `tempIDs`, in their order: issued (to whom, when valid), unknown, or undecryptable.
     /// 20-digit TempIDs are looked up in the store, a TempID repeating one of the last few thousand distinct ones
-    /// answered by the same lookup (`RecentTempIDs`); sealed ones are opened, each distinct one once.
+    /// answered by the same lookup (`RecentTempIDs`); sealed ones are opened, a repeat of one just opened
+    /// answered by the same open (`RecentSealedTempIDs`).
     func lookUp(_ tempIDs: [TempID]) async throws -> TempIDLookups {
         var answerOf = [Int32](repeating: 0, count: tempIDs.count)
         var mapped: [TempID] = []
@@ -236,9 +237,9 @@ package final class TempIDIssuer: Sendable {
         var unknownKey: [Int] = []
     }
 
-    /// Opens the sealed TempIDs at `positions` of `tempIDs`, in parallel parts across the cores for a large upload,
-    /// each distinct one once per part (an upload names the TempIDs it heard many times over, and a dictionary of them
-    /// costs less than an AES-GCM open).
+    /// Opens the sealed TempIDs at `positions` of `tempIDs`, in parallel parts across the cores for a large upload, a
+    /// TempID repeating one just opened in its part answered by the same open (an upload names the TempIDs it heard
+    /// many times over, beacon after beacon, and finding one in a small table costs less than an AES-GCM open).
     static func open(_ positions: [Int], of tempIDs: [TempID], with sealer: TempIDSealer) async -> SealedAnswers {
         let parts = positions.count < 4_096 ? 1 : System.coreCount
         let partSize = max(1, (positions.count + parts - 1) / parts)
@@ -264,30 +265,27 @@ package final class TempIDIssuer: Sendable {
 }
 
 extension TempIDIssuer.SealedAnswers {
-    /// Opens the sealed TempIDs at `positions` of `tempIDs`, each distinct one once.
+    /// Opens the sealed TempIDs at `positions` of `tempIDs`, a TempID repeating one of the last few thousand distinct
+    /// ones answered by the same open (`RecentSealedTempIDs`).
     init(positions: ArraySlice<Int>, of tempIDs: [TempID], with sealer: TempIDSealer) {
         answerOf.reserveCapacity(positions.count)
-        // Where in `answers` each distinct TempID was answered.
-        var answered: [TempID: Int32] = [:]
-        answered.reserveCapacity(positions.count)
+        var recent = RecentSealedTempIDs()
         for position in positions {
             let tempID = tempIDs[position]
-            if let known = answered[tempID] {
-                answerOf.append(known)
-                continue
+            let answer = recent.answer(for: tempID) {
+                let answer = Int32(answers.count)
+                switch sealer.open(tempID) {
+                case .opened(let user, let validity):
+                    answers.append(.issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
+                case .unknownKey:
+                    answers.append(.undecryptable)
+                    unknownKey.append(Int(answer))
+                case .failedDecryption, .malformed:
+                    answers.append(.undecryptable)
+                }
+                firstPositions.append(position)
+                return answer
             }
-            let answer = Int32(answers.count)
-            switch sealer.open(tempID) {
-            case .opened(let user, let validity):
-                answers.append(.issued(TempIDGrant(user: user, tempID: tempID, validity: validity)))
-            case .unknownKey:
-                answers.append(.undecryptable)
-                unknownKey.append(Int(answer))
-            case .failedDecryption, .malformed:
-                answers.append(.undecryptable)
-            }
-            firstPositions.append(position)
-            answered[tempID] = answer
             answerOf.append(answer)
         }
     }

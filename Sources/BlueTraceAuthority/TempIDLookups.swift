@@ -58,3 +58,41 @@ struct RecentTempIDs {
         return Int(truncatingIfNeeded: mixed >> (64 - slotBits))
     }
 }
+
+/// The sealed (or other non-20-digit) TempIDs seen last, in a small table indexed by a few of their characters, each
+/// with the number of its answer: an entry naming one of them is answered by the same AES-GCM open. Like
+/// `RecentTempIDs`, it forgets a TempID when another lands in its slot, so it costs the same for an upload of a hundred
+/// distinct TempIDs or a million (a dictionary of a million sealed TempIDs cost more to grow and hash than the opens it
+/// saved); a TempID forgotten is only opened again.
+struct RecentSealedTempIDs {
+    /// Slots in the table: a contact log's last few thousand distinct TempIDs.
+    static let slotCount = 1 << slotBits
+    /// The bits of a slot's number.
+    static let slotBits = 12
+
+    private var tempIDs = [TempID?](repeating: nil, count: slotCount)
+    private var answers = [Int32](repeating: 0, count: slotCount)
+
+    /// The answer of `tempID` if it is in the table; otherwise the one `newAnswer` makes, kept.
+    mutating func answer(for tempID: TempID, newAnswer: () -> Int32) -> Int32 {
+        let slot = Self.slot(of: tempID)
+        if tempIDs[slot] == tempID { return answers[slot] }
+        let answer = newAnswer()
+        tempIDs[slot] = tempID
+        answers[slot] = answer
+        return answer
+    }
+
+    /// The slot of `tempID`: eight of a sealed TempID's characters, which encode nonce bytes drawn at random, mixed;
+    /// a shorter TempID's hash.
+    static func slot(of tempID: TempID) -> Int {
+        let text = tempID.rawValue
+        let word =
+            text.utf8.withContiguousStorageIfAvailable { utf8 -> UInt64? in
+                guard utf8.count >= 16 else { return nil }
+                return UnsafeRawBufferPointer(utf8).loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            } ?? nil
+        let mixed = (word ?? UInt64(truncatingIfNeeded: text.hashValue)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: mixed >> (64 - slotBits))
+    }
+}

@@ -54,7 +54,7 @@ struct TraceCommand: AsyncParsableCommand {
                     lastEncounter: format.string(from: $0.lastEncounter),
                     firstEncounterUnix: $0.firstEncounter.secondsSinceEpoch,
                     lastEncounterUnix: $0.lastEncounter.secondsSinceEpoch, encounters: $0.encounters,
-                    tempIDs: $0.tempIDs)
+                    tempIDs: $0.tempIDs.map(\.rawValue))
             }
             return PrettyJSON.string(rows)
         }
@@ -68,7 +68,7 @@ struct TraceCommand: AsyncParsableCommand {
                 contact.phone.padding(toLength: 16, withPad: " ", startingAt: 0) + " "
                     + format.string(from: contact.firstEncounter) + "  " + format.string(from: contact.lastEncounter)
                     + "  " + String(contact.encounters).padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
-                    + contact.tempIDs.joined(separator: " "))
+                    + contact.tempIDs.map(\.rawValue).joined(separator: " "))
         }
         return lines.joined(separator: "\n")
     }

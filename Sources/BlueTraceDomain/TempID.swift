@@ -8,8 +8,32 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// The longest TempID accepted anywhere.
     public static let maximumLength = 256
 
-    /// The identifier as it is written and sent.
-    public let rawValue: String
+    /// How a TempID is held: a 20-digit one as the numbers its two halves make (copied, compared and hashed without
+    /// touching the heap, which tracing a million entries does many times over), any other as its text.
+    @usableFromInline enum Storage: Sendable {
+        case decimal(high: UInt64, low: UInt64)
+        case text(String)
+    }
+
+    /// This TempID, held as `Storage` says (readable from other modules' inlined code: comparing, hashing and reading
+    /// TempIDs is inlined where tracing sorts and hashes a million of them).
+    @usableFromInline let storage: Storage
+
+    /// The identifier as it is written and sent (made anew for a 20-digit TempID: use `decimalHalves` on hot paths).
+    @inlinable public var rawValue: String {
+        switch storage {
+        case .decimal(let high, let low): Self.text(ofHalves: (high, low))
+        case .text(let text): text
+        }
+    }
+
+    /// How many bytes its text takes (known without making it).
+    @inlinable public var utf8Count: Int {
+        switch storage {
+        case .decimal: Self.decimalLength
+        case .text(let text): text.utf8.count
+        }
+    }
 
     /// Accepts `text` when it is 1–256 printable ASCII characters without spaces; `nil` otherwise.
     public init?<S: StringProtocol>(_ text: S) {
@@ -23,20 +47,39 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
             return true
         }
         guard valid else { return nil }
-        self.rawValue = string
+        self.init(knownValid: string)
     }
 
     /// A TempID of `text` that was a TempID's text before (a wallet's, made again): not checked again.
     init(knownValid text: String) {
-        rawValue = text
+        if let halves = Self.decimalHalves(of: text) {
+            storage = .decimal(high: halves.high, low: halves.low)
+        } else {
+            storage = .text(text)
+        }
+    }
+
+    /// The 20-digit TempID whose text is exactly `utf8` (read straight from a buffer, made without a `String`); `nil`
+    /// when those bytes are anything else.
+    public init?(decimalUTF8 utf8: UnsafeRawBufferPointer) {
+        guard utf8.count == Self.decimalLength,
+            let halves = Self.decimalHalves(ofTwentyBytes: utf8.assumingMemoryBound(to: UInt8.self))
+        else { return nil }
+        storage = .decimal(high: halves.high, low: halves.low)
     }
 
     /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.
-    public var isDecimal: Bool { decimalHalves != nil }
+    @inlinable public var isDecimal: Bool {
+        if case .decimal = storage { return true }
+        return false
+    }
 
     /// A 20-digit TempID as the numbers its first and last 10 digits make; `nil` for any other TempID. The pairs sort
     /// in the same order as the texts, so they can stand for them where comparing strings would cost too much.
-    public var decimalHalves: (high: UInt64, low: UInt64)? { Self.decimalHalves(of: rawValue) }
+    @inlinable public var decimalHalves: (high: UInt64, low: UInt64)? {
+        if case .decimal(let high, let low) = storage { return (high, low) }
+        return nil
+    }
 
     /// The halves of `text` if it is a 20-digit TempID (`decimalHalves`), without making a `TempID` of it first.
     public static func decimalHalves(of text: String) -> (high: UInt64, low: UInt64)? {
@@ -100,10 +143,15 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// has more than 10 digits.
     public init?(decimalHalves halves: (high: UInt64, low: UInt64)) {
         guard halves.high < Self.halfLimit, halves.low < Self.halfLimit else { return nil }
-        rawValue = String(unsafeUninitializedCapacity: Self.decimalLength) { buffer in
+        storage = .decimal(high: halves.high, low: halves.low)
+    }
+
+    /// The 20 digits of `halves`, each half written with its leading zeros.
+    @usableFromInline static func text(ofHalves halves: (high: UInt64, low: UInt64)) -> String {
+        String(unsafeUninitializedCapacity: decimalLength) { buffer in
             var (high, low) = halves
-            for index in stride(from: Self.decimalLength - 1, through: 0, by: -1) {
-                if index >= Self.decimalLength / 2 {
+            for index in stride(from: decimalLength - 1, through: 0, by: -1) {
+                if index >= decimalLength / 2 {
                     buffer[index] = UInt8(ascii: "0") + UInt8(low % 10)
                     low /= 10
                 } else {
@@ -111,13 +159,51 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
                     high /= 10
                 }
             }
-            return Self.decimalLength
+            return decimalLength
         }
     }
 
     public var description: String { rawValue }
 
-    public static func < (lhs: TempID, rhs: TempID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The order of the texts; two 20-digit TempIDs are compared by their halves, which sort the same way.
+    /// Two TempIDs of one kind are compared as they are held (their halves, or their texts, without making either
+    /// anew: sorting a contact's sealed TempIDs must cost no more than sorting strings); a 20-digit one and another by
+    /// their texts.
+    @inlinable public static func < (lhs: TempID, rhs: TempID) -> Bool {
+        switch lhs.storage {
+        case .decimal(let leftHigh, let leftLow):
+            if case .decimal(let rightHigh, let rightLow) = rhs.storage {
+                return (leftHigh, leftLow) < (rightHigh, rightLow)
+            }
+        case .text(let left):
+            if case .text(let right) = rhs.storage { return left < right }
+        }
+        return lhs.rawValue < rhs.rawValue
+    }
+
+    /// Equal when they are the same TempID: a 20-digit one is always held as its halves, any other as its text, so
+    /// the two are compared as they are held.
+    @inlinable public static func == (lhs: TempID, rhs: TempID) -> Bool {
+        switch lhs.storage {
+        case .decimal(let leftHigh, let leftLow):
+            if case .decimal(let rightHigh, let rightLow) = rhs.storage {
+                return leftHigh == rightHigh && leftLow == rightLow
+            }
+        case .text(let left):
+            if case .text(let right) = rhs.storage { return left == right }
+        }
+        return false
+    }
+
+    @inlinable public func hash(into hasher: inout Hasher) {
+        switch storage {
+        case .decimal(let high, let low):
+            hasher.combine(high)
+            hasher.combine(low)
+        case .text(let text):
+            hasher.combine(text)
+        }
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()

@@ -26,7 +26,7 @@ public struct TempIDWallet: Sendable {
     public mutating func fill(with grants: [IssuedTempID]) {
         let sorted = grants.sorted { $0.validity.start < $1.validity.start }
         text = []
-        text.reserveCapacity(sorted.reduce(0) { $0 + $1.tempID.rawValue.utf8.count })
+        text.reserveCapacity(sorted.reduce(0) { $0 + $1.tempID.utf8Count })
         slots = []
         slots.reserveCapacity(sorted.count)
         for grant in sorted {

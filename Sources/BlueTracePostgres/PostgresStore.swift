@@ -465,7 +465,8 @@ public final class PostgresStore: AuthorityStore {
                     TracedContact(
                         phone: phone, firstEncounter: Timestamp(secondsSinceEpoch: first),
                         lastEncounter: Timestamp(secondsSinceEpoch: last), encounters: Int(count),
-                        tempIDs: heard.isEmpty ? [] : heard.split(separator: ",").map(String.init)))
+                        // Only traced TempIDs are listed, and a TempID never holds a comma.
+                        tempIDs: heard.split(separator: ",").compactMap { TempID($0) }))
             }
             return TracedContact.merged(contacts)
         }

@@ -39,46 +39,61 @@ enum Base64 {
 
     /// The bytes of padded standard base64 `text`, or `nil` unless `text` is exactly their canonical encoding: four
     /// characters of the alphabet for every three bytes, `=` only as the last one or two, and no bits set that the
-    /// padding leaves out. Decoded by hand in one pass (every sealed TempID of an upload is decoded).
+    /// padding leaves out.
     static func decodePadded<S: StringProtocol>(_ text: S) -> [UInt8]? {
         var text = String(text)
         return text.withUTF8 { utf8 -> [UInt8]? in
-            guard utf8.count % 4 == 0 else { return nil }
-            guard !utf8.isEmpty else { return [] }
-            let padding =
-                utf8[utf8.count - 1] != UInt8(ascii: "=") ? 0 : utf8[utf8.count - 2] != UInt8(ascii: "=") ? 1 : 2
-            let byteCount = utf8.count / 4 * 3 - padding
+            guard let byteCount = decodedByteCount(ofPadded: utf8) else { return nil }
             var valid = false
             let decoded = [UInt8](unsafeUninitializedCapacity: byteCount) { bytes, initialized in
-                var written = 0
-                for group in stride(from: 0, to: utf8.count, by: 4) {
-                    let last = group + 4 == utf8.count
-                    let first = values[Int(utf8[group])]
-                    let second = values[Int(utf8[group + 1])]
-                    let third = last && padding == 2 ? 0 : values[Int(utf8[group + 2])]
-                    let fourth = last && padding >= 1 ? 0 : values[Int(utf8[group + 3])]
-                    guard first | second | third | fourth < 64 else { return }
-                    let word = UInt32(first) << 18 | UInt32(second) << 12 | UInt32(third) << 6 | UInt32(fourth)
-                    bytes[written] = UInt8(truncatingIfNeeded: word >> 16)
-                    written += 1
-                    if !(last && padding == 2) {
-                        bytes[written] = UInt8(truncatingIfNeeded: word >> 8)
-                        written += 1
-                    } else if second & 0x0F != 0 {
-                        return
-                    }
-                    if !(last && padding >= 1) {
-                        bytes[written] = UInt8(truncatingIfNeeded: word)
-                        written += 1
-                    } else if padding == 1, third & 0x03 != 0 {
-                        return
-                    }
-                }
-                initialized = written
-                valid = true
+                valid = decodePadded(utf8, into: UnsafeMutableRawBufferPointer(bytes))
+                initialized = valid ? byteCount : 0
             }
             return valid ? decoded : nil
         }
+    }
+
+    /// How many bytes padded base64 `utf8` decodes to (`nil` when its length is not a multiple of four); the
+    /// characters themselves are checked by `decodePadded(_:into:)`.
+    static func decodedByteCount(ofPadded utf8: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard utf8.count % 4 == 0 else { return nil }
+        guard !utf8.isEmpty else { return 0 }
+        let padding = utf8[utf8.count - 1] != UInt8(ascii: "=") ? 0 : utf8[utf8.count - 2] != UInt8(ascii: "=") ? 1 : 2
+        return utf8.count / 4 * 3 - padding
+    }
+
+    /// Decodes padded base64 `utf8` into `bytes`, which must hold exactly `decodedByteCount(ofPadded:)` bytes, by hand
+    /// in one pass and without allocating (every sealed TempID of an upload is decoded); `false` unless `utf8` is
+    /// exactly the canonical encoding of what it wrote (the rule `decodePadded(_:)` states).
+    static func decodePadded(_ utf8: UnsafeBufferPointer<UInt8>, into bytes: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let byteCount = decodedByteCount(ofPadded: utf8), bytes.count == byteCount else { return false }
+        guard !utf8.isEmpty else { return true }
+        let padding = utf8.count / 4 * 3 - byteCount
+        var written = 0
+        for group in stride(from: 0, to: utf8.count, by: 4) {
+            let last = group + 4 == utf8.count
+            let first = values[Int(utf8[group])]
+            let second = values[Int(utf8[group + 1])]
+            let third = last && padding == 2 ? 0 : values[Int(utf8[group + 2])]
+            let fourth = last && padding >= 1 ? 0 : values[Int(utf8[group + 3])]
+            guard first | second | third | fourth < 64 else { return false }
+            let word = UInt32(first) << 18 | UInt32(second) << 12 | UInt32(third) << 6 | UInt32(fourth)
+            bytes[written] = UInt8(truncatingIfNeeded: word >> 16)
+            written += 1
+            if !(last && padding == 2) {
+                bytes[written] = UInt8(truncatingIfNeeded: word >> 8)
+                written += 1
+            } else if second & 0x0F != 0 {
+                return false
+            }
+            if !(last && padding >= 1) {
+                bytes[written] = UInt8(truncatingIfNeeded: word)
+                written += 1
+            } else if padding == 1, third & 0x03 != 0 {
+                return false
+            }
+        }
+        return true
     }
 
     /// The value of each byte as a base64 character; 255 for bytes outside the alphabet (`=` included).

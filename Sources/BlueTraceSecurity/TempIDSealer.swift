@@ -150,24 +150,33 @@ public struct TempIDSealer: Sendable {
 
     /// Opens `tempID`: the user and validity it was sealed with, or why it cannot be opened.
     public func open(_ tempID: TempID) -> SealedTempIDVerdict {
-        guard tempID.rawValue.utf8.count == Self.sealedLength, let sealed = Base64.decodePadded(tempID.rawValue),
-            sealed.count == Self.sealedByteCount
-        else { return .malformed }
-        let keyID = sealed[0]
-        guard keys[keyID] != nil else { return .unknownKey(id: keyID) }
-        let opened: (user: String, start: UInt32, expiry: UInt32)? = sealed.withUnsafeBytes { sealed in
-            withUnsafeTemporaryAllocation(byteCount: Self.plaintextByteCount, alignment: 8) { plaintext in
+        guard tempID.utf8Count == Self.sealedLength else { return .malformed }
+        var text = tempID.rawValue
+        // Decoded and opened in one scratch buffer (sealed bytes, then the plaintext): nothing is allocated but the
+        // user's string, which is small enough to live inline.
+        let verdict: SealedTempIDVerdict? = text.withUTF8 { utf8 in
+            withUnsafeTemporaryAllocation(byteCount: Self.sealedByteCount + Self.plaintextByteCount, alignment: 8) {
+                scratch in
+                let sealed = UnsafeMutableRawBufferPointer(rebasing: scratch[..<Self.sealedByteCount])
+                let plaintext = UnsafeMutableRawBufferPointer(rebasing: scratch[Self.sealedByteCount...])
+                guard Base64.decodedByteCount(ofPadded: utf8) == Self.sealedByteCount,
+                    Base64.decodePadded(utf8, into: sealed)
+                else { return .malformed }
+                let keyID = sealed[0]
+                guard keys[keyID] != nil else { return .unknownKey(id: keyID) }
                 let nonce = UnsafeRawBufferPointer(rebasing: sealed[Self.nonceOffsets])
                 let box = UnsafeRawBufferPointer(rebasing: sealed[Self.nonceOffsets.upperBound...])
-                guard open(box, keyID: keyID, nonce: nonce, into: plaintext) else { return nil }
-                return Self.contents(of: UnsafeRawBufferPointer(plaintext))
+                guard open(box, keyID: keyID, nonce: nonce, into: plaintext),
+                    let (user, start, expiry) = Self.contents(of: UnsafeRawBufferPointer(plaintext))
+                else { return nil }
+                return .opened(
+                    user: user,
+                    validity: ValidityWindow(
+                        start: Timestamp(secondsSinceEpoch: Int64(start)),
+                        expiry: Timestamp(secondsSinceEpoch: Int64(expiry))))
             }
         }
-        guard let (user, start, expiry) = opened else { return .failedDecryption }
-        return .opened(
-            user: user,
-            validity: ValidityWindow(
-                start: Timestamp(secondsSinceEpoch: Int64(start)), expiry: Timestamp(secondsSinceEpoch: Int64(expiry))))
+        return verdict ?? .failedDecryption
     }
 
     /// Opens `box` (ciphertext ‖ tag) under key `keyID` into `plaintext`: through its prepared key if it has one, else

@@ -154,8 +154,12 @@ public struct Account: Hashable, Sendable {
 
 /// One uploaded entry as stored: what it claimed and what tracing made of it. Invalid entries are stored too, flagged.
 public struct StoredEncounter: Hashable, Sendable {
+    /// The TempID the entry named, when it is a valid TempID (every encounter's; most malformed entries' too).
+    public let validTempID: TempID?
+    /// What was sent as the TempID when it is not a valid TempID (some malformed entries).
+    private let invalidTempID: String?
     /// The TempID as sent (possibly not a valid TempID, for malformed entries).
-    public var tempID: String?
+    public var tempID: String? { validTempID?.rawValue ?? invalidTempID }
     /// The validity the entry claimed.
     public var validity: ValidityWindow?
     /// When the uploader's phone heard it.
@@ -167,12 +171,33 @@ public struct StoredEncounter: Hashable, Sendable {
     /// Details of a malformed entry.
     public var detail: String?
 
-    /// Creates a stored encounter.
+    /// Creates a stored encounter of what was sent as the TempID.
     public init(
         tempID: String?, validity: ValidityWindow?, heardAt: Timestamp?, contact: String?,
         unmatchedReason: UnmatchedReason?, detail: String? = nil
     ) {
-        self.tempID = tempID
+        let valid = tempID.flatMap { TempID($0) }
+        self.init(
+            validTempID: valid, invalidTempID: valid == nil ? tempID : nil, validity: validity, heardAt: heardAt,
+            contact: contact, unmatchedReason: unmatchedReason, detail: detail)
+    }
+
+    /// Creates a stored encounter of an entry that named `tempID`, a valid TempID.
+    public init(
+        tempID: TempID, validity: ValidityWindow?, heardAt: Timestamp?, contact: String?,
+        unmatchedReason: UnmatchedReason?, detail: String? = nil
+    ) {
+        self.init(
+            validTempID: tempID, invalidTempID: nil, validity: validity, heardAt: heardAt, contact: contact,
+            unmatchedReason: unmatchedReason, detail: detail)
+    }
+
+    private init(
+        validTempID: TempID?, invalidTempID: String?, validity: ValidityWindow?, heardAt: Timestamp?,
+        contact: String?, unmatchedReason: UnmatchedReason?, detail: String?
+    ) {
+        self.validTempID = validTempID
+        self.invalidTempID = invalidTempID
         self.validity = validity
         self.heardAt = heardAt
         self.contact = contact
@@ -215,10 +240,10 @@ public struct TracedContact: Hashable, Sendable, Codable {
     /// How many encounters were logged.
     public var encounters: Int
     /// The contact's TempIDs that were heard.
-    public var tempIDs: [String]
+    public var tempIDs: [TempID]
 
     /// Creates a traced contact.
-    public init(phone: String, firstEncounter: Timestamp, lastEncounter: Timestamp, encounters: Int, tempIDs: [String])
+    public init(phone: String, firstEncounter: Timestamp, lastEncounter: Timestamp, encounters: Int, tempIDs: [TempID])
     {
         self.phone = phone
         self.firstEncounter = firstEncounter
@@ -230,11 +255,12 @@ public struct TracedContact: Hashable, Sendable, Codable {
     /// The TempIDs comma-separated, as the stores keep them in a column (a TempID never holds a comma), written into
     /// a string sized for them at once.
     public var tempIDList: String {
-        guard tempIDs.count > 1 else { return tempIDs.first ?? "" }
-        let size = tempIDs.reduce(tempIDs.count - 1) { $0 + $1.utf8.count }
+        guard tempIDs.count > 1 else { return tempIDs.first?.rawValue ?? "" }
+        let texts = tempIDs.map(\.rawValue)
+        let size = texts.reduce(texts.count - 1) { $0 + $1.utf8.count }
         return String(unsafeUninitializedCapacity: size) { buffer in
             var offset = 0
-            for (index, tempID) in tempIDs.enumerated() {
+            for (index, tempID) in texts.enumerated() {
                 if index > 0 {
                     buffer[offset] = UInt8(ascii: ",")
                     offset += 1

@@ -10,7 +10,8 @@ import BlueTraceDomain
 /// Version 1, little-endian: the magic `BTC1`; the number of contacts (UInt32) and each contact as its phone (UInt16
 /// length and UTF-8 bytes), its first and last encounter (Int64 each), its number of encounters (UInt64), the number of
 /// its TempIDs (UInt32) and each TempID: a 20-digit one as the byte 0 and its two 10-digit halves (UInt64 each), any
-/// other as the byte 1 and its length (UInt16) and bytes. A contact with a 12-byte phone number heard through ten 20-digit TempIDs takes 212 bytes.
+/// other as the byte 1 and its length (UInt16) and bytes. A contact with a 12-byte phone number heard through ten
+/// 20-digit TempIDs takes 212 bytes.
 package struct ContactBlock: Hashable, Sendable {
     /// The block's bytes.
     package let bytes: [UInt8]
@@ -35,13 +36,13 @@ package struct ContactBlock: Hashable, Sendable {
             bytes.appendLittleEndian(UInt64(clamping: contact.encounters))
             bytes.appendLittleEndian(UInt32(contact.tempIDs.count))
             for tempID in contact.tempIDs {
-                if let halves = TempID.decimalHalves(of: tempID) {
+                if let halves = tempID.decimalHalves {
                     bytes.append(Self.decimalTag)
                     bytes.appendLittleEndian(halves.high)
                     bytes.appendLittleEndian(halves.low)
                 } else {
                     bytes.append(Self.textTag)
-                    bytes.appendText(tempID, lengthBytes: 2)
+                    bytes.appendText(tempID.rawValue, lengthBytes: 2)
                 }
             }
         }
@@ -87,7 +88,7 @@ package struct ContactBlock: Hashable, Sendable {
             let encounters = try reader.integer(UInt64.self)
             guard let encounters = Int(exactly: encounters) else { throw CorruptBlock() }
             let tempIDCount = Int(try reader.integer(UInt32.self))
-            var tempIDs: [String] = []
+            var tempIDs: [TempID] = []
             tempIDs.reserveCapacity(min(tempIDCount, bytes.count / 3))
             for _ in 0..<tempIDCount {
                 switch try reader.integer(UInt8.self) {
@@ -96,9 +97,10 @@ package struct ContactBlock: Hashable, Sendable {
                     guard let tempID = TempID(decimalHalves: (high, try reader.integer(UInt64.self))) else {
                         throw CorruptBlock()
                     }
-                    tempIDs.append(tempID.rawValue)
+                    tempIDs.append(tempID)
                 case textTag:
-                    tempIDs.append(try reader.text(lengthBytes: 2))
+                    guard let tempID = TempID(try reader.text(lengthBytes: 2)) else { throw CorruptBlock() }
+                    tempIDs.append(tempID)
                 default:
                     throw CorruptBlock()
                 }

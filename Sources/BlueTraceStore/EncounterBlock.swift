@@ -88,12 +88,14 @@ package struct EncounterBlock: Hashable, Sendable {
             count += 1
             var flags: UInt8 = 0
             var halves: (high: UInt64, low: UInt64)?
-            if let tempID = encounter.tempID {
+            if let tempID = encounter.validTempID {
                 flags |= Flag.tempID
-                if let decimal = TempID.decimalHalves(of: tempID) {
+                if let decimal = tempID.decimalHalves {
                     flags |= Flag.decimalTempID
                     halves = decimal
                 }
+            } else if encounter.tempID != nil {
+                flags |= Flag.tempID
             }
             var span: UInt32?
             if let validity = encounter.validity {
@@ -283,6 +285,7 @@ package struct EncounterBlock: Hashable, Sendable {
         guard version2 || flags < Flag.decimalTempID else { throw CorruptBlock() }
         let verdict = Int(try reader.integer(UInt8.self))
         guard verdict <= reasons.count else { throw CorruptBlock() }
+        var decimalTempID: TempID?
         var tempID: String?
         if flags & Flag.decimalTempID != 0 {
             guard flags & Flag.tempID != 0 else { throw CorruptBlock() }
@@ -290,7 +293,7 @@ package struct EncounterBlock: Hashable, Sendable {
             guard let decimal = TempID(decimalHalves: (high, try reader.integer(UInt64.self))) else {
                 throw CorruptBlock()
             }
-            tempID = decimal.rawValue
+            decimalTempID = decimal
         } else if flags & Flag.tempID != 0 {
             tempID = try reader.text(lengthBytes: 2)
         }
@@ -313,9 +316,17 @@ package struct EncounterBlock: Hashable, Sendable {
         }
         let contactNumber = flags & Flag.contact != 0 ? Int(try reader.integer(UInt32.self)) : -1
         let detail = flags & Flag.detail != 0 ? try reader.text(lengthBytes: 4) : nil
-        let encounter = StoredEncounter(
-            tempID: tempID, validity: validity, heardAt: heardAt, contact: nil,
-            unmatchedReason: verdict == 0 ? nil : reasons[verdict - 1], detail: detail)
+        let reason = verdict == 0 ? nil : reasons[verdict - 1]
+        let encounter =
+            if let decimalTempID {
+                StoredEncounter(
+                    tempID: decimalTempID, validity: validity, heardAt: heardAt, contact: nil,
+                    unmatchedReason: reason, detail: detail)
+            } else {
+                StoredEncounter(
+                    tempID: tempID, validity: validity, heardAt: heardAt, contact: nil, unmatchedReason: reason,
+                    detail: detail)
+            }
         return (encounter, contactNumber)
     }
 }

@@ -287,7 +287,8 @@ public final class SQLiteStore: AuthorityStore {
                         phone: select.text(at: 1), firstEncounter: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
                         lastEncounter: Timestamp(secondsSinceEpoch: select.int64(at: 3)),
                         encounters: Int(select.int64(at: 4)),
-                        tempIDs: tempIDs.isEmpty ? [] : tempIDs.split(separator: ",").map(String.init)))
+                        // Only traced TempIDs were ever listed, and a TempID never holds a comma.
+                        tempIDs: tempIDs.split(separator: ",").compactMap { TempID($0) }))
             }
             try flush()
             try db.execute(sql: "DROP TABLE contact")

@@ -54,7 +54,7 @@ public struct UploadRecord: Hashable, Sendable {
         private var positions = PhonePositions()
         private var contacts: [TracedContact] = []
         /// The TempIDs listed so far of contacts heard through many (see `append`).
-        private var listed: [Int32: Set<String>] = [:]
+        private var listed: [Int32: Set<TempID>] = [:]
         /// Whether every contact's TempIDs are sorted, each once (as `sortTempIDs` leaves them).
         private var tempIDsSorted = true
         /// The position of the contact the last traced entry named, or -1 before any did.
@@ -88,7 +88,7 @@ public struct UploadRecord: Hashable, Sendable {
                     contacts.append(
                         TracedContact(
                             phone: phone, firstEncounter: when, lastEncounter: when, encounters: 1,
-                            tempIDs: encounter.tempID.map { [$0] } ?? []))
+                            tempIDs: encounter.validTempID.map { [$0] } ?? []))
                     writer.append(encounter, contactNumber: UInt32(position))
                     return
                 }
@@ -97,7 +97,7 @@ public struct UploadRecord: Hashable, Sendable {
             contacts[index].firstEncounter = min(contacts[index].firstEncounter, when)
             contacts[index].lastEncounter = max(contacts[index].lastEncounter, when)
             contacts[index].encounters += 1
-            if let tempID = encounter.tempID { list(tempID, forContactAt: position) }
+            if let tempID = encounter.validTempID { list(tempID, forContactAt: position) }
             writer.append(encounter, contactNumber: UInt32(position))
         }
 
@@ -138,7 +138,7 @@ public struct UploadRecord: Hashable, Sendable {
 
         /// Lists `tempID` among those the contact at `position` was heard through (`finish` sorts each list and drops
         /// repeats).
-        private mutating func list(_ tempID: String, forContactAt position: Int32) {
+        private mutating func list(_ tempID: TempID, forContactAt position: Int32) {
             let index = Int(position)
             guard contacts[index].tempIDs.last != tempID else { return }
             // A contact heard through many TempIDs keeps a set of those listed, so that each is listed once instead
@@ -156,8 +156,8 @@ public struct UploadRecord: Hashable, Sendable {
         }
 
         /// The TempIDs of two sorted lists without repeats, sorted, each once.
-        private static func union(_ first: [String], _ second: [String]) -> [String] {
-            var union: [String] = []
+        private static func union(_ first: [TempID], _ second: [TempID]) -> [TempID] {
+            var union: [TempID] = []
             union.reserveCapacity(first.count + second.count)
             var (i, j) = (0, 0)
             while i < first.count, j < second.count {

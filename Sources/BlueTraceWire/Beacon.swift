@@ -34,9 +34,10 @@ public struct Beacon: Hashable, Sendable, CarriesIssuedTempID {
     /// The datagram to send: TempID, start and expiry as `DD/MM/YYYY HH:MM:SS`, then the version character, with no
     /// separators: exactly the assignment's 59 bytes for a 20-digit TempID.
     public func datagram(format: TimestampFormat) -> [UInt8] {
+        let text = tempID.rawValue
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(tempID.rawValue.utf8.count + Self.trailerSize)
-        bytes += tempID.rawValue.utf8
+        bytes.reserveCapacity(text.utf8.count + Self.trailerSize)
+        bytes += text.utf8
         bytes += format.string(from: validity.start).utf8
         bytes += format.string(from: validity.expiry).utf8
         bytes.append(UInt8(ascii: "0") + version)

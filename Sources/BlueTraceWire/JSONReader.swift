@@ -517,8 +517,12 @@ public struct FlatJSONObject {
                     if bytes[position] == UInt8(ascii: "\"") {
                         // A string: kept only as the TempID; in any other field it is the wrong type.
                         if field == 1, keepingStrings {
-                            guard let tempID = string(sharingRepeats: true) else { return nil }
-                            fields.tempID = tempID
+                            if let tempID = decimalTempID() {
+                                fields.decimalTempID = tempID
+                            } else {
+                                guard let tempID = string(sharingRepeats: true) else { return nil }
+                                fields.tempID = tempID
+                            }
                         } else {
                             guard skipString() != nil else { return nil }
                             if field == 1 { fields.tempID = "" }
@@ -539,6 +543,17 @@ public struct FlatJSONObject {
                 guard take(UInt8(ascii: "}")) else { return nil }
             }
             return fields
+        }
+
+        /// The 20-digit TempID of the string at `position` when it is one, written without escapes (as every one is),
+        /// made from its digits without a `String`; `nil`, and nothing read, when the string is anything else.
+        private mutating func decimalTempID() -> TempID? {
+            let end = position + 1 + TempID.decimalLength
+            guard end < bytes.count, bytes[end] == UInt8(ascii: "\""),
+                let tempID = TempID(decimalUTF8: UnsafeRawBufferPointer(rebasing: bytes[position + 1..<end]))
+            else { return nil }
+            position = end + 1
+            return tempID
         }
 
         /// Whether the bytes of `key` are those of `name`: lengths first, then the bytes of two buffers.

@@ -95,8 +95,10 @@ struct UploadEntryFields {
         case invalid
     }
 
-    /// `tempID`, if it is a string.
+    /// `tempID`, if it is a string (and not read as `decimalTempID`).
     var tempID: String?
+    /// `tempID`, when a reader that knows them made it straight from its 20 digits.
+    var decimalTempID: TempID?
     /// `start`, if it is an integer in range.
     var start: Int64?
     /// `expiry`, if it is an integer in range.
@@ -104,18 +106,19 @@ struct UploadEntryFields {
     var received: Received
 
     var entry: UploadEntry {
-        guard let rawTempID = tempID, let tempID = TempID(rawTempID) else {
-            return .malformed(tempID: tempID, reason: "tempID must be 1–256 printable ASCII characters without spaces")
+        guard let tempID = decimalTempID ?? self.tempID.flatMap({ TempID($0) }) else {
+            return .malformed(
+                tempID: self.tempID, reason: "tempID must be 1–256 printable ASCII characters without spaces")
         }
         guard let start, let expiry else {
-            return .malformed(tempID: rawTempID, reason: "start and expiry must be Unix times in seconds")
+            return .malformed(tempID: tempID.rawValue, reason: "start and expiry must be Unix times in seconds")
         }
-        guard start <= expiry else { return .malformed(tempID: rawTempID, reason: "expiry is before start") }
+        guard start <= expiry else { return .malformed(tempID: tempID.rawValue, reason: "expiry is before start") }
         let receivedAt: Timestamp?
         switch received {
         case .absent: receivedAt = nil
         case .time(let seconds): receivedAt = Timestamp(secondsSinceEpoch: seconds)
-        case .invalid: return .malformed(tempID: rawTempID, reason: "received must be a Unix time in seconds")
+        case .invalid: return .malformed(tempID: tempID.rawValue, reason: "received must be a Unix time in seconds")
         }
         return .encounter(
             ReportedEncounter(

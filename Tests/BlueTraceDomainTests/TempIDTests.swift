@@ -145,6 +145,7 @@ struct TempIDHalvesTests {
         for text in ["00000000000000000000", "99999999999999999999", "00000000010000000001"] {
             let tempID = try #require(TempID(text))
             #expect(TempID(decimalHalves: try #require(tempID.decimalHalves)) == tempID)
+            #expect(TempID(decimalHalves: try #require(tempID.decimalHalves))?.rawValue == text)
         }
         for _ in 0..<1_000 {
             let tempID = TempID.randomDecimal(using: &generator)
@@ -155,5 +156,40 @@ struct TempIDHalvesTests {
         #expect(TempID.decimalHalves(of: "1234567890123456789") == nil)
         #expect(TempID.decimalHalves(of: "1234567890123456789x") == nil)
         #expect(TempID.decimalHalves(of: "123456789012345678901") == nil)
+    }
+
+    @Test("Kept as halves or as text, TempIDs compare, sort and hash exactly as their texts do")
+    func halvesAgreeWithText() throws {
+        var generator = SystemRandomNumberGenerator()
+        var texts = [
+            "00000000000000000000", "00000000000000000001", "09999999999999999999", "10000000000000000000",
+            "99999999999999999999", "1234567890123456789", "12345678901234567890", "123456789012345678901",
+            "1234567890123456789a", "9", "A", "sealed+AAAA==", "~", "!",
+        ]
+        for _ in 0..<50 { texts.append(TempID.randomDecimal(using: &generator).rawValue) }
+        let tempIDs = try texts.map { try #require(TempID($0)) }
+        #expect(tempIDs.map(\.rawValue) == texts)
+        #expect(tempIDs.map(\.utf8Count) == texts.map(\.utf8.count))
+        #expect(tempIDs.sorted().map(\.rawValue) == texts.sorted())
+        #expect(Set(tempIDs).count == Set(texts).count)
+        for (left, leftText) in zip(tempIDs, texts) {
+            for (right, rightText) in zip(tempIDs, texts) {
+                #expect((left == right) == (leftText == rightText))
+                #expect((left < right) == (leftText < rightText))
+                if left == right { #expect(left.hashValue == right.hashValue) }
+            }
+        }
+    }
+
+    @Test("A TempID read from bytes is made only from exactly 20 digits, the same as made from its text")
+    func fromBytes() {
+        for (text, decimal) in [
+            ("12345678901234567890", true), ("00000000000000000000", true), ("1234567890123456789", false),
+            ("123456789012345678901", false), ("1234567890123456789a", false), ("/234567890123456789a", false),
+        ] {
+            let made = Array(text.utf8).withUnsafeBytes { TempID(decimalUTF8: $0) }
+            #expect((made != nil) == decimal, "\(text)")
+            if decimal { #expect(made == TempID(text) && made?.rawValue == text) }
+        }
     }
 }

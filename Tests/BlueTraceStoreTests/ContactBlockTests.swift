@@ -10,13 +10,15 @@ struct ContactBlockTests {
     static let contacts = [
         TracedContact(
             phone: "+61410888888", firstEncounter: t0, lastEncounter: t0 + 899, encounters: 3,
-            tempIDs: ["00000000000000000001", "11111111111111111111", "99999999999999999999"]),
+            tempIDs: ["00000000000000000001", "11111111111111111111", "99999999999999999999"].map { TempID($0)! }),
         TracedContact(
             phone: "+61410777777", firstEncounter: t0 - 86_400, lastEncounter: t0, encounters: 1, tempIDs: []),
         TracedContact(
             phone: "телефон", firstEncounter: Timestamp(secondsSinceEpoch: Int64.min),
             lastEncounter: Timestamp(secondsSinceEpoch: Int64.max), encounters: Int.max,
-            tempIDs: ["sealed/AAAA+токен==", "123", "1234567890123456789012", "11111111111111111111"]),
+            tempIDs: ["sealed/AAAA+token==", "123", "1234567890123456789012", "11111111111111111111"].map {
+                TempID($0)!
+            }),
     ]
 
     @Test("Every contact reads back exactly as written: 20-digit and other TempIDs, extreme times and counts")
@@ -29,7 +31,7 @@ struct ContactBlockTests {
     func compact() {
         let one = ContactBlock([Self.contacts[1]]).bytes.count
         var heard = Self.contacts[1]
-        heard.tempIDs = (0..<10).map { String(format: "%020d", $0 * 7_919) }
+        heard.tempIDs = (0..<10).map { TempID(String(format: "%020d", $0 * 7_919))! }
         #expect(ContactBlock([heard]).bytes.count == one + 10 * 17)
     }
 
@@ -38,7 +40,7 @@ struct ContactBlockTests {
         let contacts = (0..<50).map { number in
             TracedContact(
                 phone: "+614100000\(number)", firstEncounter: Self.t0, lastEncounter: Self.t0, encounters: 1,
-                tempIDs: (0..<(number % 7)).map { String(format: "%020d", number * 10 + $0) })
+                tempIDs: (0..<(number % 7)).map { TempID(String(format: "%020d", number * 10 + $0))! })
         }
         for bytes in [1, 100, 500, 1_000_000] {
             let parts = ContactBlock.parts(of: contacts, bytes: bytes)

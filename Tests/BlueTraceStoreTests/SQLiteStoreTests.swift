@@ -72,7 +72,7 @@ struct SQLiteStoreTests {
             contacts == [
                 TracedContact(
                     phone: "+61410888888", firstEncounter: t0 + 10, lastEncounter: t0 + 10, encounters: 1,
-                    tempIDs: ["12345678901234567891"])
+                    tempIDs: [TempID("12345678901234567891")!])
             ])
         let applied = try await DatabaseQueue(path: path).read { db in
             try SQLiteStore.migrator.appliedMigrations(db)
@@ -142,13 +142,13 @@ struct SQLiteStoreTests {
                     phone: "+61410777777", firstEncounter: t0 + 5, lastEncounter: t0 + 5, encounters: 1, tempIDs: []),
                 TracedContact(
                     phone: "+61410888888", firstEncounter: t0 + 10, lastEncounter: t0 + 40, encounters: 5,
-                    tempIDs: ["11111111111111111111", "22222222222222222222", "sealed+AAA="]),
+                    tempIDs: ["11111111111111111111", "22222222222222222222", "sealed+AAA="].map { TempID($0)! }),
             ])
         #expect(
             try await store.tracedContacts(of: "+61410555555") == [
                 TracedContact(
                     phone: "+61410999999", firstEncounter: t0 + 1, lastEncounter: t0 + 2, encounters: 1,
-                    tempIDs: ["33333333333333333333"])
+                    tempIDs: [TempID("33333333333333333333")!])
             ])
         let (tables, blocks) = try await DatabaseQueue(path: path).read { db in
             (

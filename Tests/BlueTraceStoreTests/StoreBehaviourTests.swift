@@ -110,10 +110,10 @@ struct StoreBehaviourTests {
                 contacts == [
                     TracedContact(
                         phone: "+61410777777", firstEncounter: t0, lastEncounter: t0, encounters: 1,
-                        tempIDs: ["33333333333333333333"]),
+                        tempIDs: [TempID("33333333333333333333")!]),
                     TracedContact(
                         phone: "+61410888888", firstEncounter: t0 + 50, lastEncounter: t0 + 100, encounters: 2,
-                        tempIDs: ["11111111111111111111", "22222222222222222222"]),
+                        tempIDs: [TempID("11111111111111111111")!, TempID("22222222222222222222")!]),
                 ])
             #expect(try await store.tracedContacts(of: "+61410888888").isEmpty)
         }

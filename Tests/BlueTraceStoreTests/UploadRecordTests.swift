@@ -101,7 +101,7 @@ struct UploadRecordTests {
                 heardAt: start + 1, contact: index % 2 == 0 ? "+61410000001" : "+61410000002", unmatchedReason: nil)
         }
         let record = UploadRecord(uploader: "+61410999999", receivedAt: Self.t0, encounters: encounters)
-        #expect(record.tracedContacts.map(\.tempIDs) == [tempIDs, tempIDs])
+        #expect(record.tracedContacts.map { $0.tempIDs.map(\.rawValue) } == [tempIDs, tempIDs])
         #expect(record.tracedContacts == Self.contactsByHand(encounters))
     }
 
@@ -119,7 +119,7 @@ struct UploadRecordTests {
             contact.firstEncounter = min(contact.firstEncounter, when)
             contact.lastEncounter = max(contact.lastEncounter, when)
             contact.encounters += 1
-            if let tempID = encounter.tempID { contact.tempIDs = Array(Set(contact.tempIDs + [tempID])).sorted() }
+            if let tempID = encounter.validTempID { contact.tempIDs = Array(Set(contact.tempIDs + [tempID])).sorted() }
             byPhone[phone] = contact
         }
         return order.map { byPhone[$0]! }
