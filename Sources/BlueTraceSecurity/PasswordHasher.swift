@@ -1,3 +1,4 @@
+import BlueTraceDomain
 import Crypto
 import CryptoExtras
 import Foundation

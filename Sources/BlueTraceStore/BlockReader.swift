@@ -35,6 +35,13 @@ struct BlockReader {
         let count = lengthBytes == 2 ? Int(try integer(UInt16.self)) : Int(try integer(UInt32.self))
         return String(decoding: try take(count), as: UTF8.self)
     }
+
+    /// The next text written as the bytes it is the padded base64 of (`appendBase64Decoded`): their count (UInt8),
+    /// then the bytes.
+    mutating func base64Text() throws(CorruptBlock) -> String {
+        let count = Int(try integer(UInt8.self))
+        return Base64.encodePadded(try take(count))
+    }
 }
 
 extension [UInt8] {
@@ -50,6 +57,24 @@ extension [UInt8] {
             let count = Swift.min(utf8.count, lengthBytes == 2 ? Int(UInt16.max) : Int(UInt32.max))
             if lengthBytes == 2 { appendLittleEndian(UInt16(count)) } else { appendLittleEndian(UInt32(count)) }
             append(contentsOf: utf8[..<count])
+        }
+    }
+
+    /// Appends `text` as `BlockReader.base64Text()` reads it when `text` is the canonical padded base64 of at most
+    /// 255 bytes (a sealed TempID's 80 characters take 59 bytes instead of 82), and says whether it did; appends
+    /// nothing otherwise.
+    mutating func appendBase64Decoded(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard let count = Base64.decodedByteCount(ofPadded: utf8), count <= Int(UInt8.max) else { return false }
+            let start = self.count
+            append(UInt8(count))
+            append(contentsOf: repeatElement(0, count: count))
+            let decoded = withUnsafeMutableBytes { bytes in
+                Base64.decodePadded(utf8, into: UnsafeMutableRawBufferPointer(rebasing: bytes[(start + 1)...]))
+            }
+            if !decoded { removeLast(count + 1) }
+            return decoded
         }
     }
 }

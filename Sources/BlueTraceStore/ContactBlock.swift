@@ -9,9 +9,10 @@ import BlueTraceDomain
 ///
 /// Version 1, little-endian: the magic `BTC1`; the number of contacts (UInt32) and each contact as its phone (UInt16
 /// length and UTF-8 bytes), its first and last encounter (Int64 each), its number of encounters (UInt64), the number of
-/// its TempIDs (UInt32) and each TempID: a 20-digit one as the byte 0 and its two 10-digit halves (UInt64 each), any
-/// other as the byte 1 and its length (UInt16) and bytes. A contact with a 12-byte phone number heard through ten
-/// 20-digit TempIDs takes 212 bytes.
+/// its TempIDs (UInt32) and each TempID: a 20-digit one as the byte 0 and its two 10-digit halves (UInt64 each), a
+/// padded base64 one (a sealed TempID) as the byte 2, the count (UInt8) and the bytes it encodes (since 2026-12-03,
+/// which earlier readers refuse), any other as the byte 1 and its length (UInt16) and bytes. A contact with a 12-byte
+/// phone number heard through ten 20-digit TempIDs takes 212 bytes; through ten sealed ones, 642.
 package struct ContactBlock: Hashable, Sendable {
     /// The block's bytes.
     package let bytes: [UInt8]
@@ -21,6 +22,8 @@ package struct ContactBlock: Hashable, Sendable {
     private static let decimalTag: UInt8 = 0
     /// The tag of any other TempID, written as its text.
     private static let textTag: UInt8 = 1
+    /// The tag of a TempID that is padded base64 (a sealed one), written as the bytes it encodes (since 2026-12-03).
+    private static let base64Tag: UInt8 = 2
 
     /// The block of `contacts`, in their order.
     package init(_ contacts: some Collection<TracedContact>) {
@@ -41,8 +44,11 @@ package struct ContactBlock: Hashable, Sendable {
                     bytes.appendLittleEndian(halves.high)
                     bytes.appendLittleEndian(halves.low)
                 } else {
-                    bytes.append(Self.textTag)
-                    bytes.appendText(tempID.rawValue, lengthBytes: 2)
+                    bytes.append(Self.base64Tag)
+                    if !bytes.appendBase64Decoded(tempID.rawValue) {
+                        bytes[bytes.count - 1] = Self.textTag
+                        bytes.appendText(tempID.rawValue, lengthBytes: 2)
+                    }
                 }
             }
         }
@@ -100,6 +106,9 @@ package struct ContactBlock: Hashable, Sendable {
                     tempIDs.append(tempID)
                 case textTag:
                     guard let tempID = TempID(try reader.text(lengthBytes: 2)) else { throw CorruptBlock() }
+                    tempIDs.append(tempID)
+                case base64Tag:
+                    guard let tempID = TempID(try reader.base64Text()) else { throw CorruptBlock() }
                     tempIDs.append(tempID)
                 default:
                     throw CorruptBlock()

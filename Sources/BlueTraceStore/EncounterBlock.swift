@@ -5,12 +5,13 @@ import BlueTraceDomain
 ///
 /// Version 2, little-endian: the magic `BTE2`; the number of entries (UInt32) and each entry as a flags byte (which of
 /// the optional fields follow, and in which form), a verdict byte (0 traced, else `Self.reasons`' position + 1), then
-/// the fields present: the TempID as sent (a 20-digit one as its two 10-digit halves, UInt64 each; any other as a
-/// UInt16 length and bytes), the start (Int64) and expiry (as its distance from the start, UInt32, when it fits; else
+/// the fields present: the TempID as sent (a 20-digit one as its two 10-digit halves, UInt64 each; a padded base64 one,
+/// such as a sealed TempID, as the count (UInt8) and the bytes it encodes, flagged `decimalTempID` without `tempID`,
+/// since 2026-12-03, which earlier readers refuse; any other as a UInt16 length and bytes), the start (Int64) and expiry (as its distance from the start, UInt32, when it fits; else
 /// Int64), when it was heard (its distance from the start, Int32, when there is a start and it fits; else Int64), the
 /// contact (UInt32, its place in the contact list) and the detail of a malformed entry (UInt32 length and bytes); last,
 /// the number of distinct traced contacts (UInt32) and each as its length (UInt16) and UTF-8 bytes (last, so that the
-/// block is written as the entries are judged). A 20-digit entry takes 38 bytes. Version 1 (`BTE1`, written before
+/// block is written as the entries are judged). A 20-digit entry takes 38 bytes, a sealed one 81. Version 1 (`BTE1`, written before
 /// 2026-12-02) has its contacts before its entries and no compact forms, and is still read.
 package struct EncounterBlock: Hashable, Sendable {
     /// The block's bytes.
@@ -29,7 +30,8 @@ package struct EncounterBlock: Hashable, Sendable {
         static let heardAt: UInt8 = 4
         static let contact: UInt8 = 8
         static let detail: UInt8 = 16
-        /// The TempID is 20 digits, written as its halves (version 2).
+        /// The TempID is 20 digits, written as its halves (version 2); without `tempID`, the TempID is padded base64
+        /// (a sealed one), written as the bytes it encodes (since 2026-12-03).
         static let decimalTempID: UInt8 = 32
         /// The expiry is written as its distance from the start, in 32 bits (version 2).
         static let compactExpiry: UInt8 = 64
@@ -122,10 +124,18 @@ package struct EncounterBlock: Hashable, Sendable {
             if encounter.detail != nil { flags |= Flag.detail }
             let verdict = encounter.unmatchedReason.map { UInt8(EncounterBlock.reasons.firstIndex(of: $0)! + 1) } ?? 0
             guard let halves else {
-                // A TempID of another kind, or none: written field by field.
+                // A TempID of another kind, or none: written field by field. A base64 one (a sealed TempID) as the
+                // bytes it encodes, its flags saying so.
+                let flagsOffset = bytes.count
                 bytes.append(flags)
                 bytes.append(verdict)
-                if let tempID = encounter.tempID { append(text: tempID, lengthBytes: 2) }
+                if let tempID = encounter.tempID {
+                    if bytes.appendBase64Decoded(tempID) {
+                        bytes[flagsOffset] = flags & ~Flag.tempID | Flag.decimalTempID
+                    } else {
+                        append(text: tempID, lengthBytes: 2)
+                    }
+                }
                 appendTimes(of: encounter, span: span, heardOffset: heardOffset)
                 if encounter.contact != nil {
                     noteContactNumber(at: bytes.count)
@@ -287,8 +297,9 @@ package struct EncounterBlock: Hashable, Sendable {
         guard verdict <= reasons.count else { throw CorruptBlock() }
         var decimalTempID: TempID?
         var tempID: String?
-        if flags & Flag.decimalTempID != 0 {
-            guard flags & Flag.tempID != 0 else { throw CorruptBlock() }
+        if flags & Flag.decimalTempID != 0, flags & Flag.tempID == 0 {
+            tempID = try reader.base64Text()
+        } else if flags & Flag.decimalTempID != 0 {
             let high = try reader.integer(UInt64.self)
             guard let decimal = TempID(decimalHalves: (high, try reader.integer(UInt64.self))) else {
                 throw CorruptBlock()

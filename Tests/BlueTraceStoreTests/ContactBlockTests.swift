@@ -16,10 +16,16 @@ struct ContactBlockTests {
         TracedContact(
             phone: "телефон", firstEncounter: Timestamp(secondsSinceEpoch: Int64.min),
             lastEncounter: Timestamp(secondsSinceEpoch: Int64.max), encounters: Int.max,
-            tempIDs: ["sealed/AAAA+token==", "123", "1234567890123456789012", "11111111111111111111"].map {
-                TempID($0)!
-            }),
+            tempIDs: [
+                "sealed/AAAA+token==", "123", "1234567890123456789012", "11111111111111111111", "AAAA", "AB==",
+                sealedLike(1),
+            ].map { TempID($0)! }),
     ]
+
+    /// An 80-character padded base64 text, as a sealed TempID is (58 bytes from `seed`).
+    static func sealedLike(_ seed: Int) -> String {
+        Base64.encodePadded((0..<58).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ seed) })
+    }
 
     @Test("Every contact reads back exactly as written: 20-digit and other TempIDs, extreme times and counts")
     func roundTrip() throws {
@@ -33,6 +39,17 @@ struct ContactBlockTests {
         var heard = Self.contacts[1]
         heard.tempIDs = (0..<10).map { TempID(String(format: "%020d", $0 * 7_919))! }
         #expect(ContactBlock([heard]).bytes.count == one + 10 * 17)
+    }
+
+    @Test("A sealed TempID takes the 58 bytes it encodes and two more, not its 83 bytes of text")
+    func compactSealed() throws {
+        let one = ContactBlock([Self.contacts[1]]).bytes.count
+        var heard = Self.contacts[1]
+        heard.tempIDs = (0..<10).map { TempID(Self.sealedLike($0))! }
+        #expect(heard.tempIDs.allSatisfy { $0.rawValue.utf8.count == 80 })
+        let bytes = ContactBlock([heard]).bytes
+        #expect(bytes.count == one + 10 * 60)
+        #expect(try ContactBlock.contacts(in: bytes) == [heard])
     }
 
     @Test("Contacts are cut into parts of about the size asked: in order, none left out, none empty, none cut")
@@ -71,7 +88,7 @@ struct ContactBlockTests {
         // (24) and the number of TempIDs (4), its tag, then its first half.
         let tag = 8 + 14 + 24 + 4
         var badTag = bytes
-        badTag[tag] = 2
+        badTag[tag] = 3
         #expect(throws: CorruptBlock.self) { try ContactBlock.contacts(in: badTag) }
         var badHalf = bytes
         badHalf[tag + 1 + 7] = 0xFF

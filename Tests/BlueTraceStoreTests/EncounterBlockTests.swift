@@ -26,6 +26,15 @@ struct EncounterBlockTests {
         StoredEncounter(
             tempID: "x", validity: ValidityWindow(start: Timestamp(secondsSinceEpoch: -5), expiry: t0),
             heardAt: Timestamp(secondsSinceEpoch: Int64.max), contact: nil, unmatchedReason: .unknownID),
+        // Padded base64 (kept as the bytes it encodes): a sealed TempID's 80 characters, and four; then "AB==", which
+        // is not canonical (bits set that its padding leaves out) and so is kept as text.
+        StoredEncounter(
+            tempID: ContactBlockTests.sealedLike(7), validity: ValidityWindow(start: t0, expiry: t0 + 899),
+            heardAt: t0 + 3, contact: "+61410888888", unmatchedReason: nil),
+        StoredEncounter(
+            tempID: "AAAA", validity: nil, heardAt: nil, contact: nil, unmatchedReason: .failedDecryption),
+        StoredEncounter(
+            tempID: "AB==", validity: nil, heardAt: t0, contact: nil, unmatchedReason: .malformed, detail: "bad"),
     ]
 
     @Test("Every entry reads back exactly as written: each optional field, each verdict, non-ASCII text, extreme times")
@@ -46,6 +55,15 @@ struct EncounterBlockTests {
         #expect(
             many - one == 100 * (2 + 16 + 8 + 4 + 4 + 4),
             "each repeat: flags and verdict, the TempID's halves, start, expiry and heard-at, a contact number")
+    }
+
+    @Test("A sealed TempID is written as the 58 bytes it encodes: a traced entry takes 81 bytes, not 104")
+    func compactSealed() throws {
+        let sealed = try #require(Self.encounters.first { $0.tempID?.utf8.count == 80 })
+        let one = EncounterBlock([sealed]).bytes
+        // The magic and the count (8), the entry, the contact list: its count (4) and one phone (2 + 12).
+        #expect(one.count == 8 + 81 + 4 + 14)
+        #expect(try EncounterBlock.encounters(in: one) == [sealed])
     }
 
     @Test("Times that do not fit the compact forms are written whole: an expiry before its start, far from its start")

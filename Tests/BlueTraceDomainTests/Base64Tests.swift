@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import BlueTraceSecurity
+@testable import BlueTraceDomain
 
 @Suite("Strict base64")
 struct Base64Tests {
