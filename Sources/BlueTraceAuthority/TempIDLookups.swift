@@ -83,16 +83,9 @@ struct RecentSealedTempIDs {
         return answer
     }
 
-    /// The slot of `tempID`: eight of a sealed TempID's characters, which encode nonce bytes drawn at random, mixed;
-    /// a shorter TempID's hash.
+    /// The slot of `tempID`: the top bits of its `mixedBits` (for a sealed TempID, eight characters that encode its
+    /// random nonce).
     static func slot(of tempID: TempID) -> Int {
-        let text = tempID.rawValue
-        let word =
-            text.utf8.withContiguousStorageIfAvailable { utf8 -> UInt64? in
-                guard utf8.count >= 16 else { return nil }
-                return UnsafeRawBufferPointer(utf8).loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-            } ?? nil
-        let mixed = (word ?? UInt64(truncatingIfNeeded: text.hashValue)) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: mixed >> (64 - slotBits))
+        Int(truncatingIfNeeded: tempID.mixedBits >> (64 - slotBits))
     }
 }

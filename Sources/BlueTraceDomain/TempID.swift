@@ -68,6 +68,24 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         storage = .decimal(high: halves.high, low: halves.low)
     }
 
+    /// Bits mixed from the TempID, cheap to make, for the small tables that forget a TempID when another lands in its
+    /// slot: a 20-digit TempID's halves mixed; for one of 16 characters or more, eight of its characters (a sealed
+    /// TempID's encode its random nonce) mixed; for a shorter one, its hash. Not for a dictionary: anyone can make
+    /// texts whose eight characters collide, and a table that forgets only does more work for them.
+    public var mixedBits: UInt64 {
+        switch storage {
+        case .decimal(let high, let low):
+            return (low ^ (high &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        case .text(let text):
+            let word =
+                text.utf8.withContiguousStorageIfAvailable { utf8 -> UInt64? in
+                    guard utf8.count >= 16 else { return nil }
+                    return UnsafeRawBufferPointer(utf8).loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                } ?? nil
+            return (word ?? UInt64(truncatingIfNeeded: text.hashValue)) &* 0xBF58_476D_1CE4_E5B9
+        }
+    }
+
     /// Whether this is a TempID of the assignment's scheme: exactly 20 decimal digits.
     @inlinable public var isDecimal: Bool {
         if case .decimal = storage { return true }

@@ -53,8 +53,8 @@ public struct UploadRecord: Hashable, Sendable {
         private var matchedCount = 0
         private var positions = PhonePositions()
         private var contacts: [TracedContact] = []
-        /// The TempIDs listed so far of contacts heard through many (see `append`).
-        private var listed: [Int32: Set<TempID>] = [:]
+        /// The TempIDs listed last of contacts heard through many (see `list`), made when the first such contact is.
+        private var listed: RecentListings?
         /// Whether every contact's TempIDs are sorted, each once (as `sortTempIDs` leaves them).
         private var tempIDsSorted = true
         /// The position of the contact the last traced entry named, or -1 before any did.
@@ -106,11 +106,10 @@ public struct UploadRecord: Hashable, Sendable {
         public mutating func append(contentsOf part: consuming Builder) {
             var renumbered: [UInt32] = []
             renumbered.reserveCapacity(part.contacts.count)
-            for (partPosition, contact) in part.contacts.enumerated() {
+            for contact in part.contacts {
                 let (position, added) = positions.position(of: contact.phone, orAdd: Int32(contacts.count))
                 if added {
                     contacts.append(contact)
-                    if let set = part.listed[Int32(partPosition)] { listed[position] = set }
                     renumbered.append(UInt32(position))
                     continue
                 }
@@ -119,15 +118,14 @@ public struct UploadRecord: Hashable, Sendable {
                 contacts[index].lastEncounter = max(contacts[index].lastEncounter, contact.lastEncounter)
                 contacts[index].encounters += contact.encounters
                 // Both lists sorted (as parts leave them): merged in one pass, still sorted. Else listed after this
-                // builder's own, for `finish` to sort. Either way a set kept of them no longer holds them all, and is
-                // made again if more are listed.
+                // builder's own, for `finish` to sort. (What `listed` notes for this builder's contacts stays true:
+                // their lists only grow.)
                 if tempIDsSorted, part.tempIDsSorted {
                     contacts[index].tempIDs = Self.union(contacts[index].tempIDs, contact.tempIDs)
                 } else {
                     contacts[index].tempIDs.append(contentsOf: contact.tempIDs)
                     tempIDsSorted = false
                 }
-                listed[position] = nil
                 renumbered.append(UInt32(position))
             }
             if !part.tempIDsSorted { tempIDsSorted = false }
@@ -141,18 +139,14 @@ public struct UploadRecord: Hashable, Sendable {
         private mutating func list(_ tempID: TempID, forContactAt position: Int32) {
             let index = Int(position)
             guard contacts[index].tempIDs.last != tempID else { return }
-            // A contact heard through many TempIDs keeps a set of those listed, so that each is listed once instead
-            // of a million entries of a hundred TempIDs being sorted in `finish`.
-            if contacts[index].tempIDs.count < 64 {
-                contacts[index].tempIDs.append(tempID)
-                tempIDsSorted = false
-            } else {
-                if listed[position] == nil { listed[position] = Set(contacts[index].tempIDs) }
-                if listed[position, default: []].insert(tempID).inserted {
-                    contacts[index].tempIDs.append(tempID)
-                    tempIDsSorted = false
-                }
+            // A contact heard through many TempIDs has those listed last noted (`RecentListings`), so that each is
+            // listed about once instead of a million entries of a hundred TempIDs being sorted in `finish`.
+            if contacts[index].tempIDs.count >= 64 {
+                if listed == nil { listed = RecentListings() }
+                guard listed!.note(tempID, forContactAt: position) else { return }
             }
+            contacts[index].tempIDs.append(tempID)
+            tempIDsSorted = false
         }
 
         /// The TempIDs of two sorted lists without repeats, sorted, each once.
