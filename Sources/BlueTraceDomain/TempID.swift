@@ -183,10 +183,9 @@ public struct TempID: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     public var description: String { rawValue }
 
-    /// The order of the texts; two 20-digit TempIDs are compared by their halves, which sort the same way.
-    /// Two TempIDs of one kind are compared as they are held (their halves, or their texts, without making either
-    /// anew: sorting a contact's sealed TempIDs must cost no more than sorting strings); a 20-digit one and another by
-    /// their texts.
+    /// The order of the texts. Two TempIDs of one kind are compared as they are held: two 20-digit ones by their
+    /// halves, which sort the same way, two others by their texts (without making either anew: sorting a contact's
+    /// sealed TempIDs must cost no more than sorting strings); a 20-digit one and another by their texts.
     @inlinable public static func < (lhs: TempID, rhs: TempID) -> Bool {
         switch lhs.storage {
         case .decimal(let leftHigh, let leftLow):
