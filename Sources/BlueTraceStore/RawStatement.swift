@@ -96,6 +96,15 @@ struct RawStatement: ~Copyable {
         return [UInt8](UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))))
     }
 
+    /// Runs `body` on the bytes of the blob in `column` (0-based) of the current row, valid only during the call.
+    func withBlob<Result, Failure: Error>(
+        at column: Int32, _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let bytes = sqlite3_column_blob(handle, column)
+        return try body(
+            UnsafeRawBufferPointer(start: bytes, count: bytes == nil ? 0 : Int(sqlite3_column_bytes(handle, column))))
+    }
+
     /// The integer in `column` (0-based) of the current row.
     func int64(at column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
@@ -127,29 +136,29 @@ struct RawStatement: ~Copyable {
 
 }
 
-/// The one way a TempID mapping is written: issued (`imported` false) or read from tempIDs.txt (`imported` true).
-/// It appends a row; whether the TempID is new is for the store's `TempIDIndex` to say before.
-struct TempIDInsert: ~Copyable {
+/// The one way TempID mappings are written: a block at a time, issued (`imported` false) or read from tempIDs.txt
+/// (`imported` true). Whether its TempIDs are new is for the store's `TempIDIndex` to say before.
+struct TempIDBlockInsert: ~Copyable {
     private let statement: RawStatement
 
     /// Prepares the insert on the connection of `db`.
-    init(_ db: Database, imported: Bool) throws {
+    init(_ db: Database) throws {
         statement = try RawStatement(
             db,
             sql: """
-                INSERT INTO tempID (tempID, username, start, expiry, issuedAt, imported)
-                VALUES (?, ?, ?, ?, ?, \(imported ? 1 : 0))
+                INSERT INTO tempIDBlock (count, firstExpiry, lastExpiry, issuedAt, imported, mappings)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """)
     }
 
-    /// Appends `grant`.
-    func callAsFunction(_ grant: TempIDGrant, issuedAt time: Timestamp) throws {
-        statement.bind(grant.tempID.rawValue, at: 1)
-        statement.bind(grant.user, at: 2)
-        statement.bind(grant.validity.start.secondsSinceEpoch, at: 3)
-        statement.bind(grant.validity.expiry.secondsSinceEpoch, at: 4)
-        statement.bind(time.secondsSinceEpoch, at: 5)
-        try statement.run()
+    /// Appends `block`.
+    func callAsFunction(_ block: TempIDBlock, issuedAt time: Timestamp, imported: Bool) throws {
+        statement.bind(Int64(block.count), at: 1)
+        statement.bind(block.expiries.lowerBound, at: 2)
+        statement.bind(block.expiries.upperBound, at: 3)
+        statement.bind(time.secondsSinceEpoch, at: 4)
+        statement.bind(imported ? 1 : 0, at: 5)
+        try statement.run(bindingBlob: block.bytes, at: 6)
     }
 }
 

@@ -6,9 +6,9 @@ import Synchronization
 /// The embedded default store: one SQLite file through GRDB, in WAL mode, schema kept by migrations.
 ///
 /// GRDB runs every access on its own serial writer queue or reader pool, never on a NIO event loop.
-/// TempIDs are appended to a table in the order they are issued and found through `TempIDIndex`, kept in memory: the
-/// process that issues TempIDs must be the only one writing them, so a server holds the database's lock file
-/// (`<path>-server.lock`) for as long as the store is open.
+/// TempIDs are appended to a table in blocks, in the order they are issued, and found through `TempIDIndex`, kept in
+/// memory: the process that issues TempIDs must be the only one writing them, so a server holds the database's lock
+/// file (`<path>-server.lock`) for as long as the store is open.
 public final class SQLiteStore: AuthorityStore {
     private let writer: any DatabaseWriter
     /// Where each stored TempID lives; `nil` until first needed. Changed only on the writer queue, after the
@@ -293,6 +293,51 @@ public final class SQLiteStore: AuthorityStore {
             try flush()
             try db.execute(sql: "DROP TABLE contact")
         }
+        migrator.registerMigration("v12: TempID mappings in blocks") { db in
+            // A row per mapping cost about 5 µs in SQLite and the kernel alone: 50 s to load ten million
+            // (docs/BENCHMARKS.md, round 15). A block holds an issued batch, or up to 65,536 mappings of an import.
+            try db.execute(
+                sql: """
+                    CREATE TABLE tempIDBlock (
+                        id INTEGER PRIMARY KEY,
+                        count INTEGER NOT NULL, firstExpiry INTEGER NOT NULL, lastExpiry INTEGER NOT NULL,
+                        issuedAt INTEGER NOT NULL, imported BOOLEAN NOT NULL, mappings BLOB NOT NULL);
+                    CREATE INDEX tempIDBlock_on_firstExpiry ON tempIDBlock(firstExpiry) WHERE NOT imported;
+                    """)
+            // The rows in the order they were stored, a block per run of one batch (their time of issue and whether
+            // imported); a TempID stored twice keeps its first mapping, as the index always did.
+            let select = try RawStatement(
+                db, sql: "SELECT tempID, username, start, expiry, issuedAt, imported FROM tempID ORDER BY id")
+            let insert = try TempIDBlockInsert(db)
+            var batch: (issuedAt: Int64, imported: Bool, grants: [TempIDGrant])?
+            func flush() throws {
+                guard let batch else { return }
+                var all = [Bool](repeating: true, count: batch.grants.count)
+                try TempIDBlock.encode(batch.grants, where: &all) {
+                    try insert($0, issuedAt: Timestamp(secondsSinceEpoch: batch.issuedAt), imported: batch.imported)
+                }
+            }
+            while try select.step() {
+                guard let tempID = TempID(select.text(at: 0)) else { continue }
+                let (issuedAt, imported) = (select.int64(at: 4), select.int64(at: 5) != 0)
+                if let current = batch,
+                    current.issuedAt != issuedAt || current.imported != imported
+                        || current.grants.count == TempIDBlock.capacity
+                {
+                    try flush()
+                    batch = nil
+                }
+                if batch == nil { batch = (issuedAt, imported, []) }
+                batch!.grants.append(
+                    TempIDGrant(
+                        user: select.text(at: 1), tempID: tempID,
+                        validity: ValidityWindow(
+                            start: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
+                            expiry: Timestamp(secondsSinceEpoch: select.int64(at: 3)))))
+            }
+            try flush()
+            try db.execute(sql: "DROP TABLE tempID")
+        }
         return migrator
     }
 
@@ -367,35 +412,46 @@ public final class SQLiteStore: AuthorityStore {
     }
 
     /// Appends, in one transaction, those of `grants` that are not stored yet (the first mapping of a TempID wins),
-    /// indexes them once it has committed, and tells for each grant whether it was new. Runs on the writer queue, the
-    /// only place the index changes, so nothing can store the same TempID between the check and the commit.
+    /// in blocks (`TempIDBlock`), indexes them once it has committed, and tells for each grant whether it was new.
+    /// Runs on the writer queue, the only place the index changes, so nothing can store the same TempID between the
+    /// check and the commit.
     private func appendNew(
         _ grants: [TempIDGrant], imported: Bool, issuedAt time: Timestamp, in db: Database
     ) throws -> [Bool] {
-        var isNew = try withIndex(loadingWith: db) { index in grants.map { !index.contains($0.tempID) } }
-        var appended: [TempIDGrant] = []
-        appended.reserveCapacity(grants.count)
-        try db.inTransaction {
-            let insert = try TempIDInsert(db, imported: imported)
-            var inThisBatch: Set<TempID> = []
-            for (position, grant) in grants.enumerated() where isNew[position] {
-                guard grants.count == 1 || inThisBatch.insert(grant.tempID).inserted else {
-                    isNew[position] = false
-                    continue
+        // Each new grant's user is numbered by the index here, once: the block and the index entry both use it.
+        var users = [UInt32](repeating: 0, count: grants.count)
+        var isNew = try withIndex(loadingWith: db) { index in
+            // Consecutive grants often share a user (an import's, one person's day of TempIDs).
+            var last: (user: String, number: UInt32)?
+            return grants.indices.map { position in
+                let grant = grants[position]
+                guard !index.contains(grant.tempID) else { return false }
+                if let last, last.user == grant.user {
+                    users[position] = last.number
+                } else {
+                    users[position] = index.number(of: grant.user)
+                    last = (grant.user, users[position])
                 }
-                try insert(grant, issuedAt: time)
-                appended.append(grant)
+                return true
+            }
+        }
+        try db.inTransaction {
+            let insert = try TempIDBlockInsert(db)
+            try TempIDBlock.encode(grants, users: users, where: &isNew) { block in
+                try insert(block, issuedAt: time, imported: imported)
             }
             return .commit
         }
         try withIndex(loadingWith: db) { index in
-            for grant in appended { index.insert(grant) }
+            for (position, grant) in grants.enumerated() where isNew[position] {
+                index.insert(grant, user: users[position])
+            }
         }
         return isNew
     }
 
-    /// Runs `body` on the TempID index under its lock, reading it from the `tempID` table through `db` first if this
-    /// is its first use.
+    /// Runs `body` on the TempID index under its lock, reading it from the `tempIDBlock` table through `db` first if
+    /// this is its first use.
     private func withIndex<Result>(
         loadingWith db: Database, _ body: (inout TempIDIndex) throws -> Result
     ) throws -> Result {
@@ -405,23 +461,13 @@ public final class SQLiteStore: AuthorityStore {
         }
     }
 
-    /// The index of every TempID in the `tempID` table (the first row of a TempID stored twice).
+    /// The index of every TempID in the `tempIDBlock` table (the first mapping of a TempID stored twice).
     private static func loadIndex(_ db: Database) throws -> TempIDIndex {
-        let select = try RawStatement(db, sql: "SELECT tempID, username, start, expiry FROM tempID ORDER BY id")
-        var loader = TempIDIndex.Loader(capacity: try Int.fetchOne(db, sql: "SELECT MAX(id) FROM tempID") ?? 0)
-        var user = ""
+        var loader = TempIDIndex.Loader(
+            capacity: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM tempIDBlock") ?? 0)
+        let select = try RawStatement(db, sql: "SELECT mappings FROM tempIDBlock ORDER BY id")
         while try select.step() {
-            // Consecutive rows often share a user: keep one string for them.
-            if !select.withText(at: 1, { user.utf8.elementsEqual($0) }) { user = select.text(at: 1) }
-            let validity = ValidityWindow(
-                start: Timestamp(secondsSinceEpoch: select.int64(at: 2)),
-                expiry: Timestamp(secondsSinceEpoch: select.int64(at: 3)))
-            // A 20-digit TempID is read from the row's bytes; only other TempIDs are made into strings.
-            if let halves = select.withText(at: 0, { TempID.decimalHalves(ofUTF8: $0) }) {
-                loader.add(halves: halves, validity: validity, user: user, tempID: TempID(select.text(at: 0))!)
-            } else if let tempID = TempID(select.text(at: 0)) {
-                loader.add(TempIDGrant(user: user, tempID: tempID, validity: validity))
-            }
+            try select.withBlob(at: 0) { bytes throws(CorruptBlock) in try TempIDBlock.load(bytes, into: &loader) }
         }
         return loader.finish()
     }
@@ -598,12 +644,7 @@ public final class SQLiteStore: AuthorityStore {
                         arguments: [seconds]) ?? 0
                 try db.execute(sql: "DELETE FROM upload WHERE receivedAt < ?", arguments: [seconds])
                 report.uploads = db.changesCount
-                let delete = try RawStatement(
-                    db, sql: "DELETE FROM tempID WHERE expiry < ? AND NOT imported RETURNING tempID")
-                delete.bind(seconds, at: 1)
-                while try delete.step() {
-                    if let tempID = TempID(delete.text(at: 0)) { deletedTempIDs.append(tempID) }
-                }
+                deletedTempIDs = try Self.deleteTempIDs(expiredBefore: seconds, in: db)
                 report.tempIDs = deletedTempIDs.count
                 try db.execute(
                     sql: "DELETE FROM loginState WHERE updatedAt < ? AND (blockedUntil IS NULL OR blockedUntil < ?)",
@@ -620,6 +661,50 @@ public final class SQLiteStore: AuthorityStore {
             try self.withIndex(loadingWith: db) { index in index.remove(deletedTempIDs) }
             return report
         }
+    }
+
+    /// Deletes the issued TempIDs (not those imported) whose windows expired before `seconds`, and returns them: a
+    /// block whose last expiry has passed goes whole, one that straddles `seconds` is written again without them.
+    private static func deleteTempIDs(expiredBefore seconds: Int64, in db: Database) throws -> [TempID] {
+        var deleted: [TempID] = []
+        var straddling: [(id: Int64, issuedAt: Timestamp, kept: [TempIDGrant])] = []
+        do {
+            let select = try RawStatement(
+                db,
+                sql: """
+                    SELECT id, lastExpiry < ?1, issuedAt, mappings FROM tempIDBlock
+                    WHERE firstExpiry < ?1 AND NOT imported
+                    """)
+            select.bind(seconds, at: 1)
+            while try select.step() {
+                if select.int64(at: 1) != 0 {
+                    deleted += try select.withBlob(at: 3) { bytes throws(CorruptBlock) in
+                        try TempIDBlock.tempIDs(in: bytes)
+                    }
+                    continue
+                }
+                let grants = try select.withBlob(at: 3) { bytes throws(CorruptBlock) in
+                    try TempIDBlock.grants(in: bytes)
+                }
+                let expired = grants.filter { $0.validity.expiry.secondsSinceEpoch < seconds }
+                deleted += expired.map(\.tempID)
+                straddling.append(
+                    (
+                        select.int64(at: 0), Timestamp(secondsSinceEpoch: select.int64(at: 2)),
+                        grants.filter { $0.validity.expiry.secondsSinceEpoch >= seconds }
+                    ))
+            }
+        }
+        try db.execute(
+            sql: "DELETE FROM tempIDBlock WHERE firstExpiry < ? AND NOT imported", arguments: [seconds])
+        let insert = try TempIDBlockInsert(db)
+        for block in straddling {
+            var all = [Bool](repeating: true, count: block.kept.count)
+            try TempIDBlock.encode(block.kept, where: &all) {
+                try insert($0, issuedAt: block.issuedAt, imported: false)
+            }
+        }
+        return deleted
     }
 
     // MARK: Upload codes and the audit trail

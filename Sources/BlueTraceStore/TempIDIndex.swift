@@ -2,14 +2,15 @@ import BlueTraceDomain
 
 /// Every stored TempID's mapping (who it was issued to, when it is valid), kept in memory by the SQLite store.
 ///
-/// The table holds TempIDs in the order they were issued (a rowid table, appended to), so storing one writes to the
-/// table's last page instead of a random page of a B-tree keyed by a random number; the table is the durable copy,
-/// read once when the store opens. This index answers the two questions a B-tree keyed by TempID used to: "was it
-/// issued before?" when one is issued, and "to whom, valid when?" when an upload is traced — without reading SQLite.
-/// A 20-digit TempID takes 32 bytes (its two 64-bit halves, its start, the length of its window and its user's
-/// number) in sorted arrays; the most recent ones wait in a hash table until they are merged in, so an insert never
-/// moves the whole array. Users are numbered once each. Any other TempID, and a window that does not fit (an expiry
-/// before its start, or longer than 136 years: possible only in an edited tempIDs.txt), sits in a dictionary.
+/// The table holds TempIDs in blocks in the order they were issued (`TempIDBlock`, a rowid table appended to), so
+/// storing them writes to the table's last pages instead of random pages of a B-tree keyed by a random number; the
+/// table is the durable copy, read once when the store opens. This index answers the two questions a B-tree keyed by
+/// TempID used to: "was it issued before?" when one is issued, and "to whom, valid when?" when an upload is traced —
+/// without reading SQLite. A 20-digit TempID takes 32 bytes (its two 64-bit halves, its start, the length of its window
+/// and its user's number) in sorted arrays; the most recent ones wait in a hash table (`RecentMappings`) until they are
+/// merged in, so an insert never moves the whole array. Users are numbered once each. Any other TempID, and a window
+/// that does not fit (an expiry before its start, or longer than 136 years: possible only in an edited tempIDs.txt),
+/// sits in a dictionary.
 ///
 /// A value type; the store keeps it behind a lock and changes it only after the transaction it mirrors has committed.
 struct TempIDIndex: Sendable {
@@ -32,7 +33,7 @@ struct TempIDIndex: Sendable {
 
     private var sortedKeys: [Key] = []
     private var sortedMappings: [Mapping] = []
-    private var recent: [Key: Mapping] = [:]
+    private var recent = RecentMappings()
     private var others: [TempID: TempIDGrant] = [:]
     private var users: [String] = []
     private var userNumbers: [String: UInt32] = [:]
@@ -98,6 +99,17 @@ struct TempIDIndex: Sendable {
             mappings.append(Mapping(start: start, span: span, user: number))
         }
 
+        /// The number of `user` in the index being built, given one if it has none yet.
+        mutating func number(of user: String) -> UInt32 {
+            index.number(of: user)
+        }
+
+        /// Adds the next stored mapping of a 20-digit TempID, its user numbered by `number(of:)`.
+        mutating func add(_ key: Key, _ mapping: Mapping) {
+            keys.append(key)
+            mappings.append(mapping)
+        }
+
         /// The index of everything added: sorted once, the first mapping of a key kept.
         consuming func finish() -> TempIDIndex {
             var order = keys.indices.map { (key: keys[$0], position: UInt32($0)) }
@@ -130,7 +142,7 @@ struct TempIDIndex: Sendable {
         lowerBound = insertionPoint(of: key, from: lowerBound)
         if lowerBound < sortedKeys.count, sortedKeys[lowerBound] == key {
             mapping = sortedMappings[lowerBound]
-        } else if !recent.isEmpty, let recentMapping = recent[key] {
+        } else if !recent.isEmpty, let recentMapping = recent.mapping(of: key) {
             mapping = recentMapping
         } else {
             return others.isEmpty ? nil : others[tempID]
@@ -148,11 +160,17 @@ struct TempIDIndex: Sendable {
 
     /// Records `grant`, whose TempID must not be in the index yet.
     mutating func insert(_ grant: TempIDGrant) {
-        guard let (key, mapping) = compact(grant) else {
+        insert(grant, user: number(of: grant.user))
+    }
+
+    /// Records `grant`, whose TempID must not be in the index yet and whose user `number(of:)` numbered `user`.
+    mutating func insert(_ grant: TempIDGrant, user: UInt32) {
+        guard let halves = grant.tempID.decimalHalves, let (start, span) = Self.compactWindow(grant.validity) else {
             others[grant.tempID] = grant
             return
         }
-        recent[key] = mapping
+        let key = Key(high: halves.high, low: halves.low)
+        recent.insert(key, Mapping(start: start, span: span, user: user))
         // Merged when the hash table reaches an eighth of the sorted part: each TempID is moved about eight times
         // over the index's life, and the hash table stays small.
         if recent.count > max(65_536, sortedKeys.count / 8) { mergeRecent() }
@@ -165,9 +183,9 @@ struct TempIDIndex: Sendable {
         for tempID in removed {
             if others.removeValue(forKey: tempID) != nil { continue }
             guard let halves = tempID.decimalHalves else { continue }
-            let key = Key(high: halves.high, low: halves.low)
-            if recent.removeValue(forKey: key) == nil { keys.insert(key) }
+            keys.insert(Key(high: halves.high, low: halves.low))
         }
+        if !recent.isEmpty { keys.subtract(recent.remove(keys)) }
         guard !keys.isEmpty else { return }
         var kept = 0
         for position in sortedKeys.indices where !keys.contains(sortedKeys[position]) {
@@ -179,27 +197,16 @@ struct TempIDIndex: Sendable {
         sortedMappings.removeLast(sortedMappings.count - kept)
     }
 
-    /// `grant` as a key and a 16-byte mapping, numbering its user if new; `nil` when it does not fit (not a 20-digit
-    /// TempID, or a window that cannot be written as a start and an unsigned 32-bit length).
-    private mutating func compact(_ grant: TempIDGrant) -> (Key, Mapping)? {
-        guard let halves = grant.tempID.decimalHalves, let (start, span) = Self.compactWindow(grant.validity) else {
-            return nil
-        }
-        return (
-            Key(high: halves.high, low: halves.low), Mapping(start: start, span: span, user: number(of: grant.user))
-        )
-    }
-
     /// A window as its start and its length in 32 bits; `nil` when the length is negative or does not fit.
-    private static func compactWindow(_ validity: ValidityWindow) -> (start: Int64, span: UInt32)? {
+    static func compactWindow(_ validity: ValidityWindow) -> (start: Int64, span: UInt32)? {
         let start = validity.start.secondsSinceEpoch
         let span = validity.expiry.secondsSinceEpoch.subtractingReportingOverflow(start)
         guard !span.overflow, let length = UInt32(exactly: span.partialValue) else { return nil }
         return (start, length)
     }
 
-    /// The number of `user`, given one if it has none yet.
-    private mutating func number(of user: String) -> UInt32 {
+    /// The number of `user`, given one if it has none yet (numbers are never taken back).
+    mutating func number(of user: String) -> UInt32 {
         if let number = userNumbers[user] { return number }
         let number = UInt32(users.count)
         users.append(user)
@@ -227,27 +234,33 @@ struct TempIDIndex: Sendable {
         return low
     }
 
-    /// Moves the hash table's TempIDs into the sorted arrays (one merge of two sorted runs).
+    /// Moves the recent TempIDs into the sorted arrays: one merge of two sorted runs, from the back, in the
+    /// arrays' own storage (grown as arrays grow, so ten million TempIDs are not copied into fresh memory, page by
+    /// page, at every merge).
     private mutating func mergeRecent() {
-        let incoming = recent.sorted { $0.key < $1.key }
-        recent.removeAll(keepingCapacity: true)
-        var keys: [Key] = []
-        var mappings: [Mapping] = []
-        keys.reserveCapacity(sortedKeys.count + incoming.count)
-        mappings.reserveCapacity(sortedKeys.count + incoming.count)
-        var old = 0
-        for (key, mapping) in incoming {
-            while old < sortedKeys.count && sortedKeys[old] < key {
-                keys.append(sortedKeys[old])
-                mappings.append(sortedMappings[old])
-                old += 1
+        let incoming = recent.takeSorted()
+        let oldCount = sortedKeys.count
+        sortedKeys.append(contentsOf: repeatElement(Key(high: 0, low: 0), count: incoming.count))
+        sortedMappings.append(contentsOf: repeatElement(Mapping(start: 0, span: 0, user: 0), count: incoming.count))
+        sortedKeys.withUnsafeMutableBufferPointer { keys in
+            sortedMappings.withUnsafeMutableBufferPointer { mappings in
+                var old = oldCount - 1
+                var new = incoming.count - 1
+                var next = keys.count - 1
+                // Once the incoming ones are all placed, the old ones below them are already where they belong.
+                while new >= 0 {
+                    if old >= 0 && incoming[new].key < keys[old] {
+                        keys[next] = keys[old]
+                        mappings[next] = mappings[old]
+                        old -= 1
+                    } else {
+                        keys[next] = incoming[new].key
+                        mappings[next] = incoming[new].mapping
+                        new -= 1
+                    }
+                    next -= 1
+                }
             }
-            keys.append(key)
-            mappings.append(mapping)
         }
-        keys.append(contentsOf: sortedKeys[old...])
-        mappings.append(contentsOf: sortedMappings[old...])
-        sortedKeys = keys
-        sortedMappings = mappings
     }
 }

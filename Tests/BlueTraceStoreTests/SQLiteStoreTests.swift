@@ -26,7 +26,9 @@ struct SQLiteStoreTests {
                 try String.fetchOne(db, sql: "PRAGMA journal_mode")
             )
         }
-        for table in ["account", "loginState", "tempID", "upload", "uploadContacts"] { #expect(tables.contains(table)) }
+        for table in ["account", "loginState", "tempIDBlock", "upload", "uploadContacts"] {
+            #expect(tables.contains(table))
+        }
         #expect(!tables.contains("encounter"), "entries live in one block per upload since v7")
         #expect(!tables.contains("contact"), "traced contacts live in one block per upload since v11")
         #expect(columns.contains("entries"))
@@ -85,6 +87,7 @@ struct SQLiteStoreTests {
                 "v7: an upload's entries in one block, a row per traced contact",
                 "v8: one-time upload codes and the audit trail", "v9: exposure notices",
                 "v10: health officials' console accounts", "v11: an upload's traced contacts in one block",
+                "v12: TempID mappings in blocks",
             ])
         let upload = try await store.upload(id: 1)
         #expect(
@@ -93,11 +96,14 @@ struct SQLiteStoreTests {
                     tempID: "12345678901234567891", validity: ValidityWindow(start: t0, expiry: t0 + 899),
                     heardAt: t0 + 10, contact: "+61410888888", unmatchedReason: nil)
             ], "the encounter row of the old schema is in the upload's block")
-        let tempIDTable = try await DatabaseQueue(path: path).read { db in
-            try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'")
+        let (tempIDTable, blocks) = try await DatabaseQueue(path: path).read { db in
+            (
+                try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'tempID'"),
+                try Int.fetchOne(db, sql: "SELECT SUM(count) FROM tempIDBlock")
+            )
         }
-        #expect(tempIDTable?.contains("id INTEGER PRIMARY KEY") == true)
-        #expect(tempIDTable?.contains("WITHOUT ROWID") == false)
+        #expect(tempIDTable == nil, "mappings live in blocks since v12")
+        #expect(blocks == 1)
     }
 
     @Test("Contact rows of schema v10 become one block per upload, read back as they were, and go with their upload")
@@ -194,6 +200,99 @@ struct SQLiteStoreTests {
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM uploadContacts") ?? 0
         }
         #expect(left == 0)
+    }
+
+    @Test("TempID rows of schema v11 become blocks, one per batch: the first mapping still wins, imports still stay")
+    func migratesTempIDRows() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let day: Int64 = 86_400
+        // Two issued batches, an import, a TempID stored twice (the first row wins) and one of another scheme.
+        let rows: [(String, String, Timestamp, Bool)] = [
+            ("11111111111111111111", "+61410000001", t0, false),
+            ("22222222222222222222", "+61410000002", t0, false),
+            ("11111111111111111111", "+61410000009", t0, false),
+            ("33333333333333333333", "+61410000003", t0 + 30 * day, false),
+            ("sealed+AAA=", "+61410000004", t0 + 30 * day, false),
+            ("44444444444444444444", "+61410000005", t0, true),
+        ]
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteStore.migrator.migrate(queue, upTo: "v11: an upload's traced contacts in one block")
+            try await queue.write { db in
+                for (tempID, user, issuedAt, imported) in rows {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO tempID (tempID, username, start, expiry, issuedAt, imported)
+                            VALUES (?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            tempID, user, issuedAt.secondsSinceEpoch, issuedAt.secondsSinceEpoch + 899,
+                            issuedAt.secondsSinceEpoch, imported,
+                        ])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let found = try await store.grants(of: rows.map { TempID($0.0)! })
+        #expect(
+            found.map { $0?.user } == [
+                "+61410000001", "+61410000002", "+61410000001", "+61410000003", "+61410000004", "+61410000005",
+            ], "each TempID keeps the mapping of its first row")
+        #expect(found[3]?.validity == ValidityWindow(start: t0 + 30 * day, expiry: t0 + 30 * day + 899))
+        let blocks = try await DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT count, imported FROM tempIDBlock ORDER BY id").map {
+                [$0["count"] as Int, $0["imported"] as Int]
+            }
+        }
+        #expect(blocks == [[2, 0], [2, 0], [1, 1]], "a block per batch, the repeat left out")
+        let report = try await store.deleteData(olderThan: t0 + 21 * day)
+        #expect(report.tempIDs == 2)
+        #expect(
+            try await store.grants(of: rows.map { TempID($0.0)! }).map { $0 != nil } == [
+                false, false, false, true, true, true,
+            ])
+        await store.close()
+    }
+
+    @Test("Retention deletes the expired mappings of a block that straddles its cutoff and rewrites the rest")
+    func retentionAcrossABlock() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        let day: Int64 = 86_400
+        let batch = (0..<30).map { number in
+            grant(
+                String(format: "%020d", number * 7_919), user: "+6141000\(number % 3)", start: t0 + Int64(number) * day)
+        }
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.recordTempIDs(batch, issuedAt: t0) == Array(repeating: true, count: 30))
+        let report = try await store.deleteData(olderThan: t0 + 10 * day)
+        #expect(report.tempIDs == 10, "windows that began on days 0 to 9 ended before day 10")
+        func expectKept(_ store: SQLiteStore) async throws {
+            let found = try await store.grants(of: batch.map(\.tempID))
+            #expect(found.prefix(10).allSatisfy { $0 == nil })
+            #expect(Array(found.dropFirst(10)) == batch.dropFirst(10).map { $0 })
+        }
+        try await expectKept(store)
+        #expect(
+            try await store.recordTempIDs([batch[0], batch[10]], issuedAt: t0 + 10 * day) == [true, false],
+            "a deleted TempID is free to be issued again; a kept one is not")
+        await store.close()
+        // What the index said is what the table holds: rebuilt from the blocks, it says the same.
+        let reopened = try SQLiteStore(path: path)
+        let found = try await reopened.grants(of: batch.map(\.tempID))
+        #expect(found[0] == batch[0])
+        #expect(found[1..<10].allSatisfy { $0 == nil })
+        #expect(Array(found.dropFirst(10)) == batch.dropFirst(10).map { $0 })
+        let (rows, mappings) = try await DatabaseQueue(path: path).read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tempIDBlock") ?? 0,
+                try Int.fetchOne(db, sql: "SELECT SUM(count) FROM tempIDBlock") ?? 0
+            )
+        }
+        #expect(rows == 2)
+        #expect(mappings == 21)
+        await reopened.close()
     }
 
     @Test(

@@ -200,7 +200,7 @@ struct StoreBehaviourTests {
             #expect(found.count == 300)
             for winner in winners { #expect(found[winner.tempID] == winner, "the offer told it won is the one stored") }
             // Committed, not just acknowledged: a connection of its own to the database sees every one.
-            #expect(try await database.integer("SELECT COUNT(*) FROM tempID") == 300)
+            #expect(try await database.integer(kind.tempIDCount) == 300)
             // One batch holding a new TempID, a known one, and the new one twice: only the first new offer wins.
             let fresh = grant("99999999999999999998", user: "+61410999999")
             let batch = try await store.recordTempIDs(
@@ -290,7 +290,7 @@ struct StoreBehaviourTests {
             #expect(found.count == 1_000)
             #expect(found[grants[999].tempID] == grants[999])
             #expect(try await store.recordTempIDs([grants[3], grants[700]], issuedAt: t0) == [false, false])
-            #expect(try await database.integer("SELECT COUNT(*) FROM tempID") == 1_000, "nothing was stored twice")
+            #expect(try await database.integer(kind.tempIDCount) == 1_000, "nothing was stored twice")
             await store.close()
         }
     }

@@ -72,6 +72,15 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// A query of how many TempID mappings are stored: SQLite keeps them in blocks (a row per batch), PostgreSQL a
+    /// row per mapping.
+    var tempIDCount: String {
+        switch self {
+        case .sqlite: "SELECT COALESCE(SUM(count), 0) FROM tempIDBlock"
+        case .postgres: "SELECT COUNT(*) FROM tempID"
+        }
+    }
+
     /// The column of `contactTable` naming its upload.
     var uploadColumn: String {
         switch self {
@@ -142,7 +151,7 @@ struct StoreDatabase: Sendable {
     /// Opens a store on the database, as a server starting does (SQLite: the file, writing, so close the store
     /// opened before it first; PostgreSQL: a pool of its own).
     let open: @Sendable () async throws -> any AuthorityStore
-    /// Runs `sql`, a query of one integer (SQL both databases read: `SELECT COUNT(*) FROM tempID`), on a connection
+    /// Runs `sql`, a query of one integer (such as `tempIDCount`), on a connection
     /// of its own, past every store: it sees what was committed.
     let integer: @Sendable (String) async throws -> Int
 }
