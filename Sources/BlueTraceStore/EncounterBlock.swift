@@ -342,10 +342,21 @@ package struct EncounterBlock: Hashable, Sendable {
     }
 }
 
-/// A stored block of encounters that this version cannot read (damaged, or written by a later version).
+/// A stored block (of encounters, contacts or TempID mappings) that this version cannot read: damaged, or written by a
+/// later version.
 package struct CorruptBlock: Error, CustomStringConvertible {
+    /// What cannot be read, as the message names it.
+    package var what = "an upload's stored entries or contacts"
+
+    /// A damaged block of an upload's entries or contacts.
+    package init() {}
+
+    /// A damaged block of `what`.
+    package init(what: String) {
+        self.what = what
+    }
+
     package var description: String {
-        "an upload's stored entries or contacts cannot be read: the database is damaged or was written by a newer "
-            + "bluetrace"
+        "\(what) cannot be read: the database is damaged or was written by a newer bluetrace"
     }
 }

@@ -22,6 +22,8 @@ struct TempIDBlock {
     static let capacity = 65_536
 
     private static let magic: [UInt8] = Array("BTM1".utf8)
+    /// What a block that cannot be read is reported as.
+    private static let damaged = CorruptBlock(what: "the stored TempID mappings")
     private static let recordBytes = 32
 
     /// Encodes the first mapping of each TempID among the grants at the positions where `isNew` is true, in blocks
@@ -218,7 +220,7 @@ struct TempIDBlock {
     ) throws(CorruptBlock) {
         var offset = 0
         func take(_ count: Int) throws(CorruptBlock) -> UnsafeRawBufferPointer {
-            guard count >= 0, count <= bytes.count - offset else { throw CorruptBlock() }
+            guard count >= 0, count <= bytes.count - offset else { throw Self.damaged }
             defer { offset += count }
             return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
         }
@@ -228,7 +230,7 @@ struct TempIDBlock {
         func text() throws(CorruptBlock) -> String {
             String(decoding: try take(Int(try integer(UInt16.self))), as: UTF8.self)
         }
-        guard try take(magic.count).elementsEqual(magic) else { throw CorruptBlock() }
+        guard try take(magic.count).elementsEqual(magic) else { throw Self.damaged }
         let userCount = Int(try integer(UInt32.self))
         var names: [String] = []
         var numbers: [UInt32] = []
@@ -243,12 +245,12 @@ struct TempIDBlock {
         for record in 0..<compactCount {
             let base = record * recordBytes
             let user = Int(UInt32(littleEndian: records.loadUnaligned(fromByteOffset: base + 28, as: UInt32.self)))
-            guard user < numbers.count else { throw CorruptBlock() }
+            guard user < numbers.count else { throw Self.damaged }
             let key = TempIDIndex.Key(
                 high: UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: UInt64.self)),
                 low: UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self)))
             // Each half is ten digits: anything larger is damage, not a TempID.
-            guard key.high < 10_000_000_000, key.low < 10_000_000_000 else { throw CorruptBlock() }
+            guard key.high < 10_000_000_000, key.low < 10_000_000_000 else { throw Self.damaged }
             let mapping = TempIDIndex.Mapping(
                 start: Int64(littleEndian: records.loadUnaligned(fromByteOffset: base + 16, as: Int64.self)),
                 span: UInt32(littleEndian: records.loadUnaligned(fromByteOffset: base + 24, as: UInt32.self)),
@@ -257,14 +259,14 @@ struct TempIDBlock {
         }
         let otherCount = Int(try integer(UInt32.self))
         for _ in 0..<otherCount {
-            guard let tempID = TempID(try text()) else { throw CorruptBlock() }
+            guard let tempID = TempID(try text()) else { throw Self.damaged }
             let user = Int(try integer(UInt32.self))
-            guard user < names.count else { throw CorruptBlock() }
+            guard user < names.count else { throw Self.damaged }
             let start = Timestamp(secondsSinceEpoch: try integer(Int64.self))
             let expiry = Timestamp(secondsSinceEpoch: try integer(Int64.self))
             other(
                 TempIDGrant(user: names[user], tempID: tempID, validity: ValidityWindow(start: start, expiry: expiry)))
         }
-        guard offset == bytes.count else { throw CorruptBlock() }
+        guard offset == bytes.count else { throw Self.damaged }
     }
 }

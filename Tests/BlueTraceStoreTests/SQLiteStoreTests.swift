@@ -295,6 +295,25 @@ struct SQLiteStoreTests {
         await reopened.close()
     }
 
+    @Test("A damaged block of TempID mappings stops the server's start with a clear error, and is not misread")
+    func damagedTempIDBlock() async throws {
+        let path = temporaryPath()
+        defer { removeDatabase(path) }
+        do {
+            let store = try SQLiteStore(path: path)
+            _ = try await store.recordTempIDs([grant("12345678901234567890", user: "+61410888888")], issuedAt: t0)
+            await store.close()
+        }
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE tempIDBlock SET mappings = substr(mappings, 1, length(mappings) - 3)")
+        }
+        #expect {
+            _ = try SQLiteStore(path: path)
+        } throws: { error in
+            "\(error)".contains("the stored TempID mappings cannot be read: the database is damaged")
+        }
+    }
+
     @Test(
         "Lookups go in the index's key order: every 20-digit TempID's position, sorted as their text is, then the rest")
     func lookupOrder() {
