@@ -250,9 +250,12 @@ package final class TempIDIssuer: Sendable {
             }
             var parts: [(start: Int, answers: SealedAnswers)] = []
             for await part in group { parts.append(part) }
-            var all = SealedAnswers()
+            parts.sort { $0.start < $1.start }
+            // The first part's answers are taken as they are, not copied (each copy retains its TempID's string).
+            guard !parts.isEmpty else { return SealedAnswers() }
+            var all = parts.removeFirst().answers
             all.answerOf.reserveCapacity(positions.count)
-            for (_, part) in parts.sorted(by: { $0.start < $1.start }) {
+            for (_, part) in parts {
                 let base = all.answers.count
                 all.unknownKey += part.unknownKey.map { base + $0 }
                 all.answers += part.answers
