@@ -421,17 +421,9 @@ public final class SQLiteStore: AuthorityStore {
         // Each new grant's user is numbered by the index here, once: the block and the index entry both use it.
         var users = [UInt32](repeating: 0, count: grants.count)
         var isNew = try withIndex(loadingWith: db) { index in
-            // Consecutive grants often share a user (an import's, one person's day of TempIDs).
-            var last: (user: String, number: UInt32)?
-            return grants.indices.map { position in
-                let grant = grants[position]
-                guard !index.contains(grant.tempID) else { return false }
-                if let last, last.user == grant.user {
-                    users[position] = last.number
-                } else {
-                    users[position] = index.number(of: grant.user)
-                    last = (grant.user, users[position])
-                }
+            grants.indices.map { position in
+                guard !index.contains(grants[position].tempID) else { return false }
+                users[position] = index.number(of: grants[position].user)
                 return true
             }
         }
@@ -686,13 +678,15 @@ public final class SQLiteStore: AuthorityStore {
                 let grants = try select.withBlob(at: 3) { bytes throws(CorruptBlock) in
                     try TempIDBlock.grants(in: bytes)
                 }
-                let expired = grants.filter { $0.validity.expiry.secondsSinceEpoch < seconds }
-                deleted += expired.map(\.tempID)
-                straddling.append(
-                    (
-                        select.int64(at: 0), Timestamp(secondsSinceEpoch: select.int64(at: 2)),
-                        grants.filter { $0.validity.expiry.secondsSinceEpoch >= seconds }
-                    ))
+                var kept: [TempIDGrant] = []
+                for grant in grants {
+                    if grant.validity.expiry.secondsSinceEpoch < seconds {
+                        deleted.append(grant.tempID)
+                    } else {
+                        kept.append(grant)
+                    }
+                }
+                straddling.append((select.int64(at: 0), Timestamp(secondsSinceEpoch: select.int64(at: 2)), kept))
             }
         }
         try db.execute(

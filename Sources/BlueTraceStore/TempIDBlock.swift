@@ -33,13 +33,7 @@ struct TempIDBlock {
     static func encode(
         _ grants: [TempIDGrant], where isNew: inout [Bool], into write: (TempIDBlock) throws -> Void
     ) rethrows {
-        var numbers: [String: UInt32] = [:]
-        let users = grants.map { grant in
-            if let number = numbers[grant.user] { return number }
-            numbers[grant.user] = UInt32(numbers.count)
-            return UInt32(numbers.count - 1)
-        }
-        try encode(grants, users: users, where: &isNew, into: write)
+        try encode(grants, users: denseNumbers(grants.lazy.map(\.user)), where: &isNew, into: write)
     }
 
     /// Encodes as `encode(_:where:into:)` does, the grants' users already numbered: `users` holds one number per
@@ -88,23 +82,26 @@ struct TempIDBlock {
         }
         // A block's number for each user number (`UInt32.max`: none yet), reset after each block; numbers spread
         // far wider than the batch (one TempID issued to user 5,000,000) are first made dense.
-        var users = users
-        var bound = Int(users.max() ?? 0) + 1
-        if bound > 2 * users.count + 64 {
-            var dense: [UInt32: UInt32] = [:]
-            users = users.map { user in
-                if let number = dense[user] { return number }
-                dense[user] = UInt32(dense.count)
-                return UInt32(dense.count - 1)
-            }
-            bound = dense.count
-        }
-        var local = [UInt32](repeating: .max, count: bound)
+        let widest = Int(users.max() ?? 0)
+        let dense = widest >= 2 * users.count + 64
+        let users = dense ? denseNumbers(users) : users
+        var local = [UInt32](repeating: .max, count: dense ? users.count : widest + 1)
         for start in stride(from: 0, to: max(kept.count, 1), by: capacity) {
             let slice = kept[start..<min(start + capacity, kept.count)]
             let last = start + capacity >= kept.count
             guard !slice.isEmpty || (last && !keptOthers.isEmpty) else { break }
             try write(encode(slice, others: last ? keptOthers : [], of: grants, users: users, local: &local))
+        }
+    }
+
+    /// A number for each of `values`, in order: 0, 1, 2, … for each value met for the first time, the same number
+    /// for a value met again.
+    private static func denseNumbers<Value: Hashable>(_ values: some Collection<Value>) -> [UInt32] {
+        var numbers: [Value: UInt32] = [:]
+        return values.map { value in
+            if let number = numbers[value] { return number }
+            numbers[value] = UInt32(numbers.count)
+            return UInt32(numbers.count - 1)
         }
     }
 

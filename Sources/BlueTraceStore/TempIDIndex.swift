@@ -37,6 +37,8 @@ struct TempIDIndex: Sendable {
     private var others: [TempID: TempIDGrant] = [:]
     private var users: [String] = []
     private var userNumbers: [String: UInt32] = [:]
+    /// The user `number(of:)` was last asked for, and its number.
+    private var lastNumbered: (user: String, number: UInt32)?
 
     /// How many TempIDs it maps.
     var count: Int { sortedKeys.count + recent.count + others.count }
@@ -58,7 +60,6 @@ struct TempIDIndex: Sendable {
         private var index = TempIDIndex()
         private var keys: [Key] = []
         private var mappings: [Mapping] = []
-        private var lastUser: (name: String, number: UInt32)?
 
         /// Starts an empty index, with room for `capacity` 20-digit TempIDs.
         init(capacity: Int = 0) {
@@ -68,35 +69,14 @@ struct TempIDIndex: Sendable {
 
         /// Adds the next stored mapping.
         mutating func add(_ grant: TempIDGrant) {
-            guard let halves = grant.tempID.decimalHalves else {
+            guard let halves = grant.tempID.decimalHalves, let (start, span) = TempIDIndex.compactWindow(grant.validity)
+            else {
                 if index.others[grant.tempID] == nil { index.others[grant.tempID] = grant }
                 return
             }
-            add(halves: halves, validity: grant.validity, user: grant.user, tempID: grant.tempID)
-        }
-
-        /// Adds the next stored mapping of a 20-digit TempID given as its halves; `tempID` makes the TempID's text
-        /// only if the window does not fit the compact form.
-        mutating func add(
-            halves: (high: UInt64, low: UInt64), validity: ValidityWindow, user: String,
-            tempID: @autoclosure () -> TempID
-        ) {
-            guard let (start, span) = TempIDIndex.compactWindow(validity) else {
-                let tempID = tempID()
-                if index.others[tempID] == nil {
-                    index.others[tempID] = TempIDGrant(user: user, tempID: tempID, validity: validity)
-                }
-                return
-            }
-            let number: UInt32
-            if let lastUser, lastUser.name == user {
-                number = lastUser.number
-            } else {
-                number = index.number(of: user)
-                lastUser = (user, number)
-            }
-            keys.append(Key(high: halves.high, low: halves.low))
-            mappings.append(Mapping(start: start, span: span, user: number))
+            add(
+                Key(high: halves.high, low: halves.low),
+                Mapping(start: start, span: span, user: index.number(of: grant.user)))
         }
 
         /// The number of `user` in the index being built, given one if it has none yet.
@@ -207,10 +187,17 @@ struct TempIDIndex: Sendable {
 
     /// The number of `user`, given one if it has none yet (numbers are never taken back).
     mutating func number(of user: String) -> UInt32 {
-        if let number = userNumbers[user] { return number }
-        let number = UInt32(users.count)
-        users.append(user)
-        userNumbers[user] = number
+        // Consecutive mappings often share a user (an import's, one person's day of TempIDs): no hashing for those.
+        if let lastNumbered, lastNumbered.user == user { return lastNumbered.number }
+        let number: UInt32
+        if let known = userNumbers[user] {
+            number = known
+        } else {
+            number = UInt32(users.count)
+            users.append(user)
+            userNumbers[user] = number
+        }
+        lastNumbered = (user, number)
         return number
     }
 
